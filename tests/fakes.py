@@ -1,0 +1,30 @@
+"""Small stand-ins for tests that need no real model."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+
+from qa.embedding import ModelSource
+
+
+class CountingEmbedder:
+    """Deterministic bag-of-words vectors; counts how many texts it was asked to encode."""
+
+    def __init__(self, name: str = "fake-model", dimension: int = 64) -> None:
+        self.source = ModelSource(name, Path("/nonexistent"), f"fingerprint-of-{name}")
+        self.dimension = dimension
+        self.encoded = 0
+
+    def encode(self, texts, batch_size=32, progress=None) -> np.ndarray:
+        self.encoded += len(texts)
+        vectors = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in text.lower().split():
+                vectors[row, int(hashlib.md5(word.encode()).hexdigest(), 16) % self.dimension] += 1.0
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        if progress:
+            progress(len(texts), len(texts))
+        return vectors / np.where(norms > 0, norms, 1.0)

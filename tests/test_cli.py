@@ -1,0 +1,103 @@
+"""The `qa` command end to end: output, JSON, and one-line errors with non-zero exits."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from qa import cli
+from qa.embedding import Embedder
+
+from .conftest import SEEDS
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for article in SEEDS.glob("*.txt"):
+        shutil.copy(article, folder / article.name)
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def shared_model(monkeypatch, embedder: Embedder) -> None:
+    """Commands run in-process share the session's loaded model instead of loading their own."""
+    monkeypatch.setattr("qa.retriever.Embedder", lambda source: embedder)
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_search_prints_ranked_passages(capsys, corpus: Path) -> None:
+    code, out, err = run(capsys, "search", "Who is the news editor of Antiwar.com?", "--corpus", str(corpus), "-k", "2")
+    assert code == 0, err
+    assert out.startswith("1. US Envoy Deployed to Negotiate an End to Taliban Offensive")
+    assert "001_f1fe2993f030a849.txt, characters" in out and "Dave DeCamp" in out
+    assert "\n2. " in out
+
+
+def test_search_json(capsys, corpus: Path) -> None:
+    code, out, _ = run(capsys, "search", "Rawalpindi army headquarters", "--corpus", str(corpus), "--json", "-k", "3")
+    hits = json.loads(out)
+    assert code == 0 and [h["rank"] for h in hits] == [1, 2, 3]
+    first = hits[0]["citation"]
+    text = (corpus / first["path"]).read_text()
+    assert text[first["start"] : first["end"]] == hits[0]["text"]
+
+
+def test_index_reports_then_reuses(capsys, corpus: Path) -> None:
+    code, out, _ = run(capsys, "index", str(corpus))
+    assert code == 0 and "Indexed 5 articles" in out and "5 embedded" in out
+    code, out, _ = run(capsys, "index", str(corpus), "--quiet")
+    assert code == 0 and "0 embedded, 5 unchanged" in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["search", "   "], "the question is empty"),
+        (["search", "x" * 3000], "characters long"),
+        (["search", "envoy", "--corpus", "/definitely/not/here"], "does not exist"),
+        (["search", "envoy", "--model", "/definitely/not/a/model"], "does not exist"),
+        (["search", "envoy", "-k", "0"], "-k must be at least 1"),
+    ],
+)
+def test_bad_input_is_one_line_on_stderr(capsys, corpus: Path, argv, message) -> None:
+    if "--corpus" not in argv:
+        argv = [*argv, "--corpus", str(corpus)]
+    code, out, err = run(capsys, *argv)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("qa: error: ") and message in err
+
+
+def test_folder_without_articles(capsys, tmp_path: Path) -> None:
+    (tmp_path / "empty.txt").write_text("")
+    (tmp_path / "bin.txt").write_bytes(b"\x00\x00")
+    code, _, err = run(capsys, "search", "envoy", "--corpus", str(tmp_path))
+    assert code == 2 and "no readable article" in err and "empty.txt is empty" in err
+
+
+def test_unreadable_files_are_skipped_with_a_warning(capsys, corpus: Path) -> None:
+    (corpus / "broken.txt").write_bytes("Caf\xe9".encode("latin-1"))
+    code, out, err = run(capsys, "search", "envoy", "--corpus", str(corpus), "-k", "1")
+    assert code == 0 and out.startswith("1. ")
+    assert "skipped broken.txt: is not UTF-8" in err
+
+
+def test_the_installed_command_runs_in_a_fresh_process(corpus: Path) -> None:
+    environment = {**os.environ, "QA_CORPUS": str(corpus)}
+    result = subprocess.run([sys.executable, "-m", "qa.cli", "search", "Who freed Baradar from prison?", "-k", "1"],
+                            capture_output=True, text=True, env=environment, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert "Baradar" in result.stdout
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,137 @@
+"""The persisted index: reuse, incremental updates, invalidation and repair."""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa import Retriever
+from qa.index import MANIFEST, PASSAGES, VECTORS
+
+from .conftest import SEEDS
+from .fakes import CountingEmbedder
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for article in sorted(SEEDS.glob("*.txt")):
+        shutil.copy(article, folder / article.name)
+    return folder
+
+
+def open_with(corpus: Path, embedder: CountingEmbedder, **settings) -> Retriever:
+    return Retriever.from_folder(corpus, embedder=embedder, **settings)
+
+
+def test_reopening_an_unchanged_folder_embeds_nothing(corpus: Path) -> None:
+    first = CountingEmbedder()
+    built = open_with(corpus, first)
+    assert first.encoded == len(built) > 0
+    again = CountingEmbedder()
+    reopened = open_with(corpus, again)
+    assert again.encoded == 0
+    assert reopened.report.sync.reused == 5
+    assert [h.citation for h in reopened.search("envoy Qatar", method="bm25")] == \
+        [h.citation for h in built.search("envoy Qatar", method="bm25")]
+
+
+def test_changing_one_article_re_embeds_only_that_article(corpus: Path) -> None:
+    open_with(corpus, CountingEmbedder())
+    changed = corpus / "001_f1fe2993f030a849.txt"
+    changed.write_text(changed.read_text() + "\n\nA new closing paragraph about the envoy in Doha.\n")
+    embedder = CountingEmbedder()
+    retriever = open_with(corpus, embedder)
+    own_passages = [p for p in retriever._passages if p.doc_id == "001_f1fe2993f030a849"]
+    assert embedder.encoded == len(own_passages)
+    assert retriever.report.sync.embedded == 1 and retriever.report.sync.reused == 4
+
+
+def test_adding_and_deleting_articles(corpus: Path) -> None:
+    open_with(corpus, CountingEmbedder())
+    (corpus / "002_8157d92ee579a465.txt").unlink()
+    (corpus / "new.md").write_text("# Envoy returns to Washington\n\nThe envoy flew home on Sunday night.\n")
+    embedder = CountingEmbedder()
+    retriever = open_with(corpus, embedder)
+    assert retriever.report.sync.removed == 1 and retriever.report.sync.embedded == 1
+    assert embedder.encoded == 1
+    assert {a.doc_id for a in retriever.articles} == {
+        "000_3508494580fc35c5", "001_f1fe2993f030a849", "003_9623a98c6a797b2a", "004_52d8e2bfa1f724e8", "new"}
+    assert all(p.doc_id != "002_8157d92ee579a465" for p in retriever._passages)
+    assert retriever.search("envoy flew home Sunday", k=1, method="bm25")[0].citation.doc_id == "new"
+    assert open_with(corpus, CountingEmbedder()).report.sync.embedded == 0
+
+
+def test_index_files_are_plain_and_consistent(corpus: Path) -> None:
+    retriever = open_with(corpus, CountingEmbedder())
+    folder = corpus / ".qa-index"
+    manifest = json.loads((folder / MANIFEST).read_text())
+    assert manifest["model"] == "fake-model" and manifest["splitter"]["max_words"] == 180
+    assert {entry["path"] for entry in manifest["articles"]} == {p.name for p in SEEDS.glob("*.txt")}
+    vectors = np.load(folder / VECTORS, allow_pickle=False)
+    lines = (folder / PASSAGES).read_text().splitlines()
+    assert vectors.shape[0] == len(lines) == len(retriever)
+    record = json.loads(lines[0])
+    article = retriever.article(record["doc_id"])
+    assert article.text[record["start"] : record["end"]] == record["text"]
+
+
+@pytest.mark.parametrize("damage", ["truncate_vectors", "garbage_manifest", "drop_passages", "edit_passages"])
+def test_damaged_index_is_rebuilt_with_a_warning(corpus: Path, damage: str, caplog) -> None:
+    open_with(corpus, CountingEmbedder())
+    folder = corpus / ".qa-index"
+    if damage == "truncate_vectors":
+        data = (folder / VECTORS).read_bytes()
+        (folder / VECTORS).write_bytes(data[: len(data) // 2])
+    elif damage == "garbage_manifest":
+        (folder / MANIFEST).write_bytes(b"\x00\xffnot json")
+    elif damage == "drop_passages":
+        (folder / PASSAGES).unlink()
+    else:
+        (folder / PASSAGES).write_text((folder / PASSAGES).read_text().replace("Taliban", "Talibam"))
+    embedder = CountingEmbedder()
+    with caplog.at_level(logging.WARNING):
+        retriever = open_with(corpus, embedder)
+    assert "rebuilding the index" in caplog.text
+    assert embedder.encoded == len(retriever) > 0
+    assert retriever.report.sync.rebuilt_because
+    assert open_with(corpus, CountingEmbedder()).report.sync.embedded == 0  # repaired on disk
+
+
+def test_index_of_another_model_or_splitter_is_rebuilt(corpus: Path, caplog) -> None:
+    open_with(corpus, CountingEmbedder("model-a"))
+    other = CountingEmbedder("model-b")
+    with caplog.at_level(logging.WARNING):
+        open_with(corpus, other)
+    assert other.encoded > 0 and "another model" in caplog.text
+    resized = CountingEmbedder("model-b")
+    open_with(corpus, resized, max_words=120)
+    assert resized.encoded > 0
+
+
+def test_interrupted_write_leaves_a_detectable_index(corpus: Path, monkeypatch) -> None:
+    open_with(corpus, CountingEmbedder())
+    (corpus / "000_3508494580fc35c5.txt").write_text("A brand new headline for the story\n\nNew body text here.")
+    import qa.index as index_module
+
+    real_write = index_module._write_atomically
+
+    def crash_before_manifest(path: Path, data: bytes) -> None:
+        if path.name == MANIFEST:
+            raise KeyboardInterrupt
+        real_write(path, data)
+
+    monkeypatch.setattr(index_module, "_write_atomically", crash_before_manifest)
+    with pytest.raises(KeyboardInterrupt):
+        open_with(corpus, CountingEmbedder())
+    monkeypatch.setattr(index_module, "_write_atomically", real_write)
+    assert not [p for p in (corpus / ".qa-index").iterdir() if p.name.startswith(".")]  # no temp files left
+    embedder = CountingEmbedder()
+    retriever = open_with(corpus, embedder)
+    assert retriever.report.sync.rebuilt_because and embedder.encoded == len(retriever)
