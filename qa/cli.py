@@ -7,10 +7,9 @@ import json
 import logging
 import sys
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from .errors import QAError
 from .records import Answer, Hit

@@ -9,10 +9,10 @@ import shutil
 import tempfile
 import threading
 import zipfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 

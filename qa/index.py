@@ -8,20 +8,20 @@ import json
 import logging
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
 from .articles import Article
 from .embedding import Embedder
-from .passages import Passage, split_passages
+from .passages import Passage, Span, split_passages
 
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 1
-SPLITTER_VERSION = 1  # bump when split_passages changes its output for the same settings
+SPLITTER_VERSION = 2  # bump when split_passages changes its output for the same settings
 MANIFEST, PASSAGES, VECTORS = "manifest.json", "passages.jsonl", "vectors.npy"
 
 Progress = Callable[[int, int], None]
@@ -29,10 +29,19 @@ Progress = Callable[[int, int], None]
 
 @dataclass(frozen=True, slots=True)
 class IndexContents:
-    """Passages of all articles, in article order, and one unit vector per passage."""
+    """Passages of all articles, in article order, and one unit vector per passage sentence.
+
+    Rows of `vectors` follow the passages' sentences in order: passage i owns the rows
+    `offsets[i]:offsets[i + 1]`.
+    """
 
     passages: list[Passage]
     vectors: np.ndarray
+
+    @property
+    def offsets(self) -> np.ndarray:
+        counts = [len(p.sentences) for p in self.passages]
+        return np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,15 +61,14 @@ class SyncReport:
 class IndexStore:
     """An index folder tied to one model and one splitter configuration."""
 
-    def __init__(self, folder: Path, model_name: str, model_fingerprint: str, min_words: int, max_words: int,
-                 passage_prefix: str = "title") -> None:
+    def __init__(self, folder: Path, model_name: str, model_fingerprint: str, min_words: int, max_words: int) -> None:
         self.folder = folder
         self.identity = {
             "format": FORMAT_VERSION,
             "model": model_name,
             "model_fingerprint": model_fingerprint,
             "splitter": {"version": SPLITTER_VERSION, "min_words": min_words, "max_words": max_words,
-                         "embedded_text": passage_prefix},
+                         "embedded": "sentences"},
         }
         self.min_words = min_words
         self.max_words = max_words
@@ -74,41 +82,39 @@ class IndexStore:
         if problem:
             log.warning("rebuilding the index in %s: %s", self.folder, problem)
         passages: list[Passage] = []
-        rows: list[np.ndarray | None] = []
-        to_embed: list[int] = []
-        reused = embedded = 0
+        blocks: list[np.ndarray | None] = []  # one block of sentence vectors per article
+        pending: list[tuple[int, Article, list[Passage]]] = []  # articles whose sentences need embedding
         for article in articles:
             old = previous.get(article.path)
             if old is not None and old[0] == article.content_hash:
                 passages.extend(old[1])
-                rows.extend(old[2])
-                reused += 1
+                blocks.append(old[2])
                 continue
             fresh = split_passages(article, self.min_words, self.max_words)
-            to_embed.extend(range(len(passages), len(passages) + len(fresh)))
+            pending.append((len(blocks), article, fresh))
             passages.extend(fresh)
-            rows.extend([None] * len(fresh))
-            embedded += 1
+            blocks.append(None)
         current_paths = {a.path for a in articles}
         removed = sum(1 for path in previous if path not in current_paths)
-        titles = {a.doc_id: a.title for a in articles}
-        if to_embed:
-            texts = [embedded_text(passages[i], titles[passages[i].doc_id]) for i in to_embed]
-            vectors = embedder.encode(texts, batch_size=batch_size, progress=progress)
-            for i, vector in zip(to_embed, vectors):
-                rows[i] = vector
-        dimension = embedder_dimension(rows, embedder)
-        matrix = np.vstack(rows).astype(np.float32) if rows else np.zeros((0, dimension), dtype=np.float32)
+        texts = [article.text[s.start : s.end] for _, article, fresh in pending for p in fresh for s in p.sentences]
+        vectors = embedder.encode(texts, batch_size=batch_size, progress=progress) if texts else None
+        taken = 0
+        for block_number, _, fresh in pending:
+            count = sum(len(p.sentences) for p in fresh)
+            blocks[block_number] = vectors[taken : taken + count] if vectors is not None else None
+            taken += count
+        present = [block for block in blocks if block is not None and len(block)]
+        matrix = np.vstack(present).astype(np.float32) if present else np.zeros((0, 0), dtype=np.float32)
         contents = IndexContents(passages, matrix)
-        report = SyncReport(reused, embedded, removed, problem if saved is None and problem else None)
+        report = SyncReport(len(articles) - len(pending), len(pending), removed, problem)
         if report.changed or saved is None:
             self._save(articles, contents)
         return contents, report
 
     # --- reading ----------------------------------------------------------------------------------------
 
-    def _load(self) -> tuple[dict[str, tuple[str, list[Passage], list[np.ndarray]]] | None, str | None]:
-        """Saved articles by path -> (hash, passages, vectors); or None and why it cannot be used."""
+    def _load(self) -> tuple[dict[str, tuple[str, list[Passage], np.ndarray]] | None, str | None]:
+        """Saved articles by path -> (hash, passages, sentence vectors); or None and why it cannot be used."""
         manifest_path = self.folder / MANIFEST
         if not manifest_path.exists():
             return None, None
@@ -124,17 +130,19 @@ class IndexStore:
                 return None, "its files do not match its manifest (an interrupted write or a corrupted file)"
             passages = [_passage_from_json(line) for line in passages_bytes.decode("utf-8").splitlines()]
             vectors = np.load(io.BytesIO(vectors_bytes), allow_pickle=False)
-            if vectors.ndim != 2 or len(vectors) != len(passages):
+            offsets = IndexContents(passages, vectors).offsets
+            if vectors.ndim != 2 or len(vectors) != offsets[-1]:
                 return None, "its vectors and passages disagree"
         except (OSError, ValueError, KeyError, TypeError) as error:
             return None, f"it cannot be read ({type(error).__name__}: {error})"
         by_doc: dict[str, list[int]] = {}
-        for row, passage in enumerate(passages):
-            by_doc.setdefault(passage.doc_id, []).append(row)
+        for number, passage in enumerate(passages):
+            by_doc.setdefault(passage.doc_id, []).append(number)
         saved = {}
         for entry in manifest["articles"]:
-            indices = by_doc.get(entry["doc_id"], [])
-            saved[entry["path"]] = (entry["hash"], [passages[i] for i in indices], [vectors[i] for i in indices])
+            numbers = by_doc.get(entry["doc_id"], [])
+            rows = vectors[offsets[numbers[0]] : offsets[numbers[-1] + 1]] if numbers else vectors[:0]
+            saved[entry["path"]] = (entry["hash"], [passages[i] for i in numbers], rows)
         return saved, None
 
     # --- writing ----------------------------------------------------------------------------------------
@@ -158,27 +166,15 @@ class IndexStore:
         _write_atomically(self.folder / MANIFEST, manifest_bytes)
 
 
-def embedded_text(passage: Passage, title: str) -> str:
-    """What the model reads for a passage: its article's title, then its text."""
-    return f"{title}\n{passage.text}" if title and not passage.text.startswith(title) else passage.text
-
-
-def embedder_dimension(rows: list[np.ndarray | None], embedder: Embedder) -> int:
-    for row in rows:
-        if row is not None:
-            return len(row)
-    return 384
-
-
 def _passage_to_json(passage: Passage) -> dict:
     return {"doc_id": passage.doc_id, "ordinal": passage.ordinal, "start": passage.start, "end": passage.end,
-            "text": passage.text}
+            "text": passage.text, "sentences": [[s.start, s.end] for s in passage.sentences]}
 
 
 def _passage_from_json(line: str) -> Passage:
     data = json.loads(line)
     return Passage(str(data["doc_id"]), int(data["ordinal"]), int(data["start"]), int(data["end"]),
-                   str(data["text"]))
+                   str(data["text"]), tuple(Span(int(s), int(e)) for s, e in data["sentences"]))
 
 
 def _sha256(data: bytes) -> str:

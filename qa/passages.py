@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from .articles import Article
 
@@ -35,6 +35,7 @@ class Passage:
     start: int
     end: int
     text: str
+    sentences: tuple[Span, ...]  # the passage's sentences, as spans of the article text
 
 
 def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[Span]:
@@ -67,9 +68,8 @@ def _is_sentence_end(text: str, dot_start: int, match_end: int, limit: int) -> b
     word = re.search(r"[\w.]*$", text[max(0, dot_start - 20) : dot_start]).group().lower()
     if word in _ABBREVIATIONS or re.fullmatch(r"[a-z]", word):
         return False  # "Mr. Zalmay", initials such as "J. Smith"
-    if re.fullmatch(r"(?:[a-z]\.)+[a-z]", word):
-        return False  # "U.S. troops", "U.N. summit": dotted acronyms rarely end a sentence in news text
-    return True
+    # "U.S. troops", "U.N. summit": dotted acronyms rarely end a sentence in news text.
+    return not re.fullmatch(r"(?:[a-z]\.)+[a-z]", word)
 
 
 def _line_break_ends_sentence(text: str, position: int, start: int, end: int) -> bool:
@@ -112,11 +112,14 @@ def split_passages(article: Article, min_words: int = 60, max_words: int = 180) 
     it past `max_words`; a single sentence longer than that is cut between words.
     """
     text = article.text
-    spans: list[Span] = []
+    passages: list[Passage] = []
     for run in paragraph_runs(article):
         units = list(_units(text, run, max_words))
-        spans.extend(_group(text, units, min_words, max_words))
-    return [Passage(article.doc_id, i, s.start, s.end, text[s.start : s.end]) for i, s in enumerate(spans)]
+        for span in _group(text, units, min_words, max_words):
+            inside = tuple(unit for unit, _ in units if span.start <= unit.start and unit.end <= span.end)
+            passages.append(Passage(article.doc_id, len(passages), span.start, span.end,
+                                    text[span.start : span.end], inside))
+    return passages
 
 
 def _units(text: str, paragraphs: list[Span], max_words: int) -> Iterable[tuple[Span, bool]]:

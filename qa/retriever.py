@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -61,7 +62,8 @@ class Retriever:
         self.report = report
         self._articles = {a.doc_id: a for a in articles}
         self._passages = contents.passages
-        self._vectors = contents.vectors
+        self._sentence_vectors = contents.vectors
+        self._sentence_starts = contents.offsets[:-1]
         self._lexical = LexicalIndex([_lexical_text(p.text, self._articles[p.doc_id].title)
                                       for p in self._passages])
 
@@ -127,7 +129,7 @@ class Retriever:
         if method in ("bm25", "hybrid", "rrf"):
             lexical = np.vstack([self._lexical.scores(q) for q in questions])
         if method in ("dense", "hybrid", "rrf"):
-            dense = self.embedder.encode(list(questions), batch_size=self.settings.batch_size) @ self._vectors.T
+            dense = self.dense_scores(self.embedder.encode(list(questions), batch_size=self.settings.batch_size))
         if method == "bm25":
             return lexical
         if method == "dense":
@@ -136,6 +138,11 @@ class Retriever:
             return _rrf(lexical) + _rrf(dense)
         weight = self.settings.dense_weight
         return weight * _min_max(dense) + (1.0 - weight) * _min_max(lexical)
+
+    def dense_scores(self, question_vectors: np.ndarray) -> np.ndarray:
+        """Each passage scores as its best sentence: a question usually matches one sentence, and a
+        whole-passage embedding dilutes that match with the passage's other sentences."""
+        return np.maximum.reduceat(question_vectors @ self._sentence_vectors.T, self._sentence_starts, axis=1)
 
     def _hits(self, scores: np.ndarray, k: int) -> list[Hit]:
         k = max(0, min(k, len(scores)))

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 from .errors import QAError
 
@@ -44,7 +45,7 @@ class Settings:
     max_words: int = 180
     # Retrieval: which scorer ranks passages, and the dense share of the hybrid score (0..1).
     method: Method = "hybrid"
-    dense_weight: float = 0.4
+    dense_weight: float = 0.7
     # Texts per encode batch when indexing.
     batch_size: int = 32
 

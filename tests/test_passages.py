@@ -81,7 +81,7 @@ def test_seed_passages_keep_offsets_and_size() -> None:
             assert article.text[passage.start : passage.end] == passage.text
             assert len(passage.text.split()) <= 180
         words = [len(p.text.split()) for p in passages]
-        assert sum(60 <= w for w in words) >= len(words) // 2, (path.name, words)
+        assert sum(w >= 60 for w in words) >= len(words) // 2, (path.name, words)
 
 
 def test_passages_never_include_dropped_debris() -> None:

@@ -10,9 +10,9 @@ import pytest
 from qa import QuestionError, Retriever
 
 KNOWN = [
-    ("Which five countries was the envoy going to visit?", "000_3508494580fc35c5", "Qatar, Pakistan, Norway, Bulgaria"),
+    ("How many people died in the July airstrikes near the Iranian border?", "000_3508494580fc35c5", "45 people"),
     ("Who is the news editor of Antiwar.com?", "001_f1fe2993f030a849", "Dave DeCamp"),
-    ("Which lawmaker wrote to Biden asking the envoy to resign?", "002_8157d92ee579a465", "Michael Waltz"),
+    ("Which lawmaker sent Biden a letter attacking the envoy?", "002_8157d92ee579a465", "Michael Waltz"),
     ("Where did Khalilzad meet the Pakistani army chief in March?", "003_9623a98c6a797b2a", "Rawalpindi"),
     ("When did Pakistan host the first direct talks between Kabul and the Taliban?", "004_52d8e2bfa1f724e8", "2015"),
 ]
