@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
 RRF_K = 60
+SCORE_CHUNK = 256
 
 Progress = Callable[[int, int], None]
 
@@ -122,6 +123,9 @@ class Retriever:
 
     def score_many(self, questions: Sequence[str], method: Method | None = None) -> np.ndarray:
         """A (questions x passages) matrix of retrieval scores; higher is better."""
+        if len(questions) > SCORE_CHUNK:  # bounds the (questions x sentences) intermediate matrix
+            return np.vstack([self.score_many(questions[i : i + SCORE_CHUNK], method)
+                              for i in range(0, len(questions), SCORE_CHUNK)])
         method = method or self.settings.method
         if not len(self._passages):
             return np.zeros((len(questions), 0), dtype=np.float32)
