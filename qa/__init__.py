@@ -13,8 +13,21 @@ from __future__ import annotations
 from .articles import Article
 from .errors import CorpusError, ModelNotFoundError, QAError, QuestionError
 from .records import Answer, AnswerCitation, AnswerSentence, Citation, Hit
-from .retriever import Retriever
 from .settings import Settings
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .retriever import Retriever
+
+
+def __getattr__(name: str):
+    # The retriever pulls in numpy, scipy and bm25s (about half a second): load it when first asked for, so
+    # the chat window can paint before that.
+    if name == "Retriever":
+        from .retriever import Retriever
+
+        return Retriever
+    raise AttributeError(f"module 'qa' has no attribute {name!r}")
 
 __all__ = [
     "Answer",

@@ -123,8 +123,7 @@ def _library_settings(settings: Settings) -> dict:
 def _chat(args: argparse.Namespace, settings: Settings) -> int:
     from tui.app import run_chat
 
-    run_chat(settings)
-    return 0
+    return run_chat(settings)
 
 
 def _search(args: argparse.Namespace, settings: Settings) -> int:

@@ -1,0 +1,434 @@
+"""Pilot tests of the chat app, driven with a fake retriever (and once with the real one on the seeds)."""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from textual.app import App
+from textual.message import Message
+from textual.notifications import Notify
+from textual.widgets import Input
+
+from qa import CorpusError, QAError
+from tests.test_tui_support import ABSTENTION_TEXT, FakeRetriever, GatedLoader, ask, loader_for, settle
+from tui.app import WAIT_FOR_LOAD, QAApp
+from tui.screens.article import ArticleScreen
+from tui.screens.chat import ChatScreen
+from tui.screens.corpus import CorpusScreen
+from tui.screens.help import HelpScreen
+from tui.widgets.article_text import SENTENCE_STYLE, ArticleText
+from tui.widgets.question_input import QuestionInput
+from tui.widgets.sources import SourcesPanel
+from tui.widgets.turn import Turn
+
+ROOT = Path(__file__).resolve().parents[1]
+COST = "How much will the bridge cost?"
+COST_SENTENCE = "Construction will begin in March and is expected to cost 40 million euros."
+
+
+class Toasts:
+    """Collects the notifications an app posts (a run_test message hook)."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str]] = []
+
+    def __call__(self, message: Message) -> None:
+        if isinstance(message, Notify):
+            self.seen.append((message.notification.severity, message.notification.message))
+
+    def of(self, severity: str) -> list[str]:
+        return [text for level, text in self.seen if level == severity]
+
+
+def make_app(retriever: object | None = None, **kwargs) -> QAApp:
+    return QAApp(loader_for(retriever or FakeRetriever()), ROOT / "seeds", **kwargs)
+
+
+def turns(app: QAApp) -> list[Turn]:
+    return list(app.chat.query(Turn))
+
+
+def answer_text(turn: Turn) -> str:
+    return str(turn.query_one(".answer").visual)
+
+
+def screen_text(app: App) -> str:
+    """The characters on screen, as a terminal would show them (no styles)."""
+    console = Console(width=app.size.width, height=app.size.height, file=io.StringIO(), record=True,
+                      legacy_windows=False, color_system=None)
+    # The same render that App.export_screenshot draws; the compositor is Textual's internal, read-only here.
+    console.print(app.screen._compositor.render_update(full=True))
+    return console.export_text()
+
+
+# --- asking ------------------------------------------------------------------------------------------------
+
+async def test_asking_shows_the_answer_with_its_citation_and_source() -> None:
+    fake = FakeRetriever()
+    app = make_app(fake)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        assert "Ready" in app.chat.status.text
+        await ask(pilot, COST, type_it=True)
+
+        [turn] = turns(app)
+        assert turn.has_class("-answered") and turn.selected
+        assert answer_text(turn) == f"{COST_SENTENCE} [1]"
+        sources = app.chat.query_one(SourcesPanel)
+        assert [s.number for s in sources.sources] == [1]
+        shown = screen_text(app)
+        assert "[1] Council approves harbour bridge" in shown
+        assert "harbour-bridge.txt" in shown
+        assert fake.calls == [(COST, [])]
+        assert app.chat.query_one(QuestionInput).value == ""
+
+
+async def test_follow_up_questions_get_the_earlier_answers_as_history() -> None:
+    fake = FakeRetriever()
+    async with make_app(fake).run_test() as pilot:
+        await settle(pilot)
+        await ask(pilot, COST)
+        await ask(pilot, "And what about the strike?")
+        first_answer = pilot.app.exchanges[0].answer
+        assert fake.calls[1] == ("And what about the strike?", [first_answer])
+        assert len(turns(pilot.app)) == 2
+
+
+async def test_questions_asked_quickly_are_answered_in_order_one_at_a_time() -> None:
+    fake = FakeRetriever(delay=0.05)
+    async with make_app(fake).run_test() as pilot:
+        await settle(pilot)
+        box = pilot.app.chat.query_one(QuestionInput)
+        for question in (COST, "strike?", "cycle lanes?"):
+            box.value = question
+            await pilot.press("enter")
+        await settle(pilot)
+        await settle(pilot)
+        assert [q for q, _ in fake.calls] == [COST, "strike?", "cycle lanes?"]
+        assert [len(history) for _, history in fake.calls] == [0, 1, 2]
+        assert all(t.has_class("-answered") for t in turns(pilot.app))
+
+
+async def test_an_unanswerable_question_shows_the_abstention_and_closest_passages() -> None:
+    async with make_app().run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await ask(pilot, "Who won the football match?")
+        [turn] = turns(pilot.app)
+        assert turn.has_class("-abstained") and not turn.has_class("-answered")
+        text = answer_text(turn)
+        assert text.startswith("The articles don't say")
+        assert ABSTENTION_TEXT in text
+        assert "1. Ferry workers strike over pay" in text and "2. Council approves harbour bridge" in text
+        sources = pilot.app.chat.query_one(SourcesPanel)
+        assert [s.kind for s in sources.sources] == ["closest", "closest"]
+        assert "Closest passages (not an answer)" in screen_text(pilot.app)
+
+
+async def test_an_empty_question_is_not_asked() -> None:
+    fake = FakeRetriever()
+    toasts = Toasts()
+    async with make_app(fake).run_test(message_hook=toasts) as pilot:
+        await settle(pilot)
+        await ask(pilot, "   ")
+        assert fake.calls == [] and turns(pilot.app) == []
+        assert toasts.of("warning")
+
+
+# --- errors -------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("error", [QAError("the index in seeds/.qa-index is damaged; run qa index"),
+                                   RuntimeError("model exploded")])
+async def test_an_error_while_asking_is_a_toast_and_the_app_keeps_going(error: Exception) -> None:
+    fake = FakeRetriever(fail=error)
+    toasts = Toasts()
+    app = make_app(fake)
+    async with app.run_test(message_hook=toasts) as pilot:
+        await settle(pilot)
+        await ask(pilot, COST)
+        [turn] = turns(app)
+        assert turn.has_class("-failed")
+        assert str(error) in answer_text(turn)
+        assert any(str(error) in text for text in toasts.of("error"))
+        assert app.is_running
+
+        fake.fail = None
+        await ask(pilot, COST)
+        assert turns(app)[-1].has_class("-answered")
+        assert len(app.exchanges) == 1
+
+
+async def test_a_corpus_that_cannot_be_opened_is_a_toast_and_questions_wait() -> None:
+    loader = GatedLoader(FakeRetriever(), fail=CorpusError("no readable article (.txt, .md, .html) in /nowhere"))
+    toasts = Toasts()
+    app = QAApp(loader, "/nowhere")
+    async with app.run_test(message_hook=toasts) as pilot:
+        await pilot.pause()
+        loader.release()
+        await settle(pilot)
+        assert any("no readable article" in text for text in toasts.of("error"))
+        assert "Could not open" in app.chat.status.text
+        await ask(pilot, COST)
+        assert turns(app)[0].has_class("-waiting")
+        assert app.is_running
+
+
+# --- loading ------------------------------------------------------------------------------------------------
+
+async def test_a_question_typed_while_loading_is_answered_once_loaded() -> None:
+    fake = FakeRetriever()
+    loader = GatedLoader(fake)
+    app = QAApp(loader, ROOT / "seeds")
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        await loader.reached(pilot)
+        assert "Indexing… 3/10 passages" in app.chat.status.text
+        box = app.chat.query_one(QuestionInput)
+        assert box.has_focus
+        await pilot.press(*COST, "enter")
+        await pilot.pause()
+        [turn] = turns(app)
+        assert answer_text(turn) == WAIT_FOR_LOAD
+        assert fake.calls == []
+
+        loader.release()
+        await settle(pilot)
+        assert turn.has_class("-answered")
+        assert fake.calls == [(COST, [])]
+
+
+def test_importing_the_app_loads_neither_torch_nor_the_retriever() -> None:
+    code = ("import sys, tui.app; "
+            "print(sorted(m for m in ('torch', 'sentence_transformers', 'qa.retriever', 'numpy') "
+            "if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    assert result.stdout.strip() == "[]"
+
+
+# --- sources and articles -----------------------------------------------------------------------------------
+
+async def test_opening_a_citation_shows_the_article_with_the_sentence_highlighted() -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await ask(pilot, "How much goes to cycle lanes?")
+        pilot.app.chat.query_one("#source-list").focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ArticleScreen)
+        view = app.screen.query_one(ArticleText)
+        cited = view.cited_paragraph
+        assert cited is not None
+        sentence = "The final budget sets aside 12 million euros for new cycle lanes."
+        content = cited.visual
+        highlighted = [content.plain[s.start : s.end] for s in content.spans if s.style == SENTENCE_STYLE]
+        assert highlighted == [sentence]
+        # The article is long: it was scrolled so that the sentence is on screen.
+        await pilot.pause()
+        assert view.scroll_y > 0
+        assert view.region.intersection(cited.region).height > 0
+        assert sentence in screen_text(app)
+
+        await pilot.press("escape")
+        assert isinstance(app.screen, ChatScreen)
+
+
+async def test_number_keys_open_sources_of_the_selected_answer() -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await ask(pilot, "Why is the bridge news?")
+        app.chat.query_one("#transcript").focus()
+        await pilot.press("2")
+        await pilot.pause()
+        assert isinstance(app.screen, ArticleScreen)
+        assert app.screen.source.number == 2
+        await pilot.press("escape")
+        await pilot.press("7")  # there is no source 7: a warning, nothing opens
+        await pilot.pause()
+        assert isinstance(app.screen, ChatScreen)
+
+
+async def test_selecting_an_earlier_answer_lists_its_sources() -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await ask(pilot, COST)
+        await ask(pilot, "Who won the football match?")
+        sources = app.chat.query_one(SourcesPanel)
+        assert sources.sources[0].kind == "closest"
+        first = turns(app)[0]
+        await pilot.click(first)
+        await pilot.pause()
+        assert first.selected and sources.exchange is first.exchange
+        assert sources.sources[0].kind == "cited"
+        app.chat.query_one("#transcript").focus()
+        await pilot.press("down")
+        await pilot.pause()
+        assert turns(app)[1].selected
+
+
+async def test_markup_in_an_article_is_shown_literally() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await ask(pilot, "What tags do sites leave?")
+        shown = screen_text(app)
+        assert "[bold red]x[/]" in shown
+        assert "[link=https://example.com]click here[/link]" in shown
+        assert "Stray [bold red]x[/] tags in the wild" in shown  # the title, in the sources panel
+
+        await pilot.press("tab", "1")  # to the transcript, then source 1
+        await pilot.pause()
+        assert isinstance(app.screen, ArticleScreen)
+        shown = screen_text(app)
+        assert "[b]brackets[/b]" in shown
+        assert "[link=https://example.com]click here[/link]" in shown
+
+
+# --- input, keys and commands -------------------------------------------------------------------------------
+
+async def test_up_and_down_walk_the_question_history() -> None:
+    async with make_app().run_test() as pilot:
+        await settle(pilot)
+        await ask(pilot, "first question?")
+        await ask(pilot, "second question?")
+        box = pilot.app.chat.query_one(QuestionInput)
+        await pilot.press(*"draft")
+        await pilot.press("up")
+        assert box.value == "second question?"
+        await pilot.press("up")
+        assert box.value == "first question?"
+        await pilot.press("up")
+        assert box.value == "first question?"
+        await pilot.press("down")
+        assert box.value == "second question?"
+        await pilot.press("down")
+        assert box.value == "draft"
+        await pilot.press("down")
+        assert box.value == "draft"
+
+
+async def test_copy_puts_the_last_answer_and_its_sources_on_the_clipboard() -> None:
+    app = make_app()
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await ask(pilot, "Why is the bridge news?")
+        await pilot.press("ctrl+y")
+        copied = app.clipboard
+        assert copied.startswith("Q: Why is the bridge news?\n")
+        assert "[1]" in copied and "[2]" in copied
+        assert ('[1] Council approves harbour bridge (harbour-bridge.txt): "The city council voted 7-2 on '
+                'Tuesday to approve a new bridge across the harbour."') in copied
+
+
+async def test_save_writes_the_conversation_as_markdown_with_citations(tmp_path: Path) -> None:
+    toasts = Toasts()
+    app = make_app(save_dir=tmp_path)
+    async with app.run_test(message_hook=toasts) as pilot:
+        await settle(pilot)
+        await ask(pilot, COST)
+        await ask(pilot, "Who won the football match?")
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    [saved] = list(tmp_path.iterdir())
+    assert re.fullmatch(r"newsqa-chat-\d{8}-\d{6}\.md", saved.name)
+    markdown = saved.read_text(encoding="utf-8")
+    assert f"## 1. {COST}" in markdown
+    assert f"{COST_SENTENCE} [1]" in markdown
+    assert "1. *Council approves harbour bridge* — `harbour-bridge.txt`" in markdown
+    assert f"   > {COST_SENTENCE}" in markdown
+    assert "## 2. Who won the football match?" in markdown
+    assert "*The articles don't say.*" in markdown
+    assert any(saved.name in text for _, text in toasts.seen)
+
+
+async def test_clear_forgets_the_conversation() -> None:
+    fake = FakeRetriever()
+    async with make_app(fake).run_test() as pilot:
+        await settle(pilot)
+        await ask(pilot, COST)
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        assert turns(pilot.app) == [] and pilot.app.exchanges == []
+        await ask(pilot, "strike?")
+        assert fake.calls[-1] == ("strike?", [])
+
+
+async def test_help_lists_the_keys_and_escape_closes_it() -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("f1")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        shown = screen_text(app)
+        for key in ("Ctrl+Y", "Ctrl+S", "Ctrl+L", "Ctrl+P", "Ctrl+Q", "Escape", "open source [n]"):
+            assert key in shown
+        await pilot.press("escape")
+        assert isinstance(app.screen, ChatScreen)
+
+
+async def test_the_command_palette_re_indexes() -> None:
+    seen: list[Path] = []
+    app = QAApp(loader_for(FakeRetriever(), seen), ROOT / "seeds")
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"Re-index")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert seen == [ROOT / "seeds", ROOT / "seeds"]
+        assert "Ready" in app.chat.status.text
+
+
+async def test_switching_corpus_loads_the_new_folder_and_clears_the_chat(tmp_path: Path) -> None:
+    seen: list[Path] = []
+    app = QAApp(loader_for(FakeRetriever(), seen), ROOT / "seeds")
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        await ask(pilot, COST)
+        app.action_switch_corpus()
+        await pilot.pause()
+        assert isinstance(app.screen, CorpusScreen)
+        path_box = app.screen.query_one(Input)
+        path_box.value = str(tmp_path / "missing")
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, CorpusScreen)  # not a folder: the dialog stays, saying why
+        assert "is not a folder" in screen_text(app)
+        path_box.value = str(tmp_path)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ChatScreen)
+        assert seen == [ROOT / "seeds", tmp_path]
+        assert app.corpus == tmp_path and app.sub_title == tmp_path.name
+        assert turns(app) == [] and app.exchanges == []
+
+
+# --- the real retriever ---------------------------------------------------------------------------------------
+
+@pytest.mark.slow
+async def test_the_real_retriever_answers_a_seed_question(seed_retriever) -> None:
+    pytest.importorskip("qa.answer", reason="qa.answer (Retriever.ask) has not landed yet")
+    app = QAApp(loader_for(seed_retriever), ROOT / "seeds")
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await ask(pilot, "Which countries did the envoy visit?")
+        [turn] = turns(app)
+        assert turn.has_class("-answered"), answer_text(turn)
+        exchange = app.exchanges[0]
+        assert exchange.answer.citations
+        shown = screen_text(app)
+        for cited in exchange.answer.citations:
+            article = exchange.articles[cited.citation.doc_id]
+            assert article.text[cited.citation.start : cited.citation.end].strip()
+            assert f"[{cited.number}]" in answer_text(turn)
+        assert f"[1] {exchange.answer.citations[0].citation.title[:16]}" in shown

@@ -1,0 +1,300 @@
+"""The newsqa chat: ask questions about a folder of articles, read cited answers, open their sources.
+
+The retriever is injected as a loader so tests can pass a small fake; it runs in a thread worker, so the
+window appears at once while the model loads and the index is opened or built.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+import threading
+from collections import deque
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual import on, work
+from textual.app import App
+from textual.binding import Binding
+from textual.logging import TextualHandler
+from textual.worker import get_current_worker
+
+from .commands import ChatCommands
+from .conversation import Exchange, cited_doc_ids
+from .export import answer_text, save_conversation
+from .loading import LoadCancelled, Loader, LoadReporter, describe_error, folder_loader
+from .messages import AnswerReady, AskFailed, LoadFailed, LoadPhase, LoadProgress, RetrieverReady
+from .screens.chat import ChatScreen
+from .screens.corpus import CorpusScreen
+from .screens.help import HelpScreen
+
+if TYPE_CHECKING:  # importing qa costs ~0.5 s (numpy, scipy, bm25s): only the loader, in a worker, does
+    from qa import Answer, Retriever, Settings
+
+log = logging.getLogger(__name__)
+
+WAIT_FOR_LOAD = "Queued: answered as soon as the articles are loaded…"
+WAIT_FOR_TURN = "Queued: answered after the question before it…"
+SEARCHING = "Searching the articles…"
+
+
+class QAApp(App[None]):
+    """Chat with a folder of articles.
+
+    Args:
+        load_retriever: opens the retriever of a corpus folder, `load_retriever(corpus, progress)`; called in a
+            thread worker. `progress(done, total)` reports embedding progress, `progress.phase(text)` a step.
+        corpus: the folder to open first.
+        save_dir: where Ctrl+S saves the conversation (default: the current folder).
+    """
+
+    CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute, so subclasses elsewhere find it too
+    TITLE = "newsqa"
+    COMMANDS = App.COMMANDS | {ChatCommands}
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+        Binding("f1", "help", "Help"),
+    ]
+
+    def __init__(self, load_retriever: Loader, corpus: Path | str, *, save_dir: Path | None = None) -> None:
+        super().__init__()
+        self._load_retriever = load_retriever
+        self.corpus = Path(corpus)
+        self.save_dir = save_dir
+        self.retriever: Retriever | None = None
+        self.exchanges: list[Exchange] = []  # the conversation: its answers are the history of follow-ups
+        self._queue: deque[tuple[int, str]] = deque()  # (turn id, question) not yet asked
+        self._asking: int | None = None  # the turn being answered; one question at a time keeps history whole
+        self._next_turn = 1
+        self._first_live_turn = 1  # turns before it were cleared: their late answers are dropped
+        self._generation = 0  # bumped per load, so a superseded load's messages are ignored
+        self._load_threads = 0  # load threads still running: a cancelled one runs on until the model is loaded
+        self._load_threads_lock = threading.Lock()
+        self._chat = ChatScreen()
+        self.sub_title = _corpus_label(self.corpus)
+
+    def get_default_screen(self) -> ChatScreen:
+        return self._chat
+
+    @property
+    def chat(self) -> ChatScreen:
+        return self._chat
+
+    def on_ready(self) -> None:
+        # Ready comes after the first frame is on screen: the chat is composed, and loading cannot delay it.
+        self._start_loading(self.corpus, "Loading model…")
+
+    # --- loading --------------------------------------------------------------------------------------
+
+    def _start_loading(self, corpus: Path, status: str) -> None:
+        self._generation += 1
+        self.chat.say(status)
+        self._load(corpus, self._generation)
+
+    @work(thread=True, exclusive=True, group="load", exit_on_error=False)
+    def _load(self, corpus: Path, generation: int) -> None:
+        worker = get_current_worker()
+        with self._load_threads_lock:
+            self._load_threads += 1
+        try:
+            retriever = self._load_retriever(corpus, LoadReporter(self, worker, generation))
+        except LoadCancelled:
+            return
+        except Exception as error:  # every failure becomes a toast, never a traceback
+            log.warning("could not open %s", corpus, exc_info=True)
+            if not worker.is_cancelled:
+                self.post_message(LoadFailed(generation, corpus, describe_error(error)))
+            return
+        finally:
+            with self._load_threads_lock:
+                self._load_threads -= 1
+        if not worker.is_cancelled:
+            self.post_message(RetrieverReady(generation, retriever, corpus))
+
+    @property
+    def loading(self) -> bool:
+        """Whether a load thread is still running (cancelled or not)."""
+        with self._load_threads_lock:
+            return self._load_threads > 0
+
+    @on(LoadPhase)
+    def _load_phase(self, message: LoadPhase) -> None:
+        if message.generation == self._generation:
+            self.chat.say(message.text)
+
+    @on(LoadProgress)
+    def _load_progress(self, message: LoadProgress) -> None:
+        if message.generation == self._generation:
+            self.chat.status.progress(f"Indexing… {message.done}/{message.total} passages", message.done,
+                                      message.total)
+
+    @on(RetrieverReady)
+    def _retriever_ready(self, message: RetrieverReady) -> None:
+        if message.generation != self._generation:
+            return
+        self.retriever = message.retriever
+        self.corpus = message.corpus
+        self.sub_title = _corpus_label(self.corpus)
+        report = getattr(message.retriever, "report", None)
+        if report is not None:
+            self.chat.say(f"Ready · {report.articles} articles · {report.passages} passages", "ready")
+            if report.skipped:
+                names = ", ".join(f"{s.path} ({s.reason})" for s in report.skipped[:3])
+                more = f" and {len(report.skipped) - 3} more" if len(report.skipped) > 3 else ""
+                self.notify(f"Skipped {len(report.skipped)} file(s): {names}{more}", severity="warning", markup=False)
+        else:
+            self.chat.say("Ready", "ready")
+        for turn_id, _ in self._queue:
+            self.chat.set_waiting(turn_id, WAIT_FOR_TURN)
+        self._ask_next()
+
+    @on(LoadFailed)
+    def _load_failed(self, message: LoadFailed) -> None:
+        if message.generation != self._generation:
+            return
+        self.notify(message.text, title=f"Could not open {message.corpus}", severity="error", timeout=10,
+                    markup=False)
+        if self.retriever is not None:
+            self.chat.say("Re-indexing failed; still answering from the previous index", "error")
+        else:
+            self.chat.say(f"Could not open {message.corpus}. Ctrl+P: Re-index or Switch corpus", "error")
+
+    # --- asking ---------------------------------------------------------------------------------------
+
+    @on(ChatScreen.QuestionAsked)
+    def _question_asked(self, message: ChatScreen.QuestionAsked) -> None:
+        turn_id = self._next_turn
+        self._next_turn += 1
+        if self.retriever is None:
+            waiting = WAIT_FOR_LOAD
+        elif self._asking is not None or self._queue:
+            waiting = WAIT_FOR_TURN
+        else:
+            waiting = SEARCHING
+        self.chat.add_turn(turn_id, message.question, waiting)
+        self._queue.append((turn_id, message.question))
+        self._ask_next()
+
+    def _ask_next(self) -> None:
+        if self._asking is not None or self.retriever is None or not self._queue:
+            return
+        turn_id, question = self._queue.popleft()
+        self._asking = turn_id
+        self.chat.set_waiting(turn_id, SEARCHING)
+        history = [exchange.answer for exchange in self.exchanges]
+        self._ask(self.retriever, turn_id, question, history)
+
+    @work(thread=True, group="ask", exit_on_error=False)
+    def _ask(self, retriever: Retriever, turn_id: int, question: str, history: list[Answer]) -> None:
+        try:
+            answer = retriever.ask(question, history=history)
+            articles = {}
+            for doc_id in cited_doc_ids(answer):
+                try:
+                    articles[doc_id] = retriever.article(doc_id)
+                except KeyError:
+                    log.warning("answer cites %s, which the retriever does not hold", doc_id)
+        except Exception as error:
+            log.warning("could not answer %r", question, exc_info=True)
+            self.post_message(AskFailed(turn_id, describe_error(error)))
+            return
+        self.post_message(AnswerReady(turn_id, Exchange(question, answer, articles)))
+
+    @on(AnswerReady)
+    def _answer_ready(self, message: AnswerReady) -> None:
+        self._finished(message.turn_id)
+        if message.turn_id >= self._first_live_turn:
+            self.exchanges.append(message.exchange)
+            self.chat.show_answer(message.turn_id, message.exchange)
+        self._ask_next()
+
+    @on(AskFailed)
+    def _ask_failed(self, message: AskFailed) -> None:
+        self._finished(message.turn_id)
+        if message.turn_id >= self._first_live_turn:
+            self.notify(message.text, title="Could not answer", severity="error", markup=False)
+            self.chat.show_error(message.turn_id, message.text)
+        self._ask_next()
+
+    def _finished(self, turn_id: int) -> None:
+        if self._asking == turn_id:
+            self._asking = None
+
+    # --- actions (keys and command palette) -----------------------------------------------------------
+
+    def action_clear_chat(self) -> None:
+        """Forget the conversation: transcript, queued questions and the history of follow-ups."""
+        self.exchanges.clear()
+        self._queue.clear()
+        self._first_live_turn = self._next_turn
+        self.chat.clear()
+
+    def action_copy_answer(self) -> None:
+        if not self.exchanges:
+            self.notify("There is no answer to copy yet.", severity="warning", markup=False)
+            return
+        self.copy_to_clipboard(answer_text(self.exchanges[-1]))
+        self.notify("Copied the last answer and its sources.", markup=False)
+
+    def action_save_chat(self) -> None:
+        if not self.exchanges:
+            self.notify("There is no conversation to save yet.", severity="warning", markup=False)
+            return
+        try:
+            path = save_conversation(self.exchanges, str(self.corpus), self.save_dir or Path.cwd())
+        except OSError as error:
+            self.notify(f"{error.strerror or error}: {error.filename or ''}", title="Could not save",
+                        severity="error", markup=False)
+            return
+        self.notify(f"Saved the conversation to {path}", title="Saved", markup=False)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen())
+
+    def action_reindex(self) -> None:
+        """Reload the articles of the current folder; the current index answers until the new one is ready."""
+        self._start_loading(self.corpus, f"Re-indexing {self.corpus}…")
+
+    def action_switch_corpus(self) -> None:
+        self.push_screen(CorpusScreen(self.corpus), self._switch_corpus)
+
+    def _switch_corpus(self, folder: Path | None) -> None:
+        if folder is None:
+            return
+        self.action_clear_chat()
+        self.retriever = None
+        self.corpus = folder
+        self.sub_title = _corpus_label(folder)
+        self._start_loading(folder, f"Opening {folder}…")
+
+
+def _corpus_label(corpus: Path) -> str:
+    return corpus.name or str(corpus.resolve().name or corpus)
+
+
+def run_chat(settings: Settings | None = None) -> int:
+    """Run the chat on `settings.corpus` (default: Settings.from_env()) until the user quits; returns 0."""
+    if settings is None:
+        from qa import Settings
+
+        settings = Settings.from_env()
+    app = QAApp(folder_loader(settings), settings.corpus)
+    # A handler writing to the terminal's stderr (as the CLI sets up) would scribble over the screen: while
+    # the app runs, log records go to Textual's log instead (`textual console` shows them).
+    root = logging.getLogger()
+    handlers = root.handlers[:]
+    root.handlers[:] = [TextualHandler()]
+    # Our own loop rather than asyncio.run: that would wait, silently, for a load thread still in the model.
+    loop = asyncio.new_event_loop()
+    try:
+        app.run(loop=loop)
+    finally:
+        root.handlers[:] = handlers
+        if app.loading:  # a thread cannot be stopped while it loads the model
+            print("newsqa: waiting for the model to finish loading…", file=sys.stderr, flush=True)
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.run_until_complete(loop.shutdown_default_executor())
+        loop.close()
+    return app.return_code or 0

@@ -1,0 +1,80 @@
+"""The conversation as text: one answer for the clipboard, the whole chat as a Markdown file."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from .conversation import Exchange, Source, abstention_note, quoted, sources_of
+
+ABSTAINED_HEADING = "The articles don't say"
+
+
+def answer_text(exchange: Exchange) -> str:
+    """One exchange as plain text: question, answer with its [n] markers, then its numbered sources."""
+    answer = exchange.answer
+    lines = [f"Q: {exchange.question}", ""]
+    if answer.abstained:
+        lines += [f"{ABSTAINED_HEADING}. {abstention_note(answer, ABSTAINED_HEADING)}".strip(), ""]
+        if answer.closest:
+            lines.append("Closest passages:")
+    else:
+        lines += [answer.text, ""]
+    for source in sources_of(answer):
+        lines.append(_source_line(exchange, source))
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def conversation_markdown(exchanges: Sequence[Exchange], corpus: str, saved: datetime) -> str:
+    """The whole conversation as Markdown, each answer followed by its citations."""
+    out = ["# newsqa conversation", "", f"Articles: `{corpus}` · saved {saved:%Y-%m-%d %H:%M}", ""]
+    for index, exchange in enumerate(exchanges, start=1):
+        answer = exchange.answer
+        out += [f"## {index}. {_one_line(exchange.question)}", ""]
+        if answer.abstained:
+            out += [f"*{ABSTAINED_HEADING}.* {abstention_note(answer, ABSTAINED_HEADING)}".rstrip(), ""]
+            if answer.closest:
+                out += ["Closest passages:", ""]
+        else:
+            out += [answer.text, "", "**Sources**", ""]
+        for source in sources_of(answer):
+            article = exchange.articles.get(source.span.doc_id)
+            label = "" if source.kind == "cited" else "closest "
+            out.append(f"{source.number}. *{_one_line(source.span.title)}* — `{source.span.path}`, "
+                       f"{label}characters {source.span.start}–{source.span.end}")
+            text = _one_line(quoted(article, source.span))
+            if text:
+                out.append(f"   > {text}")
+            if source.also:
+                out.append("   also in: " + ", ".join(f"`{c.path}`" for c in source.also))
+        out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+def chat_file_name(saved: datetime) -> str:
+    return f"newsqa-chat-{saved:%Y%m%d-%H%M%S}.md"
+
+
+def save_conversation(exchanges: Sequence[Exchange], corpus: str, folder: Path,
+                      saved: datetime | None = None) -> Path:
+    """Write the conversation to `folder`/newsqa-chat-YYYYmmdd-HHMMSS.md (never overwriting) and return it."""
+    saved = saved or datetime.now()
+    path = folder / chat_file_name(saved)
+    suffix = 2
+    while path.exists():
+        path = folder / chat_file_name(saved).replace(".md", f"-{suffix}.md")
+        suffix += 1
+    path.write_text(conversation_markdown(exchanges, corpus, saved), encoding="utf-8")
+    return path
+
+
+def _source_line(exchange: Exchange, source: Source) -> str:
+    article = exchange.articles.get(source.span.doc_id)
+    text = _one_line(quoted(article, source.span))
+    head = f"[{source.number}] {source.span.title} ({source.span.path})"
+    return f"{head}: \"{text}\"" if source.kind == "cited" and text else head
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

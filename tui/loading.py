@@ -1,0 +1,103 @@
+"""Loading a retriever off the UI thread: the progress reporter a loader gets, and the default loader."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import fields, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from textual.worker import Worker
+
+from .messages import LoadPhase, LoadProgress
+
+if TYPE_CHECKING:
+    from textual.app import App
+
+    from qa import Retriever, Settings
+    from qa.embedding import Embedder
+
+log = logging.getLogger(__name__)
+
+
+class LoadCancelled(Exception):
+    """Raised inside a loader when its worker was cancelled (the app quit, or a newer load started)."""
+
+
+class Reporter(Protocol):
+    """What a loader may report. It is also a plain `progress(done, total)` callback for the library."""
+
+    def __call__(self, done: int, total: int) -> None: ...
+
+    def phase(self, text: str) -> None: ...
+
+
+Loader = Callable[[Path, Reporter], "Retriever"]
+"""Open the retriever of a corpus folder, reporting progress; runs in a thread worker."""
+
+
+class LoadReporter:
+    """Posts a loader's progress to the app, and stops the loader once its worker is cancelled."""
+
+    def __init__(self, app: App, worker: Worker, generation: int) -> None:
+        self._app = app
+        self._worker = worker
+        self._generation = generation
+
+    def __call__(self, done: int, total: int) -> None:
+        self._check()
+        self._app.post_message(LoadProgress(self._generation, done, total))
+
+    def phase(self, text: str) -> None:
+        self._check()
+        self._app.post_message(LoadPhase(self._generation, text))
+
+    def _check(self) -> None:
+        # Raising from the library's progress callback is the only way to stop an embedding run early,
+        # and it must stop: the process cannot exit while this thread is still embedding.
+        if self._worker.is_cancelled:
+            raise LoadCancelled
+
+
+def describe_error(error: BaseException) -> str:
+    """One line for people: the message of a QAError, or the exception's type and message otherwise."""
+    try:
+        from qa import QAError
+    except ImportError:  # qa itself failed to import: that is the error to report
+        QAError = ()  # noqa: N806
+
+    if isinstance(error, QAError):
+        return str(error)
+    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+
+
+def folder_loader(settings: Settings) -> Loader:
+    """The real loader: load the model once, then open (or build, or update) the index of a folder.
+
+    The model is shared by every corpus the app opens, so re-indexing or switching corpus does not load
+    it again.
+    """
+    embedder: Embedder | None = None
+
+    def load(corpus: Path, progress: Reporter) -> Retriever:
+        nonlocal embedder
+        from qa import Retriever  # imports numpy, bm25s ...: here, in the worker, not before the first paint
+        from qa.embedding import Embedder, locate_model
+
+        if Path(corpus).resolve() == Path(settings.corpus).resolve():
+            chosen = replace(settings, corpus=Path(corpus))
+        else:  # another folder gets its own index beside its articles, not the first corpus's index_dir
+            chosen = replace(settings, corpus=Path(corpus), index_dir=Path(corpus) / ".qa-index")
+        if embedder is None:
+            progress.phase("Loading model…")
+            model = Embedder(locate_model(chosen.model, chosen.cache_dir))
+            model.load()
+            embedder = model
+        progress.phase(f"Opening the articles in {chosen.corpus}…")
+        overrides = {f.name: getattr(chosen, f.name) for f in fields(chosen) if f.name != "corpus"}
+        retriever = Retriever.from_folder(chosen.corpus, progress=progress, embedder=embedder, **overrides)
+        log.info("opened %s: %s", chosen.corpus, retriever.report)
+        return retriever
+
+    return load

@@ -1,0 +1,51 @@
+"""The article a source comes from, whole, scrolled to the cited sentence, which is highlighted."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+
+from ..widgets.article_text import ArticleText
+
+if TYPE_CHECKING:
+    from qa import Article
+
+    from ..conversation import Source
+
+
+class ArticleScreen(Screen):
+    """Read a source in context. Escape goes back to the chat."""
+
+    BINDINGS = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("q", "app.pop_screen", "Back", show=False),
+    ]
+
+    def __init__(self, article: Article, source: Source) -> None:
+        super().__init__()
+        self.article = article
+        self.source = source
+        self.sub_title = article.path
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        kind = "quoted sentence" if self.source.kind == "cited" else "closest passage"
+        yield Static(
+            Content.assemble(
+                (f"[{self.source.number}] ", "bold $text-accent"),
+                (self.article.title or self.article.path, "bold"),
+                "\n",
+                (f"{self.article.path} · the {kind} is highlighted · Escape to go back", "$text-muted"),
+            ),
+            id="article-title",
+        )
+        yield ArticleText(self.article, self.source, id="article-text")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(ArticleText).focus()

@@ -1,0 +1,131 @@
+"""The main screen: transcript, sources of the selected answer, status line and the question box."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Input
+
+from ..conversation import Exchange
+from ..widgets.question_input import QuestionInput
+from ..widgets.sources import SourcesPanel
+from ..widgets.status import State, StatusLine
+from ..widgets.transcript import Transcript
+from ..widgets.turn import Turn
+from .article import ArticleScreen
+
+
+class ChatScreen(Screen):
+    """Shows the conversation; the app tells it what to show and hears about questions via QuestionAsked."""
+
+    # Under 100 columns the sources go below the transcript instead of beside it.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+
+    BINDINGS = [
+        Binding("tab", "app.focus_next", "Next pane"),
+        Binding("shift+tab", "app.focus_previous", "Previous pane", show=False),
+        Binding("ctrl+l", "app.clear_chat", "Clear"),
+        Binding("ctrl+y", "app.copy_answer", "Copy"),
+        Binding("ctrl+s", "app.save_chat", "Save"),
+        *(Binding(str(n), f"open_source({n})", f"Open source {n}", show=False) for n in range(1, 10)),
+    ]
+
+    class QuestionAsked(Message):
+        """The user submitted a question."""
+
+        def __init__(self, question: str) -> None:
+            super().__init__()
+            self.question = question
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="main"):
+            yield Transcript(id="transcript")
+            yield SourcesPanel(id="sources")
+        yield StatusLine(id="status")
+        yield QuestionInput(id="question")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one(QuestionInput).focus()
+
+    # --- what the app calls ------------------------------------------------------------------------------
+
+    @property
+    def transcript(self) -> Transcript:
+        return self.query_one(Transcript)
+
+    @property
+    def sources(self) -> SourcesPanel:
+        return self.query_one(SourcesPanel)
+
+    @property
+    def status(self) -> StatusLine:
+        return self.query_one(StatusLine)
+
+    def say(self, text: str, state: State = "busy") -> None:
+        self.status.say(text, state)
+
+    def add_turn(self, turn_id: int, question: str, waiting: str) -> None:
+        self.transcript.add_turn(turn_id, question).show_waiting(waiting)
+
+    def set_waiting(self, turn_id: int, text: str) -> None:
+        turn = self.transcript.get_turn(turn_id)
+        if turn is not None:
+            turn.show_waiting(text)
+
+    def show_answer(self, turn_id: int, exchange: Exchange) -> None:
+        """Show the answer of a turn and select it, so its sources are listed."""
+        turn = self.transcript.get_turn(turn_id)
+        if turn is None:
+            return
+        turn.show_exchange(exchange)
+        self._select(turn)
+
+    def show_error(self, turn_id: int, text: str) -> None:
+        turn = self.transcript.get_turn(turn_id)
+        if turn is not None:
+            turn.show_error(text)
+
+    def clear(self) -> None:
+        self.transcript.clear()
+        self.sources.show(None)
+
+    # --- user input ------------------------------------------------------------------------------------
+
+    @on(Input.Submitted, "#question")
+    def _submitted(self, event: Input.Submitted) -> None:
+        event.stop()
+        question = event.value.strip()
+        if not question:
+            self.notify("Type a question about the articles first.", severity="warning", markup=False)
+            return
+        box = self.query_one(QuestionInput)
+        box.remember(question)
+        box.value = ""
+        self.post_message(self.QuestionAsked(question))
+
+    @on(Turn.Selected)
+    def _turn_selected(self, event: Turn.Selected) -> None:
+        event.stop()
+        self._select(event.turn)
+
+    @on(SourcesPanel.Opened)
+    def _source_opened(self, event: SourcesPanel.Opened) -> None:
+        event.stop()
+        if event.article is None:
+            self.notify(f"{event.source.span.path} is no longer in the index.", severity="error", markup=False)
+            return
+        self.app.push_screen(ArticleScreen(event.article, event.source))
+
+    def action_open_source(self, number: int) -> None:
+        if not self.sources.open(number):
+            self.notify(f"The selected answer has no source [{number}].", severity="warning", markup=False)
+
+    def _select(self, turn: Turn) -> None:
+        self.transcript.select(turn)
+        self.sources.show(turn.exchange)

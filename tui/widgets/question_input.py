@@ -1,0 +1,53 @@
+"""The question box: an Input that remembers earlier questions (Up/Down), like a shell."""
+
+from __future__ import annotations
+
+from textual.binding import Binding
+from textual.widgets import Input
+
+
+class QuestionInput(Input):
+    """Type a question, Enter to ask; Up and Down walk through the questions asked before."""
+
+    BINDINGS = [
+        Binding("up", "history_previous", "Previous question", show=False),
+        Binding("down", "history_next", "Next question", show=False),
+    ]
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("placeholder", "Ask a question about the articles…")
+        super().__init__(**kwargs)
+        self.history: list[str] = []
+        self._position: int | None = None  # index into history while browsing it, else None
+        self._draft = ""  # what was typed before browsing started
+
+    def remember(self, question: str) -> None:
+        """Add a question to the history (not twice in a row) and stop browsing."""
+        if question and (not self.history or self.history[-1] != question):
+            self.history.append(question)
+        self._position = None
+        self._draft = ""
+
+    def action_history_previous(self) -> None:
+        if not self.history:
+            return
+        if self._position is None:
+            self._draft = self.value
+            self._position = len(self.history) - 1
+        elif self._position > 0:
+            self._position -= 1
+        self._show(self.history[self._position])
+
+    def action_history_next(self) -> None:
+        if self._position is None:
+            return
+        if self._position < len(self.history) - 1:
+            self._position += 1
+            self._show(self.history[self._position])
+        else:
+            self._position = None
+            self._show(self._draft)
+
+    def _show(self, text: str) -> None:
+        self.value = text
+        self.cursor_position = len(text)

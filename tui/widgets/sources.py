@@ -1,0 +1,90 @@
+"""The sources panel: the numbered sources of the selected answer, each with a snippet of its article."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from ..conversation import Exchange, Source, snippet, sources_of
+
+if TYPE_CHECKING:
+    from qa import Article
+
+EMPTY = "Sources of the selected answer appear here."
+
+
+class SourcesPanel(Vertical):
+    """Lists the sources of one exchange. Enter or a click on a source (or keys 1-9) opens its article."""
+
+    class Opened(Message):
+        """The user asked to read a source in its article."""
+
+        def __init__(self, source: Source, article: Article | None) -> None:
+            super().__init__()
+            self.source = source
+            self.article = article
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.exchange: Exchange | None = None
+        self.sources: list[Source] = []
+        self._title = Static(Content.styled("Sources", "bold"), id="sources-title")
+        self._list = OptionList(id="source-list")
+        self._list.display = False
+        self._empty = Static(Content.styled(EMPTY, "$text-muted"), id="sources-empty")
+
+    def compose(self) -> ComposeResult:
+        yield self._title
+        yield self._list
+        yield self._empty
+
+    def show(self, exchange: Exchange | None) -> None:
+        """List the sources of `exchange` (None: nothing)."""
+        self.exchange = exchange
+        self.sources = sources_of(exchange.answer) if exchange else []
+        options = self._list
+        options.set_options(self._option(source) for source in self.sources)
+        if self.sources:
+            options.highlighted = 0
+        title = "Sources"
+        if exchange is not None and exchange.answer.abstained:
+            title = "Closest passages (not an answer)" if self.sources else "No close passage"
+        self._title.update(Content.styled(title, "bold"))
+        self._empty.display = not self.sources
+        options.display = bool(self.sources)
+
+    def open(self, number: int) -> bool:
+        """Open the source numbered `number`; False when there is none."""
+        for source in self.sources:
+            if source.number == number:
+                self.post_message(self.Opened(source, self._article(source)))
+                return True
+        return False
+
+    def _article(self, source: Source) -> Article | None:
+        return self.exchange.articles.get(source.span.doc_id) if self.exchange else None
+
+    def _option(self, source: Source) -> Option:
+        parts: list[Content | str | tuple[str, str]] = [
+            (f"[{source.number}] ", "bold $text-accent"),
+            (source.span.title or source.span.path, "bold"),
+            "\n",
+            (source.span.path, "$text-muted"),
+            "\n",
+            snippet(self._article(source), source),
+        ]
+        if source.also:
+            parts += ["\n", ("also in: " + ", ".join(c.path for c in source.also), "italic $text-muted")]
+        return Option(Content.assemble(*parts), id=f"source-{source.number}")
+
+    @on(OptionList.OptionSelected)
+    def _open_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.open(self.sources[event.option_index].number)

@@ -1,0 +1,78 @@
+"""One turn of the chat: the question, then its answer (or the state it is waiting in, or its error)."""
+
+from __future__ import annotations
+
+from textual import events
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import Static
+
+from ..conversation import Exchange, abstention_note, marked_answer
+from ..export import ABSTAINED_HEADING
+
+CLOSEST_CHARS = 160  # how much of each closest passage an abstention shows
+
+
+class Turn(Vertical):
+    """A question and its answer. Click it (or move to it with Up/Down in the transcript) to list its sources.
+
+    Classes: -waiting, -answered, -abstained, -failed, -selected.
+    """
+
+    class Selected(Message):
+        """The user picked this turn; its sources should be shown."""
+
+        def __init__(self, turn: Turn) -> None:
+            super().__init__()
+            self.turn = turn
+
+    def __init__(self, turn_id: int, question: str) -> None:
+        super().__init__(id=f"turn-{turn_id}", classes="-waiting")
+        self.turn_id = turn_id
+        self.question = question
+        self.exchange: Exchange | None = None
+        # Made here, not in compose, so the answer can be set before the turn is mounted.
+        self._answer = Static("", classes="answer")
+
+    def compose(self) -> ComposeResult:
+        yield Static(Content.assemble(("› ", "bold $text-primary"), self.question), classes="question")
+        yield self._answer
+
+    def show_waiting(self, text: str) -> None:
+        self._show(Content.styled(text, "italic"), "-waiting")
+
+    def show_exchange(self, exchange: Exchange) -> None:
+        self.exchange = exchange
+        answer = exchange.answer
+        if not answer.abstained:
+            self._show(marked_answer(answer.text), "-answered")
+            return
+        parts: list[Content | str | tuple[str, str]] = [(ABSTAINED_HEADING, "bold $text-warning"), "\n"]
+        note = abstention_note(answer, ABSTAINED_HEADING)
+        if note:
+            parts += [note, "\n"]
+        if answer.closest:
+            parts.append(("Closest passages:", "italic"))
+            for hit in answer.closest:
+                text = " ".join(hit.text.split())
+                text = text if len(text) <= CLOSEST_CHARS else text[: CLOSEST_CHARS - 1].rstrip() + "…"
+                parts += ["\n", (f"{hit.rank}. ", "bold"), (hit.citation.title, "italic"), f" — {text}"]
+        self._show(Content.assemble(*parts), "-abstained")
+
+    def show_error(self, text: str) -> None:
+        self._show(Content.assemble(("Could not answer: ", "bold $text-error"), text), "-failed")
+
+    @property
+    def selected(self) -> bool:
+        return self.has_class("-selected")
+
+    def _show(self, content: Content, state: str) -> None:
+        self._answer.update(content)
+        self.remove_class("-waiting", "-answered", "-abstained", "-failed")
+        self.add_class(state)
+
+    def on_click(self, event: events.Click) -> None:
+        if self.exchange is not None:
+            self.post_message(self.Selected(self))
