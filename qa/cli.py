@@ -194,10 +194,32 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _eval(args: argparse.Namespace, settings: Settings) -> int:
-    from .evaluation import run_eval_command
+    from .answer import answer_figures
+    from .evaluation import DEFAULT_CONFIGS, format_report, hybrid_weights, prepare_eval, report_to_json, run_eval
 
-    return run_eval_command(settings, question_set=args.question_set, squad=args.squad, limit=args.limit,
-                            json_path=Path(args.json_path) if args.json_path else None, quiet=args.quiet)
+    if args.limit is not None and args.limit < 1:
+        raise QAError("--limit must be at least 1")
+    with _progress(args.quiet, "Embedding passages") as progress:
+        run = prepare_eval(settings, question_set=args.question_set, squad=args.squad, limit=args.limit,
+                           progress=progress)
+    with _progress(args.quiet, "Evaluating") as progress:
+        report = run_eval(
+            run.retriever, run.questions, set_name=run.set_name, corpus=run.corpus,
+            configs=DEFAULT_CONFIGS + hybrid_weights(0.5, 0.9),
+            # Answer figures need questions the articles cannot answer; SQuAD has none, and 10,570 full
+            # answers would take long, so they are computed for question sets only.
+            answer_scorer=None if args.squad else answer_figures,
+            progress=(lambda _name, done, total: progress(done, total)) if progress else None)
+    print(format_report(report))
+    if args.json_path:
+        path = Path(args.json_path)
+        try:
+            path.write_text(json.dumps(report_to_json(report), indent=1, ensure_ascii=False) + "\n",
+                            encoding="utf-8")
+        except OSError as error:
+            raise QAError(f"cannot write the report to {path}: {error.strerror or error}") from None
+        print(f"Report written to {path}", file=sys.stderr)
+    return 0
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {

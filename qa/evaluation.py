@@ -8,17 +8,21 @@ import json
 import logging
 import statistics
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from .articles import Article
 from .errors import QAError
 from .metrics import ndcg_at_k, recall_at_k, reciprocal_rank
 from .records import Citation
-from .settings import METHODS, Method
+from .settings import METHODS, Method, Settings
 
 if TYPE_CHECKING:
+    from .embedding import Embedder
     from .retriever import Retriever
 
 log = logging.getLogger(__name__)
@@ -148,6 +152,44 @@ def _paragraph_article(data: dict[str, Any], where: str) -> Article:
                    hashlib.sha256(text.encode("utf-8")).hexdigest())
 
 
+@dataclass(frozen=True, slots=True)
+class EvalRun:
+    """What `qa eval` measures: a retriever, the questions to put to it, and their names for the report."""
+
+    retriever: Retriever
+    questions: tuple[EvalQuestion, ...]
+    set_name: str
+    corpus: str
+
+
+def default_question_set() -> Path:
+    """`eval/questions.jsonl` when run from a checkout, else the one beside the package."""
+    here = Path("eval") / "questions.jsonl"
+    return here if here.is_file() else Path(__file__).resolve().parents[1] / "eval" / "questions.jsonl"
+
+
+def prepare_eval(settings: Settings, *, question_set: Path | str | None = None, squad: Path | str | None = None,
+                 limit: int | None = None, progress: Callable[[int, int], None] | None = None,
+                 embedder: Embedder | None = None) -> EvalRun:
+    """Open the retriever and questions to evaluate: the SQuAD-format folder `squad` (indexed once, in
+    `settings.index_dir` when set, else in the cache folder), or else the question set (default
+    `eval/questions.jsonl`) on `settings.corpus`. `limit` keeps the first N questions."""
+    from .retriever import Retriever
+
+    if squad is not None:
+        folder = Path(squad)
+        data = load_squad(folder, limit)
+        index_dir = settings.index_dir or settings.cache_dir / "eval" / f"{folder.resolve().name}-index"
+        retriever = Retriever.from_articles(data.articles, settings.with_overrides(index_dir=index_dir),
+                                            progress=progress, embedder=embedder)
+        return EvalRun(retriever, data.questions, str(folder), str(folder))
+    path = Path(question_set) if question_set is not None else default_question_set()
+    questions = tuple(load_question_set(path, limit))
+    overrides = {f.name: getattr(settings, f.name) for f in fields(settings) if f.name != "corpus"}
+    retriever = Retriever.from_folder(settings.corpus, progress=progress, embedder=embedder, **overrides)
+    return EvalRun(retriever, questions, str(path), str(settings.corpus))
+
+
 # --- Relevance --------------------------------------------------------------------------------------------
 
 
@@ -271,37 +313,64 @@ def run_eval(retriever: Retriever, questions: Sequence[EvalQuestion], *,
              progress: Progress | None = None) -> EvalReport:
     """Recall@1/3/5/10, MRR@10 and nDCG@10 of each configuration over the answerable `questions`.
 
-    Rankings come from `search_many` in batches; the time per question is the median over `timed`
-    questions (evenly spaced; None: all) searched one at a time with `search`, after the batches have
-    warmed the model. Follow-ups are searched as `EvalQuestion.query` (their history prepended).
+    Rankings come from `search_many` in batches, each question encoded once for all rows. The time per
+    question is the median over `timed` questions (evenly spaced; None: all) searched one at a time with
+    `search`, encoding included, after the batches have warmed the model. Follow-ups are searched as
+    `EvalQuestion.query` (their history prepended).
     """
     scored = [q for q in questions if q.answerable]
     catalog = passage_catalog(retriever)
     relevant = [relevant_passages(q, catalog) for q in scored]
-    missing = tuple(q.id for q, keys in zip(scored, relevant) if not keys)
+    missing = tuple(q.id for q, keys in zip(scored, relevant, strict=True) if not keys)
     if missing:
         log.warning("%d question(s) have no passage holding an answer in their articles: %s", len(missing),
                     ", ".join(missing[:10]))
-    results = tuple(_evaluate(with_scoring(retriever, method=c.method, dense_weight=c.dense_weight), c,
-                              [q.query for q in scored], relevant, timed, progress) for c in configs)
+    queries = [q.query for q in scored]
+    remembering = _RememberingEmbedder(retriever.embedder)
+    results = []
+    for config in configs:
+        timer = with_scoring(retriever, method=config.method, dense_weight=config.dense_weight)
+        ranker = copy.copy(timer)
+        ranker.embedder = remembering  # type: ignore[assignment]
+        results.append(_evaluate(ranker, timer, config, queries, relevant, timed, progress))
     settings = retriever.settings
     return EvalReport(
         set_name, corpus or str(settings.corpus), settings.model, settings.min_words, settings.max_words,
         settings.dense_weight, len(retriever.articles), len(retriever), len(questions), len(scored),
-        len(questions) - len(scored), sum(1 for q in scored if q.history), missing, results,
+        len(questions) - len(scored), sum(1 for q in scored if q.history), missing, tuple(results),
         dict(answer_scorer(retriever, questions)) if answer_scorer else {})
 
 
-def _evaluate(retriever: Retriever, config: EvalConfig, queries: list[str], relevant: list[set[PassageKey]],
-              timed: int | None, progress: Progress | None) -> ConfigResult:
+class _RememberingEmbedder:
+    """The retriever's embedder, remembering each question's vector: every row reuses it (SQuAD has
+    10,570 questions, and encoding them is most of an eval's time)."""
+
+    def __init__(self, embedder: Any) -> None:
+        self._embedder = embedder
+        self._vectors: dict[str, np.ndarray] = {}
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32, progress: Any = None) -> np.ndarray:
+        fresh = list(dict.fromkeys(text for text in texts if text not in self._vectors))
+        if fresh:
+            self._vectors.update(zip(fresh, self._embedder.encode(fresh, batch_size=batch_size), strict=True))
+        if not texts:
+            return self._embedder.encode([], batch_size=batch_size)
+        return np.vstack([self._vectors[text] for text in texts])
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._embedder, name)
+
+
+def _evaluate(ranker: Retriever, timer: Retriever, config: EvalConfig, queries: list[str],
+              relevant: list[set[PassageKey]], timed: int | None, progress: Progress | None) -> ConfigResult:
     judged: list[list[bool]] = []
     for begin in range(0, len(queries), SEARCH_BATCH):
-        for hits, keys in zip(retriever.search_many(queries[begin : begin + SEARCH_BATCH], DEPTH, config.method),
-                              relevant[begin : begin + SEARCH_BATCH]):
+        for hits, keys in zip(ranker.search_many(queries[begin : begin + SEARCH_BATCH], DEPTH, config.method),
+                              relevant[begin : begin + SEARCH_BATCH], strict=True):
             judged.append([_key(hit.citation) in keys for hit in hits])
         if progress:
             progress(config.name, len(judged), len(queries))
-    timings = _time_searches(retriever, config.method, _spread(queries, timed))
+    timings = _time_searches(timer, config.method, _spread(queries, timed))
     log.info("%s: %d questions scored, %d timed", config.name, len(judged), len(timings))
 
     def mean(values: Sequence[float]) -> float:
@@ -309,9 +378,9 @@ def _evaluate(retriever: Retriever, config: EvalConfig, queries: list[str], rele
 
     recalls = {k: mean([recall_at_k(ranked, k) for ranked in judged]) for k in RECALL_KS}
     return ConfigResult(
-        config.name, config.method, retriever.settings.dense_weight, recalls[1], recalls[3], recalls[5],
+        config.name, config.method, ranker.settings.dense_weight, recalls[1], recalls[3], recalls[5],
         recalls[10], mean([reciprocal_rank(ranked, DEPTH) for ranked in judged]),
-        mean([ndcg_at_k(ranked, len(keys), DEPTH) for ranked, keys in zip(judged, relevant)]),
+        mean([ndcg_at_k(ranked, len(keys), DEPTH) for ranked, keys in zip(judged, relevant, strict=True)]),
         statistics.median(timings) if timings else 0.0, len(timings))
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from qa.lexical import LexicalIndex
-from qa.retriever import _min_max, _rrf
+from qa.retriever import _rrf, _z_score
 
 TEXTS = [
     "The envoy flew to Doha for talks with the Taliban.",
@@ -26,9 +26,26 @@ def test_bm25_scores_zero_for_unknown_or_stop_words() -> None:
     assert not index.scores("the of and").any()
 
 
-def test_min_max_maps_each_row_to_unit_range() -> None:
+def test_z_score_standardises_each_row_and_zeroes_flat_rows() -> None:
     scores = np.array([[1.0, 3.0, 2.0], [5.0, 5.0, 5.0]], dtype=np.float32)
-    assert np.allclose(_min_max(scores), [[0.0, 1.0, 0.5], [0.0, 0.0, 0.0]])
+    spread = np.sqrt(2 / 3)
+    assert np.allclose(_z_score(scores), [[-1 / spread, 1 / spread, 0.0], [0.0, 0.0, 0.0]])
+
+
+def test_hybrid_fusion_weighs_standardised_scores() -> None:
+    from types import SimpleNamespace
+
+    from qa.retriever import Retriever
+
+    dense = np.array([[0.9, 0.5, 0.1]], dtype=np.float32)
+    lexical = np.array([[0.0, 6.0, 0.0]], dtype=np.float32)
+    expected = 0.7 * _z_score(dense) + 0.3 * _z_score(lexical)
+    fake = SimpleNamespace(settings=SimpleNamespace(method="hybrid", dense_weight=0.7, batch_size=32),
+                           _passages=[1, 2, 3], _lexical=SimpleNamespace(scores=lambda q: lexical[0]),
+                           embedder=SimpleNamespace(encode=lambda qs, batch_size: None),
+                           dense_scores=lambda vectors: dense)
+    assert np.allclose(Retriever.score_many(fake, ["q"]), expected)
+    assert np.allclose(Retriever.score_many(fake, ["q"], method="bm25"), lexical)
 
 
 def test_rrf_uses_ranks_not_scores() -> None:
