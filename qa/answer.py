@@ -1,17 +1,17 @@
-"""Compose a short extractive answer from retrieved passages, each sentence cited, or abstain."""
+"""Compose a short extractive answer from retrieved passages, each sentence quoted and cited, or abstain."""
 
 from __future__ import annotations
 
 import logging
 import math
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .passages import split_sentences
+from .passages import Span, split_sentences
 from .records import Answer, AnswerCitation, AnswerSentence, Citation, Hit
 from .retriever import check_question
 
@@ -21,126 +21,177 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NO_ANSWER = "The articles don't say."
-PASSAGES = 8  # passages searched for answer sentences
-CLOSEST = 3  # passages shown when abstaining
-MIN_WORDS = 4  # shorter "sentences" are headings and labels
-# A sentence's score: cosine to the question, plus the idf-weighted share of question terms it holds,
-# plus the retrieval score of its passage (hybrid scores lie in 0..1).
-OVERLAP_WEIGHT = 0.35
-PASSAGE_WEIGHT = 0.10
-THRESHOLD = 0.55  # best score below which the articles are taken not to answer
-CONFIDENCE_SCALE = 0.08  # how fast confidence rises around the threshold
-EXTRA_MARGIN = 0.06  # a 2nd/3rd sentence must score within this of the best
-DUPLICATE = 0.92  # cosine at or above which two sentences say the same thing
-NOVELTY = 0.80  # cosine at or above which a sentence adds nothing to one already chosen
-PRONOUNS = frozenset("he him his she her hers it its they them their theirs there that this those these".split())
+PASSAGES, CLOSEST = 8, 3  # passages searched for sentences; passages shown when abstaining
+MIN_WORDS = 4  # shorter lines are labels, not answers
+# relevance = cosine(sentence, question) + OVERLAP * the idf-weighted share of the question's terms it holds;
+# rank score = relevance + PASSAGE * its passage's retrieval score scaled to 0..1 over the hits (whatever the
+# retriever's scale) + KIND if it holds what the question asks for (a year, a date, a number, a name) beyond the
+# question's own words.
+OVERLAP, PASSAGE, KIND = 0.5, 0.05, 0.2
+# Calibrated on eval/questions.jsonl with answer_figures: best relevance below THRESHOLD means the question is
+# not about the articles; confidence = logistic((relevance - CENTER) / SCALE) fits the share of answers that
+# hold a gold answer.
+THRESHOLD, CENTER, SCALE = 0.40, 0.49, 0.22
+MARGIN = 0.15  # a 2nd or 3rd sentence must rank within this of the best
+DUPLICATE, NOVELTY = 0.9, 0.8  # cosines from which a sentence repeats / adds nothing to a chosen one
+POINTING = re.compile(r"\b(?:he|him|his|she|her|its?|they|them|their|there|that|this|those|these)\b", re.I)
+_MONTH = re.compile(r"(?:jan|febr)uary|march|april|may|june|july|august|(?:sept|nov|dec)ember|october", re.I)
+_NUMBER = re.compile(r"\d[\d,.]*|(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty"
+                     r"|fifty|dozens?|hundreds?|thousands?|millions?|billions?)", re.I)
+KINDS = (  # what a question asks for, by its wording
+    ("year", re.compile(r"\b(?:what|which)\s+(?:\w+\s+)?year\b")),
+    ("date", re.compile(r"\bwhen\b|\b(?:what|which)\s+(?:date|day|month)\b")),
+    ("number", re.compile(r"\bhow\s+(?:many|much|old|long|far)\b")),
+    ("names", re.compile(r"\b(?:which|what)\s+(?:\w+\s+){0,2}?(?:countries|cities|states|nations|capitals"
+                         r"|provinces)\b")),
+    ("name", re.compile(r"\bwho(?:m|se)?\b|\bwhere\b|\bwhich\s+(?:\w+\s+){0,2}?(?:city|country|province|town|place"
+                        r"|state|person|official|minister|spokes\w+|commander|lawmaker|congressman|chief)\b")),
+)
+POINTS_BACK = re.compile(r"[\"'“‘(]*(?:They|These|Those|It|This|He|She|Such|Both)\b")
+_LIST = re.compile(r"[A-Z][\w-]+(?:(?:,\s*|,?\s+and\s+)[A-Z][\w-]+)+")
+_YEAR = re.compile(r"(?:1[89]|20)\d\d")
 
 
 @dataclass(frozen=True, slots=True)
 class Candidate:
-    """A sentence of a retrieved passage and how well it answers the question."""
+    """A sentence of a retrieved passage, and how well it answers the question."""
 
     text: str
     citation: Citation  # the sentence's own span
     passage: Citation
-    score: float
+    score: float  # ranks the sentences
+    relevance: float = 0.0  # decides abstention
     terms: frozenset[str] = frozenset()
+    lead: int | None = None  # the candidate just before, when this one points back to it ("They are ...")
 
 
 @dataclass(frozen=True, slots=True)
 class Choice:
-    """A sentence picked for the answer, with its near-duplicates in other articles."""
+    """A sentence picked for the answer, with the same sentence found in other articles."""
 
     candidate: Candidate
     also: tuple[Citation, ...] = ()
 
 
-def compose_answer(retriever: Retriever, question: str, history: Sequence[Any] | None = None) -> Answer:
-    """A 1-3 sentence answer quoted from the articles with numbered citations, or an abstention."""
+def compose_answer(retriever: Retriever, question: str, history: Iterable[Any] | None = None) -> Answer:
+    """A 1-3 sentence answer quoted from the articles with numbered citations, or an abstention.
+
+    `history` holds the earlier turns, oldest first: Answers, question strings or (question, answer) pairs.
+    """
     question = check_question(question)
-    context = context_query(question, turns(history), retriever._lexical.terms)
-    hits = retriever.search(context or question, k=PASSAGES)
+    context = context_questions(question, history_questions(history), retriever._lexical.terms)
+    hits = retriever.search(" ".join([*context, question]), k=PASSAGES)
     candidates, vectors = score_candidates(retriever, question, context, hits)
-    best = max((c.score for c in candidates), default=0.0)
-    confidence = confidence_of(best)
-    if confidence < 0.5:
-        return Answer(question, NO_ANSWER, (), (), True, confidence, tuple(hits[:CLOSEST]))
-    choices = select_sentences(candidates, vectors @ vectors.T)
+    relevance = max((c.relevance for c in candidates), default=0.0)
+    if relevance < THRESHOLD:
+        return Answer(question, NO_ANSWER, (), (), True, confidence_of(relevance), tuple(hits[:CLOSEST]))
+    choices = select_sentences(candidates, vectors @ vectors.T, margin=MARGIN)
     text, sentences, citations = number_choices(reading_order(choices))
-    return Answer(question, text, sentences, citations, False, confidence)
+    return Answer(question, text, sentences, citations, False, confidence_of(relevance))
 
 
-def confidence_of(best: float) -> float:
-    """Confidence in 0..1 from the best sentence score; 0.5 at the abstention threshold."""
-    return 1.0 / (1.0 + math.exp(-(best - THRESHOLD) / CONFIDENCE_SCALE))
+def confidence_of(relevance: float) -> float:
+    """The estimated chance, in 0..1, that an answer whose best sentence has this relevance is right."""
+    return 1.0 / (1.0 + math.exp(-(relevance - CENTER) / SCALE))
 
 
 # --- follow-ups ---------------------------------------------------------------------------------------------
 
 
-def turns(history: Sequence[Any] | None) -> list[tuple[str, str]]:
-    """Earlier turns as (question, answer text): from strings, Answers, (question, answer) pairs or dicts."""
-    result: list[tuple[str, str]] = []
-    for item in history or ():
-        if isinstance(item, Answer):
-            result.append((item.question, "" if item.abstained else item.text))
-        elif isinstance(item, str):
-            result.append((item, ""))
-        elif isinstance(item, Mapping):
-            result.append((str(item.get("question", "")), str(item.get("answer", "") or "")))
-        elif isinstance(item, (tuple, list)) and len(item) == 2:
-            result.append((str(item[0]), str(item[1] or "")))
+def history_questions(history: Iterable[Any] | None) -> list[str]:
+    """The questions of earlier turns given as Answers, strings, (question, answer) pairs or mappings."""
+    questions = []
+    for turn in history or ():
+        question = (turn.question if isinstance(turn, Answer) else turn if isinstance(turn, str)
+                    else turn.get("question") if isinstance(turn, Mapping)
+                    else turn[0] if isinstance(turn, (tuple, list)) and turn else None)
+        if isinstance(question, str) and question.strip():
+            questions.append(question.strip())
         else:
-            log.debug("ignored a history item of type %s", type(item).__name__)
-    return [(q.strip(), re.sub(r"\s*\[\d+\]", "", a).strip()) for q, a in result if q.strip()]
+            log.debug("ignored a history turn without a question: %r", turn)
+    return questions
 
 
-def context_query(question: str, history: Sequence[tuple[str, str]], terms: Callable[[str], list[str]]) -> str:
-    """The question widened with the previous turn when it leans on it (pronouns, few terms), else ""."""
-    if not history:
-        return ""
-    words = set(re.findall(r"[a-z]+", question.lower()))
-    if not (words & PRONOUNS or len(terms(question)) <= 3):
-        return ""
-    previous_question, previous_answer = history[-1]
-    wanted = set(terms(question)) | set(terms(previous_question))
-    extra = [t for t in dict.fromkeys(terms(previous_answer)) if t not in wanted][:6]
-    return " ".join([previous_question, question, *extra])
+def leans_on_context(question: str, terms: Callable[[str], list[str]]) -> bool:
+    """Whether a question points back (he, it, there, that ...) or is too short to stand alone."""
+    return bool(POINTING.search(question)) or len(terms(question)) <= 2
 
 
-# --- candidates and scores -----------------------------------------------------------------------------------
+def context_questions(question: str, history: Sequence[str], terms: Callable[[str], list[str]]) -> list[str]:
+    """The earlier questions (oldest first, at most 3) that a follow-up leans on: the last one, and the one
+    before each question that itself leans on context; none for a question that stands alone.
+    (Adding words of earlier answers was tried: on the eval set's follow-ups it hurt.)"""
+    context: list[str] = []
+    current = question
+    for previous in reversed(history[-3:]):
+        if not leans_on_context(current, terms):
+            break
+        context.insert(0, previous)
+        current = previous
+    return context
 
 
-def score_candidates(retriever: Retriever, question: str, context: str,
+# --- candidates and their scores -----------------------------------------------------------------------------
+
+
+def score_candidates(retriever: Retriever, question: str, context: Sequence[str],
                      hits: Sequence[Hit]) -> tuple[list[Candidate], np.ndarray]:
-    """Every sentence of the hits, scored; and their unit vectors (one batch encode with the question)."""
-    spans: list[tuple[str, Citation, Hit]] = []
+    """The sentences of the hits (headlines and labels left out), scored, and their unit vectors."""
+    found: list[tuple[str, Citation, Hit, int | None]] = []  # text, span, passage, lead
+    stored: list[np.ndarray] = []
     for hit in hits:
-        passage = hit.citation
-        text = retriever.article(passage.doc_id).text
-        for span in split_sentences(text, passage.start, passage.end):
-            sentence = text[span.start : span.end]
-            if len(sentence.split()) >= MIN_WORDS:
-                cited = Citation(passage.doc_id, passage.title, passage.path, span.start, span.end)
-                spans.append((sentence, cited, hit))
-    if not spans:
+        spans, vectors = passage_sentences(retriever, hit.citation)
+        article = retriever.article(hit.citation.doc_id)
+        texts = [article.text[s.start : s.end] for s in spans]
+        keep = [i for i, text in enumerate(texts) if len(text.split()) >= MIN_WORDS and text != article.title]
+        for i in keep:
+            lead = len(found) - 1 if i - 1 in keep and POINTS_BACK.match(texts[i]) else None
+            found.append((texts[i], _narrowed(hit.citation, spans[i]), hit, lead))
+        if vectors is not None:
+            stored.append(vectors[keep])
+    if not found:
         return [], np.zeros((0, 0), dtype=np.float32)
-    queries = [question, context] if context else [question]
-    vectors = retriever.embedder.encode(queries + [s for s, _, _ in spans])
-    similarity = vectors[len(queries):] @ vectors[:len(queries)].T
-    similarity = similarity.mean(axis=1) if context else similarity[:, 0]
+    queries = [question, " ".join([*context, question])] if context else [question]
+    if len(stored) == len(hits):  # the index keeps sentence vectors: only the queries need encoding
+        vectors = np.vstack([retriever.embedder.encode(queries), *stored])
+    else:  # one batch: the queries and every candidate sentence
+        vectors = retriever.embedder.encode(queries + [text for text, _, _, _ in found])
+    sentences, asked = vectors[len(queries) :], vectors[: len(queries)]
+    # A sentence that points back ("They are Qatar, ...") is read with the one before it, which it brings along.
+    read = np.array([sentences[i] + (sentences[lead] if lead is not None else 0) for i, (*_, lead) in
+                     enumerate(found)])
+    read /= np.maximum(np.linalg.norm(read, axis=1, keepdims=True), 1e-9)
+    # A follow-up's sentence ranks by the mean of its cosines to the follow-up and to the widened question,
+    # and is as relevant as the better of the two.
+    cosines = np.maximum(sentences @ asked.T, read @ asked.T)
     terms = retriever._lexical.terms
-    weights = term_weights(terms(context or question), retriever._lexical.scores)
+    weights = term_weights(terms(queries[-1]), retriever._lexical.scores)
+    kind = expected_kind(question)
+    held = [frozenset(terms(text)) for text, *_ in found]
+    low, high = min(h.score for h in hits), max(h.score for h in hits)
     candidates = []
-    for (sentence, cited, hit), cosine in zip(spans, similarity):
-        held = frozenset(terms(sentence))
-        score = float(cosine) + OVERLAP_WEIGHT * overlap(weights, held) + PASSAGE_WEIGHT * hit.score
-        candidates.append(Candidate(sentence, cited, hit.citation, score, held))
-    return candidates, vectors[len(queries):]
+    for (text, citation, hit, lead), cosine, own in zip(found, cosines, held):
+        shared = OVERLAP * overlap(weights, own | (held[lead] if lead is not None else frozenset()))
+        standing = (hit.score - low) / (high - low) if high > low else 1.0
+        score = float(cosine.mean()) + shared + PASSAGE * standing + KIND * holds_kind(kind, text, question)
+        candidates.append(Candidate(text, citation, hit.citation, score, float(cosine.max()) + shared, own, lead))
+    return candidates, sentences
 
 
-def term_weights(terms: Sequence[str], scores: Callable[[str], np.ndarray]) -> dict[str, float]:
-    """Inverse document frequency of each question term over the passages (terms absent weigh most)."""
+def passage_sentences(retriever: Retriever, passage: Citation) -> tuple[Sequence[Span], np.ndarray | None]:
+    """A passage's sentence spans, with their unit vectors when the retriever keeps them (else None)."""
+    stored = getattr(retriever, "passage_sentences", None)
+    if stored is not None:
+        return stored(passage)
+    return split_sentences(retriever.article(passage.doc_id).text, passage.start, passage.end), None
+
+
+def _narrowed(passage: Citation, span: Span) -> Citation:
+    return Citation(passage.doc_id, passage.title, passage.path, span.start, span.end)
+
+
+def term_weights(terms: Iterable[str], scores: Callable[[str], np.ndarray]) -> dict[str, float]:
+    """Each distinct term's inverse document frequency over the passages; terms found nowhere weigh most."""
     weights = {}
     for term in dict.fromkeys(terms):
         row = scores(term)
@@ -154,58 +205,80 @@ def overlap(weights: Mapping[str, float], held: frozenset[str]) -> float:
     return sum(w for t, w in weights.items() if t in held) / total if total > 0 else 0.0
 
 
-# --- selection and numbering (pure) --------------------------------------------------------------------------
+def expected_kind(question: str) -> str | None:
+    """What the question asks for: "year", "date", "number", "name", or None."""
+    lowered = question.lower()
+    return next((kind for kind, pattern in KINDS if pattern.search(lowered)), None)
 
 
-def normalized(text: str) -> str:
-    return " ".join(re.findall(r"\w+", text.lower()))
+def holds_kind(kind: str | None, sentence: str, question: str) -> bool:
+    """Whether the sentence holds something of the asked-for kind that the question does not."""
+    asked = set(re.findall(r"\w+", question.lower()))
+    words = [w for w in re.findall(r"\w[\w,.]*\w|\w", sentence) if w.lower() not in asked]
+    if kind == "year":
+        return any(_YEAR.fullmatch(w) for w in words)
+    if kind == "date":
+        return any(_MONTH.fullmatch(w) or _YEAR.fullmatch(w) for w in words)
+    if kind == "number":
+        return any(_NUMBER.fullmatch(w) for w in words)
+    if kind == "names":  # a list: "Qatar, Pakistan and Norway"
+        return any(sum(n.lower() not in asked for n in re.findall(r"[A-Z][\w-]+", m.group())) >= 2
+                   for m in _LIST.finditer(sentence))
+    if kind == "name":  # a capitalised word that does not start the sentence
+        return any(w[0].isupper() for w in words if not sentence.startswith(w))
+    return False
+
+
+# --- selection and numbering: pure functions of the candidates -----------------------------------------------
 
 
 def select_sentences(candidates: Sequence[Candidate], similarity: np.ndarray | None = None, *, limit: int = 3,
-                     margin: float = EXTRA_MARGIN) -> list[Choice]:
-    """The best sentence, plus up to limit-1 more that score within `margin` of it and add something new;
-    a near-duplicate of a chosen sentence is dropped, and listed in `also` when in another article."""
-    keys = [normalized(c.text) for c in candidates]
+                     margin: float = MARGIN) -> list[Choice]:
+    """The best-scoring sentence, then up to limit-1 more that score within `margin` of it and add news: not
+    a near-repeat of a chosen one (`similarity`: candidates' cosine matrix) and at least two new terms.
+    A sentence repeated (same words, or cosine >= DUPLICATE) is quoted once; its copies in other articles
+    go to `also`."""
+    keys = [" ".join(re.findall(r"\w+", c.text.lower())) for c in candidates]
 
     def near(i: int, j: int, level: float) -> bool:
         return keys[i] == keys[j] or (similarity is not None and similarity[i, j] >= level)
 
     order = sorted(range(len(candidates)), key=lambda i: -candidates[i].score)
-    chosen: list[int] = []
-    used: set[int] = set()
-    for i in order:
-        if i in used:
-            continue
+    chosen: list[int] = []  # the picked sentences and the leads they bring along
+    picked: list[int] = []
+    for i in (i for i in order if i not in chosen):
+        group = [j for j in (candidates[i].lead, i) if j is not None and j not in chosen]  # a lead comes along
         if chosen:
-            if len(chosen) >= limit or candidates[i].score < candidates[chosen[0]].score - margin:
+            if candidates[i].score < candidates[order[0]].score - margin:
                 break
             known = frozenset().union(*(candidates[j].terms for j in chosen))
-            if any(near(i, j, NOVELTY) for j in chosen) or len(candidates[i].terms - known) < 2:
+            if (len(picked) >= limit or any(near(i, j, NOVELTY) for j in chosen)
+                    or len(candidates[i].terms - known) < 2):
                 continue
-        chosen.append(i)
-        used.update(j for j in range(len(candidates)) if near(i, j, DUPLICATE))
+        chosen.extend(group)
+        picked.append(i)
     choices = []
     for i in chosen:
-        doc = candidates[i].citation.doc_id
-        others: dict[str, Citation] = {}
+        copies: dict[str, Citation] = {}  # one per other article, best first
         for j in order:
-            other = candidates[j].citation
-            if j != i and other.doc_id != doc and other.doc_id not in others and near(i, j, DUPLICATE):
-                others[other.doc_id] = other
-        choices.append(Choice(candidates[i], tuple(others.values())))
+            cited = candidates[j].citation
+            if cited.doc_id != candidates[i].citation.doc_id and cited.doc_id not in copies and near(i, j, DUPLICATE):
+                copies[cited.doc_id] = cited
+        choices.append(Choice(candidates[i], tuple(copies.values())))
     return choices
 
 
 def reading_order(choices: Sequence[Choice]) -> list[Choice]:
-    """Articles in the order of their best sentence; sentences of one article in the article's order."""
-    first = {}
+    """Articles in the order of their best sentence; one article's sentences in the order it has them."""
+    first: dict[str, int] = {}
     for rank, choice in enumerate(choices):
         first.setdefault(choice.candidate.citation.doc_id, rank)
     return sorted(choices, key=lambda c: (first[c.candidate.citation.doc_id], c.candidate.citation.start))
 
 
 def number_choices(choices: Sequence[Choice]) -> tuple[str, tuple[AnswerSentence, ...], tuple[AnswerCitation, ...]]:
-    """The answer text, its sentences and their citations, numbered 1.. in order of first use."""
+    """The answer text ("sentence [1] sentence [2]"), its sentences and their citations, numbered 1.. in
+    order of first use; a sentence quoted twice keeps its first number."""
     numbers: dict[Citation, int] = {}
     sentences: list[AnswerSentence] = []
     citations: list[AnswerCitation] = []
@@ -217,3 +290,32 @@ def number_choices(choices: Sequence[Choice]) -> tuple[str, tuple[AnswerSentence
         sentences.append(AnswerSentence(choice.candidate.text, numbers[cited]))
     text = " ".join(f"{s.text} [{s.number}]" for s in sentences)
     return text, tuple(sentences), tuple(citations)
+
+
+# --- figures for the eval runner (qa eval) -------------------------------------------------------------------
+
+
+def answer_figures(retriever: Retriever, questions: Sequence[Any]) -> dict[str, float]:
+    """Shares over eval questions (EvalQuestion records, or mappings with question/answers/history):
+    unanswerable ones abstained on, answerable ones answered, answerable ones whose answer text holds a
+    gold answer (case-insensitive), and that share for follow-ups with and without their history."""
+    def field(item: Any, name: str) -> Any:
+        return (item.get(name) if isinstance(item, Mapping) else getattr(item, name, None)) or ()
+
+    def holds_gold(item: Any, answer: Answer) -> bool:
+        return any(gold.casefold() in answer.text.casefold() for gold in field(item, "answers"))
+
+    def share(values: list[bool]) -> float:
+        return sum(values) / len(values) if values else 0.0
+
+    asked = [(q, retriever.ask(field(q, "question"), field(q, "history"))) for q in questions]
+    answerable = [(q, a) for q, a in asked if field(q, "answers")]
+    followups = [(q, a) for q, a in answerable if field(q, "history")]
+    return {
+        "abstained_unanswerable": share([a.abstained for q, a in asked if not field(q, "answers")]),
+        "answered_answerable": share([not a.abstained for _, a in answerable]),
+        "answer_holds_gold": share([holds_gold(q, a) for q, a in answerable]),
+        "followup_holds_gold": share([holds_gold(q, a) for q, a in followups]),
+        "followup_holds_gold_without_history": share([holds_gold(q, retriever.ask(field(q, "question")))
+                                                      for q, _ in followups]),
+    }
