@@ -17,6 +17,7 @@ from .embedding import Embedder, locate_model
 from .errors import CorpusError, QAError, QuestionError
 from .index import IndexContents, IndexStore, SyncReport
 from .lexical import LexicalIndex
+from .passages import Span
 from .records import Citation, Hit
 from .settings import Method, Settings
 
@@ -66,6 +67,7 @@ class Retriever:
         self._passages = contents.passages
         self._sentence_vectors = contents.vectors
         self._sentence_starts = contents.offsets[:-1]
+        self._rows = {(p.doc_id, p.start): i for i, p in enumerate(self._passages)}
         self._lexical = LexicalIndex([_lexical_text(p.text, self._articles[p.doc_id].title)
                                       for p in self._passages])
 
@@ -166,6 +168,13 @@ class Retriever:
         top = top[np.lexsort((top, -scores[top]))][:k]
         return [Hit(rank, float(scores[i]), self._passages[i].text, self.citation(int(i)))
                 for rank, i in enumerate(top, start=1)]
+
+    def passage_sentences(self, passage: Citation) -> tuple[tuple[Span, ...], np.ndarray]:
+        """The sentences of the passage that `passage` cites, and their stored unit vectors (one row each)."""
+        row = self._rows[(passage.doc_id, passage.start)]
+        first = int(self._sentence_starts[row])
+        sentences = self._passages[row].sentences
+        return sentences, self._sentence_vectors[first : first + len(sentences)]
 
     def citation(self, row: int) -> Citation:
         passage = self._passages[row]
