@@ -195,7 +195,8 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
 
 def _eval(args: argparse.Namespace, settings: Settings) -> int:
     from .answer import answer_figures
-    from .evaluation import DEFAULT_CONFIGS, format_report, hybrid_weights, prepare_eval, report_to_json, run_eval
+    from .evalsets import prepare_eval
+    from .evaluation import DEFAULT_CONFIGS, format_report, hybrid_weights, report_to_json, run_eval
 
     if args.limit is not None and args.limit < 1:
         raise QAError("--limit must be at least 1")

@@ -3,26 +3,22 @@
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 import logging
 import statistics
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .articles import Article
 from .errors import QAError
+from .evalsets import EvalQuestion
 from .metrics import ndcg_at_k, recall_at_k, reciprocal_rank
 from .records import Citation
-from .settings import METHODS, Method, Settings
+from .settings import METHODS, Method
 
 if TYPE_CHECKING:
-    from .embedding import Embedder
     from .retriever import Retriever
 
 log = logging.getLogger(__name__)
@@ -36,161 +32,6 @@ SCORING_SETTINGS = frozenset({"method", "dense_weight"})
 PassageKey = tuple[str, int, int]  # (path, start, end): identifies a passage across Hits and the catalog
 AnswerScorer = Callable[["Retriever", Sequence["EvalQuestion"]], Mapping[str, float]]
 Progress = Callable[[str, int, int], None]  # (configuration, questions done, questions in all)
-
-
-class EvalError(QAError):
-    """An eval question set or benchmark folder is missing or malformed."""
-
-
-# --- Question sets ----------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class EvalQuestion:
-    """A question with the articles and answer strings that make a retrieved passage relevant."""
-
-    id: str
-    question: str
-    answers: tuple[str, ...]  # exact substrings of an article's text; empty when unanswerable
-    docs: tuple[str, ...]  # article paths ("000_35...c5.txt") or doc ids that answer it; empty: unanswerable
-    kind: str = ""  # "paraphrase", "followup", "unanswerable", "squad", ...
-    history: tuple[str, ...] = ()  # a follow-up's earlier questions, oldest first
-
-    @property
-    def answerable(self) -> bool:
-        return bool(self.docs)
-
-    @property
-    def query(self) -> str:
-        """The retrieval query: a follow-up's earlier questions, then the question, joined by spaces
-        (a follow-up such as "And what did he say?" cannot be retrieved on its own)."""
-        return " ".join((*self.history, self.question))
-
-
-@dataclass(frozen=True, slots=True)
-class SquadSet:
-    """SQuAD as a paragraph-retrieval benchmark: one Article per paragraph, and the questions."""
-
-    articles: tuple[Article, ...]
-    questions: tuple[EvalQuestion, ...]
-
-
-def load_question_set(path: Path | str, limit: int | None = None) -> list[EvalQuestion]:
-    """The questions of a JSONL eval set (`id`, `question`, `answers`, `docs`, `kind`, `history`),
-    the first `limit` only when given."""
-    path = Path(path)
-    questions = [_question(data, f"{path} line {number}") for number, data in _read_jsonl(path, limit)]
-    if not questions:
-        raise EvalError(f"{path} holds no question")
-    return questions
-
-
-def load_squad(folder: Path | str, limit: int | None = None) -> SquadSet:
-    """SQuAD from `folder`'s corpus.jsonl (`id`, `title`, `text`) and queries.jsonl (`id`, `question`,
-    `answers`, `gold_ids`); all paragraphs, and the first `limit` questions when given.
-
-    Each paragraph becomes an Article (doc_id = paragraph id, path = id + ".txt", title = Wikipedia title)
-    whose one line spans the whole paragraph: `parse_article` would drop short heading-like first lines.
-    """
-    folder = Path(folder)
-    articles = tuple(_paragraph_article(data, f"{folder / 'corpus.jsonl'} line {number}")
-                     for number, data in _read_jsonl(folder / "corpus.jsonl"))
-    questions = tuple(_squad_question(data, f"{folder / 'queries.jsonl'} line {number}")
-                      for number, data in _read_jsonl(folder / "queries.jsonl", limit))
-    return SquadSet(articles, questions)
-
-
-def _read_jsonl(path: Path, limit: int | None = None) -> list[tuple[int, dict[str, Any]]]:
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as error:
-        raise EvalError(f"cannot read {path}: {error}") from None
-    rows: list[tuple[int, dict[str, Any]]] = []
-    for number, line in enumerate(lines, start=1):
-        if limit is not None and len(rows) >= limit:
-            break
-        if not line.strip():
-            continue
-        try:
-            data = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise EvalError(f"{path} line {number} is not JSON: {error.msg}") from None
-        if not isinstance(data, dict):
-            raise EvalError(f"{path} line {number} is not a JSON object")
-        rows.append((number, data))
-    return rows
-
-
-def _strings(data: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
-    value = data.get(key, [])
-    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise EvalError(f"{where}: {key!r} must be a list of strings")
-    return tuple(value)
-
-
-def _text(data: dict[str, Any], key: str, where: str) -> str:
-    value = data.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise EvalError(f"{where}: {key!r} must be a non-empty string")
-    return value
-
-
-def _question(data: dict[str, Any], where: str) -> EvalQuestion:
-    return EvalQuestion(_text(data, "id", where), _text(data, "question", where), _strings(data, "answers", where),
-                        _strings(data, "docs", where), str(data.get("kind", "")), _strings(data, "history", where))
-
-
-def _squad_question(data: dict[str, Any], where: str) -> EvalQuestion:
-    return EvalQuestion(_text(data, "id", where), _text(data, "question", where), _strings(data, "answers", where),
-                        _strings(data, "gold_ids", where), "squad")
-
-
-def _paragraph_article(data: dict[str, Any], where: str) -> Article:
-    doc_id, text = _text(data, "id", where), _text(data, "text", where)
-    start, end = len(text) - len(text.lstrip()), len(text.rstrip())
-    return Article(doc_id, f"{doc_id}.txt", str(data.get("title", "")), text, ((start, end),),
-                   hashlib.sha256(text.encode("utf-8")).hexdigest())
-
-
-@dataclass(frozen=True, slots=True)
-class EvalRun:
-    """What `qa eval` measures: a retriever, the questions to put to it, and their names for the report."""
-
-    retriever: Retriever
-    questions: tuple[EvalQuestion, ...]
-    set_name: str
-    corpus: str
-
-
-def default_question_set() -> Path:
-    """`eval/questions.jsonl` when run from a checkout, else the one beside the package."""
-    here = Path("eval") / "questions.jsonl"
-    return here if here.is_file() else Path(__file__).resolve().parents[1] / "eval" / "questions.jsonl"
-
-
-def prepare_eval(settings: Settings, *, question_set: Path | str | None = None, squad: Path | str | None = None,
-                 limit: int | None = None, progress: Callable[[int, int], None] | None = None,
-                 embedder: Embedder | None = None) -> EvalRun:
-    """Open the retriever and questions to evaluate: the SQuAD-format folder `squad` (indexed once, in
-    `settings.index_dir` when set, else in the cache folder), or else the question set (default
-    `eval/questions.jsonl`) on `settings.corpus`. `limit` keeps the first N questions."""
-    from .retriever import Retriever
-
-    if squad is not None:
-        folder = Path(squad)
-        data = load_squad(folder, limit)
-        index_dir = settings.index_dir or settings.cache_dir / "eval" / f"{folder.resolve().name}-index"
-        retriever = Retriever.from_articles(data.articles, settings.with_overrides(index_dir=index_dir),
-                                            progress=progress, embedder=embedder)
-        return EvalRun(retriever, data.questions, str(folder), str(folder))
-    path = Path(question_set) if question_set is not None else default_question_set()
-    questions = tuple(load_question_set(path, limit))
-    overrides = {f.name: getattr(settings, f.name) for f in fields(settings) if f.name != "corpus"}
-    retriever = Retriever.from_folder(settings.corpus, progress=progress, embedder=embedder, **overrides)
-    return EvalRun(retriever, questions, str(path), str(settings.corpus))
-
-
-# --- Relevance --------------------------------------------------------------------------------------------
 
 
 def is_relevant(question: EvalQuestion, citation: Citation, text: str, *, sole_passage: bool = False) -> bool:
@@ -297,14 +138,7 @@ def with_scoring(retriever: Retriever, **overrides: Any) -> Retriever:
     if unknown:
         raise QAError(f"only {', '.join(sorted(SCORING_SETTINGS))} can vary between eval rows, not "
                       f"{', '.join(sorted(unknown))}")
-    own = getattr(retriever, "with_settings", None)
-    if callable(own):
-        return own(**overrides)
-    # Retriever holds settings in a plain attribute and reads them at search time: a shallow copy with new
-    # settings shares the passages, vectors, BM25 index and model, and costs nothing.
-    variant = copy.copy(retriever)
-    variant.settings = retriever.settings.with_overrides(**overrides)
-    return variant
+    return retriever.with_settings(**overrides)
 
 
 def run_eval(retriever: Retriever, questions: Sequence[EvalQuestion], *,

@@ -11,19 +11,15 @@ import pytest
 
 from qa import Citation, Retriever, Settings
 from qa.embedding import Embedder
+from qa.evalsets import EvalError, EvalQuestion, load_question_set, load_squad, prepare_eval
 from qa.evaluation import (
     DEFAULT_CONFIGS,
     ConfigResult,
-    EvalError,
-    EvalQuestion,
     EvalReport,
     _RememberingEmbedder,
     format_report,
     hybrid_weights,
     is_relevant,
-    load_question_set,
-    load_squad,
-    prepare_eval,
     relevant_passages,
     report_to_json,
     run_eval,
