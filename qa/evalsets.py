@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+CORPUS, QUERIES = "corpus.jsonl", "queries.jsonl"  # the files of a SQuAD-format folder
+
 
 class EvalError(QAError):
     """An eval question set or benchmark folder is missing or malformed."""
@@ -76,10 +78,10 @@ def load_squad(folder: Path | str, limit: int | None = None) -> SquadSet:
     whose one line spans the whole paragraph: `parse_article` would drop short heading-like first lines.
     """
     folder = Path(folder)
-    articles = tuple(_paragraph_article(data, f"{folder / 'corpus.jsonl'} line {number}")
-                     for number, data in _read_jsonl(folder / "corpus.jsonl"))
-    questions = tuple(_squad_question(data, f"{folder / 'queries.jsonl'} line {number}")
-                      for number, data in _read_jsonl(folder / "queries.jsonl", limit))
+    articles = tuple(_paragraph_article(data, f"{folder / CORPUS} line {number}")
+                     for number, data in _read_jsonl(folder / CORPUS))
+    questions = tuple(_squad_question(data, f"{folder / QUERIES} line {number}")
+                      for number, data in _read_jsonl(folder / QUERIES, limit))
     return SquadSet(articles, questions)
 
 
@@ -165,7 +167,7 @@ def prepare_eval(settings: Settings, *, question_set: Path | str | None = None, 
         index_dir = settings.index_dir or settings.cache_dir / "eval" / f"{folder.resolve().name}-index"
         retriever = Retriever.from_articles(data.articles, settings.with_overrides(index_dir=index_dir),
                                             progress=progress, embedder=embedder)
-        return EvalRun(retriever, data.questions, str(folder), str(folder))
+        return EvalRun(retriever, data.questions, str(folder / QUERIES), f"{folder / CORPUS} (paragraphs)")
     path = Path(question_set) if question_set is not None else default_question_set()
     questions = tuple(load_question_set(path, limit))
     overrides = {f.name: getattr(settings, f.name) for f in fields(settings) if f.name != "corpus"}
