@@ -101,3 +101,42 @@ def test_the_installed_command_runs_in_a_fresh_process(corpus: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "Baradar" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+def test_ask_prints_a_cited_answer_and_its_sources(capsys, corpus: Path) -> None:
+    code, out, err = run(capsys, "ask", "Who freed Baradar from prison?", "--corpus", str(corpus))
+    assert code == 0, err
+    answer, sources = out.split("\nSources:\n")
+    assert "Pakistan freed Baradar from prison in 2018" in answer and "[1]" in answer
+    assert sources.startswith("[1] U.S. Envoy In Pakistan") and "004_52d8e2bfa1f724e8.txt, characters" in sources
+
+
+def test_ask_json_quotes_exact_spans(capsys, corpus: Path) -> None:
+    code, out, _ = run(capsys, "ask", "Who freed Baradar from prison?", "--corpus", str(corpus), "--json")
+    answer = json.loads(out)
+    assert code == 0 and not answer["abstained"] and answer["citations"][0]["number"] == 1
+    for sentence in answer["sentences"]:
+        cited = answer["citations"][sentence["number"] - 1]["citation"]
+        assert (corpus / cited["path"]).read_text()[cited["start"] : cited["end"]] == sentence["text"]
+
+
+def test_ask_abstains_on_an_unrelated_question(capsys, corpus: Path) -> None:
+    code, out, _ = run(capsys, "ask", "What is a good recipe for sourdough bread?", "--corpus", str(corpus))
+    assert code == 0
+    assert out.startswith("The articles don't say.") and "Closest matches (not an answer):" in out
+
+
+def test_eval_reports_every_configuration_and_writes_json(capsys, corpus: Path, tmp_path: Path) -> None:
+    report_path = tmp_path / "report.json"
+    code, out, err = run(capsys, "eval", "--corpus", str(corpus), "--limit", "12", "--json", str(report_path))
+    assert code == 0, err
+    for row in ("bm25", "dense", "hybrid", "rrf", "hybrid w=0.5"):
+        assert f"\n{row} " in out
+    assert "answered_answerable" in out
+    report = json.loads(report_path.read_text())
+    assert report["settings"]["model"] == "all-MiniLM-L6-v2" and report["counts"]["questions"] == 12
+
+
+def test_eval_rejects_a_missing_question_set(capsys, corpus: Path) -> None:
+    code, _, err = run(capsys, "eval", "--corpus", str(corpus), "--set", "/no/such/set.jsonl")
+    assert code == 2 and err.startswith("qa: error:") and "/no/such/set.jsonl" in err
