@@ -56,7 +56,7 @@ class Timed(QAApp):
 Timed(load, "seeds").run()
 """
 
-SCREENSHOT_QUESTION = "Which countries did the envoy visit?"
+SCREENSHOT_QUESTION = "Which five countries is the envoy visiting?"
 
 LAUNCHERS = {
     "python -m tui": "",
