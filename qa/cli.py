@@ -71,9 +71,17 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _Formatter(logging.Formatter):
+    """`qa: warning: ...`, in the same voice as the command's own messages."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        record.levelname = record.levelname.lower()
+        return super().format(record)
+
+
 def _configure_logging(verbose: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("qa: %(levelname)s: %(message)s"))
+    handler.setFormatter(_Formatter("qa: %(levelname)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO if verbose else logging.WARNING)
@@ -108,10 +116,7 @@ def _open(settings: Settings, quiet: bool):
 
     with _progress(quiet, "Embedding passages") as progress:
         retriever = Retriever.from_folder(settings.corpus, progress=progress, **_library_settings(settings))
-    report = retriever.report
-    for skipped in report.skipped:
-        print(f"qa: warning: skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
-    return retriever
+    return retriever  # skipped files and index repairs were logged as warnings
 
 
 def _library_settings(settings: Settings) -> dict:
@@ -185,8 +190,6 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
     retriever = _open(settings, args.quiet)
     report = retriever.report
     sync = report.sync
-    if sync.rebuilt_because:
-        print(f"qa: warning: rebuilt the index: {sync.rebuilt_because}", file=sys.stderr)
     print(f"Indexed {report.articles} articles, {report.passages} passages in {settings.index_path} "
           f"({sync.embedded} embedded, {sync.reused} unchanged, {sync.removed} removed; "
           f"{report.seconds:.1f} s)")
