@@ -71,6 +71,18 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is now, so a live progress bar (which redirects it) stays intact."""
+
+    @property
+    def stream(self):  # type: ignore[override]
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:
+        pass
+
+
 class _Formatter(logging.Formatter):
     """`qa: warning: ...`, in the same voice as the command's own messages."""
 
@@ -80,7 +92,7 @@ class _Formatter(logging.Formatter):
 
 
 def _configure_logging(verbose: bool) -> None:
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     handler.setFormatter(_Formatter("qa: %(levelname)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
@@ -103,10 +115,10 @@ def _progress(quiet: bool, label: str) -> Iterator[Callable[[int, int], None] | 
 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   console=Console(stderr=True), transient=True) as bar:
-        task = bar.add_task(label, total=None)
+        task = bar.add_task("Loading the model and reading articles", total=None)
 
         def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+            bar.update(task, description=label, completed=done, total=total)
 
         yield update
 
@@ -114,7 +126,7 @@ def _progress(quiet: bool, label: str) -> Iterator[Callable[[int, int], None] | 
 def _open(settings: Settings, quiet: bool):
     from .retriever import Retriever
 
-    with _progress(quiet, "Embedding passages") as progress:
+    with _progress(quiet, "Embedding sentences") as progress:
         retriever = Retriever.from_folder(settings.corpus, progress=progress, **_library_settings(settings))
     return retriever  # skipped files and index repairs were logged as warnings
 
@@ -203,7 +215,7 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.limit is not None and args.limit < 1:
         raise QAError("--limit must be at least 1")
-    with _progress(args.quiet, "Embedding passages") as progress:
+    with _progress(args.quiet, "Embedding sentences") as progress:
         run = prepare_eval(settings, question_set=args.question_set, squad=args.squad, limit=args.limit,
                            progress=progress)
     with _progress(args.quiet, "Evaluating") as progress:
