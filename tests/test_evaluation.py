@@ -281,7 +281,7 @@ def test_prepare_eval_on_a_squad_folder(tmp_path: Path, embedder: Embedder) -> N
     assert (tmp_path / "cache" / "eval" / "squad-index" / "manifest.json").is_file()
     assert len(run.retriever) == 2 and [q.id for q in run.questions] == ["x1"]
     report = run_eval(run.retriever, run.questions, set_name=run.set_name, corpus=run.corpus, timed=1)
-    assert report.results[0].recall_at_1 == 1.0 and report.corpus == str(squad)
+    assert report.results[0].recall_at_1 == 1.0 and report.corpus == f"{squad / 'corpus.jsonl'} (paragraphs)"
 
 
 @pytest.mark.slow
