@@ -15,7 +15,7 @@ SEEDS = ROOT / "seeds"
 
 
 @pytest.fixture(scope="session")
-def embedder(tmp_path_factory: pytest.TempPathFactory) -> Embedder:
+def embedder() -> Embedder:
     """The real all-MiniLM-L6-v2, loaded once."""
     settings = Settings()
     model = Embedder(locate_model(settings.model, settings.cache_dir))
