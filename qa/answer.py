@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .passages import Span, split_sentences
+from .passages import Span
 from .records import Answer, AnswerCitation, AnswerSentence, Citation, Hit
 from .retriever import check_question
 
@@ -140,22 +140,19 @@ def score_candidates(retriever: Retriever, question: str, context: Sequence[str]
     found: list[tuple[str, Citation, Hit, int | None]] = []  # text, span, passage, lead
     stored: list[np.ndarray] = []
     for hit in hits:
-        spans, vectors = passage_sentences(retriever, hit.citation)
+        spans, vectors = retriever.passage_sentences(hit.citation)
         article = retriever.article(hit.citation.doc_id)
         texts = [article.text[s.start : s.end] for s in spans]
         keep = [i for i, text in enumerate(texts) if len(text.split()) >= MIN_WORDS and text != article.title]
         for i in keep:
             lead = len(found) - 1 if i - 1 in keep and POINTS_BACK.match(texts[i]) else None
             found.append((texts[i], _narrowed(hit.citation, spans[i]), hit, lead))
-        if vectors is not None:
-            stored.append(vectors[keep])
+        stored.append(vectors[keep])
     if not found:
         return [], np.zeros((0, 0), dtype=np.float32)
     queries = [question, " ".join([*context, question])] if context else [question]
-    if len(stored) == len(hits):  # the index keeps sentence vectors: only the queries need encoding
-        vectors = np.vstack([retriever.embedder.encode(queries), *stored])
-    else:  # one batch: the queries and every candidate sentence
-        vectors = retriever.embedder.encode(queries + [text for text, _, _, _ in found])
+    # The index keeps every sentence's vector: only the queries need encoding.
+    vectors = np.vstack([retriever.embedder.encode(queries), *stored])
     sentences, asked = vectors[len(queries) :], vectors[: len(queries)]
     # A sentence that points back ("They are Qatar, ...") is read with the one before it, which it brings along.
     read = np.array([sentences[i] + (sentences[lead] if lead is not None else 0) for i, (*_, lead) in
@@ -176,14 +173,6 @@ def score_candidates(retriever: Retriever, question: str, context: Sequence[str]
         score = float(cosine.mean()) + shared + PASSAGE * standing + KIND * holds_kind(kind, text, question)
         candidates.append(Candidate(text, citation, hit.citation, score, float(cosine.max()) + shared, own, lead))
     return candidates, sentences
-
-
-def passage_sentences(retriever: Retriever, passage: Citation) -> tuple[Sequence[Span], np.ndarray | None]:
-    """A passage's sentence spans, with their unit vectors when the retriever keeps them (else None)."""
-    stored = getattr(retriever, "passage_sentences", None)
-    if stored is not None:
-        return stored(passage)
-    return split_sentences(retriever.article(passage.doc_id).text, passage.start, passage.end), None
 
 
 def _narrowed(passage: Citation, span: Span) -> Citation:

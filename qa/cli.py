@@ -127,12 +127,9 @@ def _open(settings: Settings, quiet: bool):
     from .retriever import Retriever
 
     with _progress(quiet, "Embedding sentences") as progress:
-        retriever = Retriever.from_folder(settings.corpus, progress=progress, **_library_settings(settings))
+        retriever = Retriever.from_settings(settings, progress=progress)
     return retriever  # skipped files and index repairs were logged as warnings
 
-
-def _library_settings(settings: Settings) -> dict:
-    return {"model": settings.model, "index_dir": settings.index_dir, "cache_dir": settings.cache_dir}
 
 
 # --- commands ---------------------------------------------------------------------------------------------

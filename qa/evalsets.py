@@ -6,7 +6,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -170,8 +170,7 @@ def prepare_eval(settings: Settings, *, question_set: Path | str | None = None, 
         return EvalRun(retriever, data.questions, str(folder / QUERIES), f"{folder / CORPUS} (paragraphs)")
     path = Path(question_set) if question_set is not None else default_question_set()
     questions = tuple(load_question_set(path, limit))
-    overrides = {f.name: getattr(settings, f.name) for f in fields(settings) if f.name != "corpus"}
-    retriever = Retriever.from_folder(settings.corpus, progress=progress, embedder=embedder, **overrides)
+    retriever = Retriever.from_settings(settings, progress=progress, embedder=embedder)
     return EvalRun(retriever, questions, str(path), str(settings.corpus))
 
 

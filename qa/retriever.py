@@ -78,14 +78,19 @@ class Retriever:
                     embedder: Embedder | None = None, **settings: Any) -> Retriever:
         """Open the saved index of `corpus` (default: settings/QA_CORPUS/seeds), updating it for added,
         changed or deleted articles, or build it. `settings` are Settings fields (model, index_dir, ...)."""
-        resolved = Settings.from_env(corpus=corpus, **settings)
+        return cls.from_settings(Settings.from_env(corpus=corpus, **settings), progress=progress, embedder=embedder)
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, progress: Progress | None = None,
+                      embedder: Embedder | None = None) -> Retriever:
+        """`from_folder` with settings already resolved (no environment variables are read)."""
         began = time.perf_counter()
-        scan = scan_folder(resolved.corpus)
+        scan = scan_folder(settings.corpus)
         if not scan.articles:
             reasons = "; ".join(f"{s.path} {s.reason}" for s in scan.skipped[:3])
-            raise CorpusError(f"no readable article (.txt, .md, .html) in {resolved.corpus}"
+            raise CorpusError(f"no readable article (.txt, .md, .html) in {settings.corpus}"
                               + (f": {reasons}" if reasons else ""))
-        return cls.from_articles(scan.articles, resolved, progress=progress, embedder=embedder,
+        return cls.from_articles(scan.articles, settings, progress=progress, embedder=embedder,
                                  skipped=scan.skipped, began=began)
 
     @classmethod

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import fields, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -95,8 +95,7 @@ def folder_loader(settings: Settings) -> Loader:
             model.load()
             embedder = model
         progress.phase(f"Opening the articles in {chosen.corpus}…")
-        overrides = {f.name: getattr(chosen, f.name) for f in fields(chosen) if f.name != "corpus"}
-        retriever = Retriever.from_folder(chosen.corpus, progress=progress, embedder=embedder, **overrides)
+        retriever = Retriever.from_settings(chosen, progress=progress, embedder=embedder)
         log.info("opened %s: %s", chosen.corpus, retriever.report)
         return retriever
 
