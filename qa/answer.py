@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .coverage import soft_coverage
 from .passages import Span
 from .records import Answer, AnswerCitation, AnswerSentence, Citation, Hit
 from .retriever import check_question
@@ -28,10 +29,13 @@ MIN_WORDS = 4  # shorter lines are labels, not answers
 # retriever's scale) + KIND if it holds what the question asks for (a year, a date, a number, a name) beyond the
 # question's own words.
 OVERLAP, PASSAGE, KIND = 0.5, 0.05, 0.2
-# Calibrated on eval/questions.jsonl with answer_figures: best relevance below THRESHOLD means the question is
-# not about the articles; confidence = logistic((relevance - CENTER) / SCALE) fits the share of answers that
-# hold a gold answer.
-THRESHOLD, CENTER, SCALE = 0.40, 0.49, 0.22
+# Abstention. Best relevance below THRESHOLD: the question is not about the articles. Otherwise the articles
+# answer it when Evidence.support, logistic(COVERAGE_WEIGHT * coverage + STANDOUT_WEIGHT * standout + SUPPORT_BIAS),
+# reaches MIN_SUPPORT. Fitted on two sets at once, weighted equally (bench/calibrate_abstention.py): the seed
+# eval set, and SQuAD dev with a quarter of its paragraphs held out so that their questions are unanswerable
+# but on topic. The fit's probability is the answer's `confidence`.
+THRESHOLD = 0.40
+COVERAGE_WEIGHT, STANDOUT_WEIGHT, SUPPORT_BIAS, MIN_SUPPORT = 2.67, 0.34, -1.04, 0.5
 MARGIN = 0.15  # a 2nd or 3rd sentence must rank within this of the best
 DUPLICATE, NOVELTY = 0.9, 0.8  # cosines from which a sentence repeats / adds nothing to a chosen one
 POINTING = re.compile(r"\b(?:he|him|his|she|her|its?|they|them|their|there|that|this|those|these)\b", re.I)
@@ -73,26 +77,101 @@ class Choice:
     also: tuple[Citation, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What decides between answering and abstaining, for one question."""
+
+    relevance: float  # the best sentence's relevance: low means the question is not about the articles
+    coverage: float  # soft_coverage of the question by the best sentence's passage
+    standout: float  # the top passage's lead over the second, in standard deviations of all passages' scores
+
+    @property
+    def support(self) -> float:
+        """The estimated chance, in 0..1, that the articles answer the question."""
+        return 1.0 / (1.0 + math.exp(-(COVERAGE_WEIGHT * self.coverage + STANDOUT_WEIGHT * self.standout
+                                       + SUPPORT_BIAS)))
+
+    @property
+    def on_topic(self) -> bool:
+        return self.relevance >= THRESHOLD
+
+    @property
+    def answers(self) -> bool:
+        return self.on_topic and self.support >= MIN_SUPPORT
+
+    @property
+    def confidence(self) -> float:
+        """The answer's confidence: its support, or 0 for a question that is not about the articles."""
+        return self.support if self.on_topic else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Gathered:
+    """The retrieved passages for a question, their scored sentences and the evidence they give."""
+
+    hits: list[Hit]
+    candidates: list[Candidate]
+    similarity: np.ndarray  # the candidates' cosines to one another
+    evidence: Evidence
+
+
 def compose_answer(retriever: Retriever, question: str, history: Iterable[Any] | None = None) -> Answer:
     """A 1-3 sentence answer quoted from the articles with numbered citations, or an abstention.
 
     `history` holds the earlier turns, oldest first: Answers, question strings or (question, answer) pairs.
     """
     question = check_question(question)
-    context = context_questions(question, history_questions(history), retriever._lexical.terms)
-    hits = retriever.search(" ".join([*context, question]), k=PASSAGES)
-    candidates, vectors = score_candidates(retriever, question, context, hits)
-    relevance = max((c.relevance for c in candidates), default=0.0)
-    if relevance < THRESHOLD:
-        return Answer(question, NO_ANSWER, (), (), True, confidence_of(relevance), tuple(hits[:CLOSEST]))
-    choices = select_sentences(candidates, vectors @ vectors.T, margin=MARGIN)
+    found = gather(retriever, question, history)
+    confidence = found.evidence.confidence
+    if not found.evidence.answers:
+        return Answer(question, NO_ANSWER, (), (), True, confidence, tuple(found.hits[:CLOSEST]))
+    choices = select_sentences(found.candidates, found.similarity, margin=MARGIN)
     text, sentences, citations = number_choices(reading_order(choices))
-    return Answer(question, text, sentences, citations, False, confidence_of(relevance))
+    return Answer(question, text, sentences, citations, False, confidence)
 
 
-def confidence_of(relevance: float) -> float:
-    """The estimated chance, in 0..1, that an answer whose best sentence has this relevance is right."""
-    return 1.0 / (1.0 + math.exp(-(relevance - CENTER) / SCALE))
+def gather(retriever: Retriever, question: str, history: Iterable[Any] | None = None) -> Gathered:
+    """Retrieve for `question` (widened by the conversation when it leans on it), score the sentences of the
+    top passages and weigh the evidence."""
+    context = context_questions(question, history_questions(history), retriever._lexical.terms)
+    scores = retriever.score_many([" ".join([*context, question])])[0]
+    hits = retriever._hits(scores, PASSAGES)
+    candidates, vectors = score_candidates(retriever, question, context, hits)
+    if not candidates:
+        return Gathered(hits, [], np.zeros((0, 0), dtype=np.float32), Evidence(0.0, 0.0, 0.0))
+    best = max(candidates, key=lambda c: c.score)
+    passage = retriever.article(best.passage.doc_id).text[best.passage.start : best.passage.end]
+    # A follow-up ("And what did he ask of him?") has few words of its own: it is covered as well as it or
+    # the question it widens to is.
+    *asked, said = retriever.embedder.word_vectors([question, *([" ".join([*context, question])] if context
+                                                                 else []), passage])
+    weight = word_weights(retriever)
+    coverage = max(soft_coverage(words, said, weight) for words in asked)
+    evidence = Evidence(max(c.relevance for c in candidates), coverage, standout(scores))
+    return Gathered(hits, candidates, vectors @ vectors.T, evidence)
+
+
+def standout(scores: np.ndarray) -> float:
+    """How far the best score stands above the second best, in standard deviations of all the scores."""
+    if len(scores) < 2:
+        return 0.0
+    first, second = np.partition(scores, len(scores) - 2)[-2:][::-1]
+    spread = float(np.std(scores))
+    return float(first - second) / spread if spread > 0 else 0.0
+
+
+def word_weights(retriever: Retriever) -> Callable[[str], float]:
+    """A word's weight for soft_coverage: the inverse document frequency of its term, 0 for stop words and
+    punctuation (words with no term)."""
+    cache: dict[str, float] = {}
+
+    def weight(word: str) -> float:
+        if word not in cache:
+            terms = retriever._lexical.terms(word)
+            cache[word] = term_weights(terms[:1], retriever._lexical.scores).get(terms[0], 0.0) if terms else 0.0
+        return cache[word]
+
+    return weight
 
 
 # --- follow-ups ---------------------------------------------------------------------------------------------
@@ -284,10 +363,12 @@ def number_choices(choices: Sequence[Choice]) -> tuple[str, tuple[AnswerSentence
 # --- figures for the eval runner (qa eval) -------------------------------------------------------------------
 
 
-def answer_figures(retriever: Retriever, questions: Sequence[Any]) -> dict[str, float]:
+def answer_figures(retriever: Retriever, questions: Sequence[Any],
+                   progress: Callable[[int, int], None] | None = None) -> dict[str, float]:
     """Shares over eval questions (EvalQuestion records, or mappings with question/answers/history):
     unanswerable ones abstained on, answerable ones answered, answerable ones whose answer text holds a
-    gold answer (case-insensitive), and that share for follow-ups with and without their history."""
+    gold answer (case-insensitive), and, when there are follow-ups, that share for them with and without
+    their history. `progress(done, total)` after each question."""
     def field(item: Any, name: str) -> Any:
         return (item.get(name) if isinstance(item, Mapping) else getattr(item, name, None)) or ()
 
@@ -297,14 +378,22 @@ def answer_figures(retriever: Retriever, questions: Sequence[Any]) -> dict[str, 
     def share(values: list[bool]) -> float:
         return sum(values) / len(values) if values else 0.0
 
-    asked = [(q, retriever.ask(field(q, "question"), field(q, "history"))) for q in questions]
+    asked = []
+    for question in questions:
+        asked.append((question, retriever.ask(field(question, "question"), field(question, "history"))))
+        if progress:
+            progress(len(asked), len(questions))
     answerable = [(q, a) for q, a in asked if field(q, "answers")]
+    unanswerable = [a for q, a in asked if not field(q, "answers")]
     followups = [(q, a) for q, a in answerable if field(q, "history")]
-    return {
-        "abstained_unanswerable": share([a.abstained for q, a in asked if not field(q, "answers")]),
+    figures = {
+        "abstained_unanswerable": share([a.abstained for a in unanswerable]),
         "answered_answerable": share([not a.abstained for _, a in answerable]),
         "answer_holds_gold": share([holds_gold(q, a) for q, a in answerable]),
-        "followup_holds_gold": share([holds_gold(q, a) for q, a in followups]),
-        "followup_holds_gold_without_history": share([holds_gold(q, retriever.ask(field(q, "question")))
-                                                      for q, _ in followups]),
     }
+    if followups:
+        figures["followup_holds_gold"] = share([holds_gold(q, a) for q, a in followups])
+        figures["followup_holds_gold_without_history"] = share(
+            [holds_gold(q, retriever.ask(field(q, "question"))) for q, _ in followups])
+    figures |= {"answerable_questions": len(answerable), "unanswerable_questions": len(unanswerable)}
+    return figures

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import sys
@@ -219,11 +220,14 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
         report = run_eval(
             run.retriever, run.questions, set_name=run.set_name, corpus=run.corpus,
             configs=DEFAULT_CONFIGS + hybrid_weights(0.5, 0.9),
-            # Answer figures need questions the articles cannot answer; SQuAD has none, and 10,570 full
-            # answers would take long, so they are computed for question sets only.
-            answer_scorer=None if args.squad else answer_figures,
             progress=(lambda _name, done, total: progress(done, total)) if progress else None)
+    with _progress(args.quiet, "Answering") as progress:
+        figures = answer_figures(run.answer_retriever, run.answer_questions, progress=progress)
+    report = dataclasses.replace(report, answer_figures=figures)
     print(format_report(report))
+    if args.squad:
+        print(f"  (answers: {run.answer_retriever.report.articles} paragraphs, every 4th of each article held out "
+              "so that its questions are unanswerable but on topic)")
     if args.json_path:
         path = Path(args.json_path)
         try:

@@ -36,6 +36,19 @@ class ModelSource:
     fingerprint: str
 
 
+@dataclass(frozen=True, slots=True)
+class WordVectors:
+    """The words of a text, as (start, end) character spans, and one unit vector per word (a row each)."""
+
+    text: str
+    spans: tuple[tuple[int, int], ...]
+    vectors: np.ndarray
+
+    @property
+    def words(self) -> list[str]:
+        return [self.text[start:end] for start, end in self.spans]
+
+
 def locate_model(name: str, cache_dir: Path) -> ModelSource:
     """Find `name` locally: the bundled all-MiniLM-L6-v2, a model folder, or the Hugging Face cache."""
     if name in (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"):
@@ -189,6 +202,33 @@ class Embedder:
             result = np.empty_like(stacked)
             result[order] = stacked
             return result
+
+    def word_vectors(self, texts: Sequence[str]) -> list[WordVectors]:
+        """Per text, its words (character spans) and a unit vector for each: the mean of the model's last-layer
+        vectors of the word's tokens, read in the context of the whole text (truncated at the model's limit)."""
+        with self._lock:
+            self._load_locked()
+            if not texts:
+                return []
+            import torch
+
+            transformer = self._model[0]
+            encoded = self._model.tokenizer(list(texts), padding=True, truncation=True, return_tensors="pt",
+                                            max_length=int(self._model.max_seq_length))
+            with torch.inference_mode():
+                hidden = transformer.auto_model(**encoded).last_hidden_state.numpy()
+        result = []
+        for row, text in enumerate(texts):
+            tokens: dict[int, list[int]] = {}
+            for position, word in enumerate(encoded.word_ids(row)):
+                if word is not None:
+                    tokens.setdefault(word, []).append(position)
+            spans = [tuple(encoded.word_to_chars(row, word)) for word in tokens]
+            vectors = np.array([hidden[row, positions].mean(axis=0) for positions in tokens.values()],
+                               dtype=np.float32).reshape(len(tokens), hidden.shape[-1])
+            vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
+            result.append(WordVectors(text, tuple((int(a), int(b)) for a, b in spans), vectors))
+        return result
 
     def _encode_locked(self, texts: list[str], batch_size: int) -> np.ndarray:
         vectors = self._model.encode(texts, batch_size=batch_size, normalize_embeddings=True,

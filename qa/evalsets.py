@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 CORPUS, QUERIES = "corpus.jsonl", "queries.jsonl"  # the files of a SQuAD-format folder
+ANSWER_SAMPLE = 500  # answerable and as many held-out SQuAD questions get full answers in `qa eval --squad`
 
 
 class EvalError(QAError):
@@ -85,6 +86,28 @@ def load_squad(folder: Path | str, limit: int | None = None) -> SquadSet:
     return SquadSet(articles, questions)
 
 
+def hold_out(data: SquadSet, every: int = 4) -> SquadSet:
+    """SQuAD with questions the corpus cannot answer but that stay on its topics: every `every`-th paragraph of
+    each Wikipedia article is removed, and its questions become unanswerable (no docs, no answers) when none
+    of their answer strings occurs in a paragraph that is left; its other questions are dropped. Questions on
+    the paragraphs left keep their gold paragraph."""
+    position: dict[str, int] = {}
+    seen: dict[str, int] = {}
+    for article in data.articles:
+        position[article.doc_id] = seen.get(article.title, 0)
+        seen[article.title] = position[article.doc_id] + 1
+    removed = {doc_id for doc_id, index in position.items() if index % every == every - 1}
+    kept = tuple(article for article in data.articles if article.doc_id not in removed)
+    remaining = "\n".join(article.text for article in kept)
+    questions = []
+    for question in data.questions:
+        if not removed.intersection(question.docs):
+            questions.append(question)
+        elif not any(answer in remaining for answer in question.answers):
+            questions.append(EvalQuestion(question.id, question.question, (), (), "held out"))
+    return SquadSet(kept, tuple(questions))
+
+
 def _read_jsonl(path: Path, limit: int | None = None) -> list[tuple[int, dict[str, Any]]]:
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
@@ -139,12 +162,15 @@ def _paragraph_article(data: dict[str, Any], where: str) -> Article:
 
 @dataclass(frozen=True, slots=True)
 class EvalRun:
-    """What `qa eval` measures: a retriever, the questions to put to it, and their names for the report."""
+    """What `qa eval` measures: a retriever, the questions to put to it, and their names for the report; the
+    answer figures come from `answer_retriever` and `answer_questions` (for SQuAD: the held-out variant)."""
 
     retriever: Retriever
     questions: tuple[EvalQuestion, ...]
     set_name: str
     corpus: str
+    answer_retriever: Retriever
+    answer_questions: tuple[EvalQuestion, ...]
 
 
 def default_question_set() -> Path:
@@ -167,11 +193,26 @@ def prepare_eval(settings: Settings, *, question_set: Path | str | None = None, 
         index_dir = settings.index_dir or settings.cache_dir / "eval" / f"{folder.resolve().name}-index"
         retriever = Retriever.from_articles(data.articles, settings.with_overrides(index_dir=index_dir),
                                             progress=progress, embedder=embedder)
-        return EvalRun(retriever, data.questions, str(folder / QUERIES), f"{folder / CORPUS} (paragraphs)")
+        held = hold_out(data)
+        held_retriever = Retriever.from_articles(
+            held.articles, settings.with_overrides(index_dir=index_dir.with_name(index_dir.name + "-holdout")),
+            progress=progress, embedder=retriever.embedder)
+        return EvalRun(retriever, data.questions, str(folder / QUERIES), f"{folder / CORPUS} (paragraphs)",
+                       held_retriever, answer_sample(held.questions))
     path = Path(question_set) if question_set is not None else default_question_set()
     questions = tuple(load_question_set(path, limit))
     retriever = Retriever.from_settings(settings, progress=progress, embedder=embedder)
-    return EvalRun(retriever, questions, str(path), str(settings.corpus))
+    return EvalRun(retriever, questions, str(path), str(settings.corpus), retriever, questions)
+
+
+def answer_sample(questions: Sequence[EvalQuestion], size: int = ANSWER_SAMPLE) -> tuple[EvalQuestion, ...]:
+    """Up to `size` answerable and `size` unanswerable questions, each kind evenly spread over the set."""
+    sample: list[EvalQuestion] = []
+    for answerable in (True, False):
+        kind = [q for q in questions if q.answerable == answerable]
+        step = max(1.0, len(kind) / size)
+        sample.extend(kind[int(i * step)] for i in range(min(size, len(kind))))
+    return tuple(sample)
 
 
 # --- Relevance --------------------------------------------------------------------------------------------

@@ -264,7 +264,8 @@ def format_report(report: EvalReport) -> str:
     if report.answer_figures:
         lines.append("")
         lines.append("answers:")
-        lines.extend(f"  {name}: {value:.3f}" for name, value in report.answer_figures.items())
+        lines.extend(f"  {name}: {value:.3f}" if isinstance(value, float) else f"  {name}: {value}"
+                     for name, value in report.answer_figures.items())
     return "\n".join(lines)
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 
 import numpy as np
 
-from qa.embedding import ModelSource
+from qa.embedding import ModelSource, WordVectors
 
 
 class CountingEmbedder:
@@ -28,3 +29,13 @@ class CountingEmbedder:
         if progress:
             progress(len(texts), len(texts))
         return vectors / np.where(norms > 0, norms, 1.0)
+
+    def word_vectors(self, texts) -> list[WordVectors]:
+        """Each word's vector is its own bag-of-words vector: a word matches itself and nothing else."""
+        result = []
+        for text in texts:
+            spans = tuple(match.span() for match in re.finditer(r"\w+|[^\w\s]", text))
+            vectors = self.encode([text[start:end] for start, end in spans])
+            self.encoded -= len(spans)  # counts sentence encodes only
+            result.append(WordVectors(text, spans, vectors))
+        return result

@@ -180,10 +180,26 @@ def test_rare_question_terms_weigh_more_and_overlap_is_their_share() -> None:
     assert overlap(weights, frozenset({"waltz"})) == pytest.approx(weights["waltz"] / sum(weights.values()))
 
 
-def test_confidence_rises_with_relevance_within_zero_and_one() -> None:
-    values = [answering.confidence_of(r) for r in (-1.0, 0.2, answering.THRESHOLD, 0.7, 2.0)]
-    assert values == sorted(values)
-    assert all(0.0 <= v <= 1.0 for v in values)
+def test_support_rises_with_coverage_and_standout_within_zero_and_one() -> None:
+    by_coverage = [answering.Evidence(0.6, c, 0.5).support for c in (-1.0, 0.0, 0.3, 0.6, 2.0)]
+    by_standout = [answering.Evidence(0.6, 0.4, s).support for s in (0.0, 0.5, 2.0, 10.0)]
+    assert by_coverage == sorted(by_coverage) and by_standout == sorted(by_standout)
+    assert all(0.0 <= v <= 1.0 for v in by_coverage + by_standout)
+
+
+def test_an_answer_needs_both_relevance_and_support() -> None:
+    assert answering.Evidence(0.8, 0.7, 3.0).answers
+    assert not answering.Evidence(answering.THRESHOLD - 0.01, 0.7, 3.0).answers  # off topic
+    assert not answering.Evidence(0.8, 0.2, 0.0).answers  # on topic, but the question's key words go unmet
+    assert answering.Evidence(answering.THRESHOLD - 0.01, 0.7, 3.0).confidence == 0.0
+    assert answering.Evidence(0.8, 0.7, 3.0).confidence == answering.Evidence(0.8, 0.7, 3.0).support
+
+
+def test_standout_is_the_lead_of_the_best_score_in_standard_deviations() -> None:
+    scores = np.array([1.0, 3.0, 2.0, 2.0])
+    assert answering.standout(scores) == pytest.approx(1.0 / np.std(scores))
+    assert answering.standout(np.array([2.0, 2.0, 1.0])) == 0.0  # a tie at the top
+    assert answering.standout(np.ones(5)) == 0.0 and answering.standout(np.array([4.0])) == 0.0
 
 
 # --- the whole path with a stand-in model ------------------------------------------------------------------
@@ -233,4 +249,14 @@ def test_answer_figures_on_a_tiny_set(fake_retriever: Retriever) -> None:
     assert figures["answered_answerable"] == 1.0
     assert figures["answer_holds_gold"] == 1.0
     assert set(figures) == {"abstained_unanswerable", "answered_answerable", "answer_holds_gold",
-                            "followup_holds_gold", "followup_holds_gold_without_history"}
+                            "followup_holds_gold", "followup_holds_gold_without_history",
+                            "answerable_questions", "unanswerable_questions"}
+    assert (figures["answerable_questions"], figures["unanswerable_questions"]) == (2, 1)
+
+
+def test_answer_figures_leave_out_follow_up_rows_without_follow_ups(fake_retriever: Retriever) -> None:
+    done = []
+    figures = answering.answer_figures(fake_retriever, [{"question": "zzz qqq xxyy", "answers": []}],
+                                       progress=lambda count, total: done.append((count, total)))
+    assert "followup_holds_gold" not in figures and figures["abstained_unanswerable"] == 1.0
+    assert done == [(1, 1)]

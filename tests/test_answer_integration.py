@@ -8,6 +8,7 @@ import re
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from qa import Answer, Retriever
@@ -107,6 +108,25 @@ def test_follow_ups_resolve_through_history(seed_retriever: Retriever, earlier: 
         answer = seed_retriever.ask(question, history)
         check_quoting(seed_retriever, answer)
         assert expected in answer.text, history
+
+
+@pytest.mark.parametrize("question", ["Which university did Khalilzad study at?"])
+def test_on_topic_questions_whose_key_words_no_passage_meets_are_declined(seed_retriever: Retriever,
+                                                                           question: str) -> None:
+    answer = seed_retriever.ask(question)
+    check_quoting(seed_retriever, answer)
+    assert answer.abstained and 0.0 < answer.confidence < 0.5
+
+
+def test_word_vectors_follow_the_words_of_the_text(embedder: Embedder) -> None:
+    text = "Khalilzad's co-founder was freed in 2018."
+    first, empty = embedder.word_vectors([text, ""])
+    assert [text[a:b] for a, b in first.spans] == first.words
+    assert {"Khalilzad", "freed", "2018"} <= set(first.words)
+    assert first.vectors.shape == (len(first.spans), 384)
+    assert np.allclose(np.linalg.norm(first.vectors, axis=1), 1.0, atol=1e-5)
+    assert empty.spans == () and empty.vectors.shape == (0, 384)
+    assert embedder.word_vectors([]) == []
 
 
 def test_a_sentence_two_articles_share_is_quoted_once_and_cites_both(embedder: Embedder, tmp_path: Path) -> None:

@@ -10,8 +10,18 @@ import numpy as np
 import pytest
 
 from qa import Citation, Retriever, Settings
+from qa.articles import Article
 from qa.embedding import Embedder
-from qa.evalsets import EvalError, EvalQuestion, load_question_set, load_squad, prepare_eval
+from qa.evalsets import (
+    EvalError,
+    EvalQuestion,
+    SquadSet,
+    answer_sample,
+    hold_out,
+    load_question_set,
+    load_squad,
+    prepare_eval,
+)
 from qa.evaluation import (
     DEFAULT_CONFIGS,
     ConfigResult,
@@ -148,6 +158,32 @@ def test_load_squad_keeps_whole_paragraphs(tmp_path: Path) -> None:
     assert len(limited.questions) == 1 and len(limited.articles) == 2  # the corpus is never cut
 
 
+def paragraph(doc_id: str, title: str, text: str) -> Article:
+    return Article(doc_id, f"{doc_id}.txt", title, text, ((0, len(text)),), doc_id)
+
+
+def test_hold_out_removes_every_fourth_paragraph_of_each_article() -> None:
+    rivers = [paragraph(f"r{i}", "Rivers", f"River fact {i}.") for i in range(5)]
+    peaks = [paragraph(f"m{i}", "Mountains", f"Peak fact {i}.") for i in range(4)]
+    questions = (
+        EvalQuestion("kept", "Fact 0?", ("fact 0",), ("r0",), "squad"),
+        EvalQuestion("gone", "Fact 3?", ("fact 3",), ("r3",), "squad"),  # "fact 3" is nowhere else: unanswerable
+        EvalQuestion("elsewhere", "Which river?", ("River",), ("r3",), "squad"),  # still answered by r0: dropped
+        EvalQuestion("peak", "Peak 3?", ("Peak fact 3",), ("m3",), "squad"),
+    )
+    held = hold_out(SquadSet(tuple(rivers + peaks), questions))
+    assert [a.doc_id for a in held.articles] == ["r0", "r1", "r2", "r4", "m0", "m1", "m2"]
+    assert [(q.id, q.answerable, q.answers) for q in held.questions] == [
+        ("kept", True, ("fact 0",)), ("gone", False, ()), ("peak", False, ())]
+
+
+def test_answer_sample_takes_each_kind_evenly_spread() -> None:
+    questions = [EvalQuestion(f"a{i}", "?", ("x",), ("d",)) for i in range(10)]
+    questions += [EvalQuestion(f"u{i}", "?", (), ()) for i in range(3)]
+    sample = answer_sample(questions, size=4)
+    assert [q.id for q in sample] == ["a0", "a2", "a5", "a7", "u0", "u1", "u2"]
+
+
 # --- Runner helpers ---------------------------------------------------------------------------------------
 
 
@@ -280,6 +316,8 @@ def test_prepare_eval_on_a_squad_folder(tmp_path: Path, embedder: Embedder) -> N
     run = prepare_eval(settings, squad=squad, limit=1, embedder=embedder)
     assert (tmp_path / "cache" / "eval" / "squad-index" / "manifest.json").is_file()
     assert len(run.retriever) == 2 and [q.id for q in run.questions] == ["x1"]
+    assert (tmp_path / "cache" / "eval" / "squad-index-holdout" / "manifest.json").is_file()
+    assert [q.id for q in run.answer_questions] == ["x1"]  # each article has one paragraph: none held out
     report = run_eval(run.retriever, run.questions, set_name=run.set_name, corpus=run.corpus, timed=1)
     assert report.results[0].recall_at_1 == 1.0 and report.corpus == f"{squad / 'corpus.jsonl'} (paragraphs)"
 
