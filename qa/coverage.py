@@ -5,7 +5,7 @@ in the best passage is one the passage does not answer, however close the topic.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -22,3 +22,13 @@ def soft_coverage(question: WordVectors, evidence: WordVectors, weight_of: Calla
         return 0.0
     best = (question.vectors[keep] @ evidence.vectors[evident].T).max(axis=1)
     return float((best * weights[keep]).sum() / weights[keep].sum())
+
+
+def joined(parts: Sequence[WordVectors]) -> WordVectors:
+    """Several texts' words as those of one text (the texts joined by spaces)."""
+    text, spans, at = " ".join(part.text for part in parts), [], 0
+    for part in parts:
+        spans.extend((start + at, end + at) for start, end in part.spans)
+        at += len(part.text) + 1
+    vectors = [part.vectors for part in parts if len(part.spans)]
+    return WordVectors(text, tuple(spans), np.vstack(vectors) if vectors else np.zeros((0, 0), dtype=np.float32))

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import math
 import threading
+from collections import Counter
 from collections.abc import Sequence
 
 import bm25s
@@ -27,6 +29,8 @@ class LexicalIndex:
             tokens = bm25s.tokenize(list(texts), stopwords="en", stemmer=self._stemmer, show_progress=False)
             self._bm25.index(tokens, show_progress=False)
             self._vocabulary = set(self._bm25.vocab_dict)
+            names = {number: term for term, number in tokens.vocab.items()}
+            self._frequency = Counter(names[number] for ids in tokens.ids for number in set(ids))
 
     def __len__(self) -> int:
         return self._size
@@ -36,6 +40,19 @@ class LexicalIndex:
         with self._lock:
             return bm25s.tokenize([text], stopwords="en", stemmer=self._stemmer, show_progress=False,
                                   return_ids=False)[0]
+
+    def terms_many(self, texts: Sequence[str]) -> list[list[str]]:
+        """`terms` of several texts in one pass."""
+        if not texts:
+            return []
+        with self._lock:
+            return bm25s.tokenize(list(texts), stopwords="en", stemmer=self._stemmer, show_progress=False,
+                                  return_ids=False)
+
+    def idf(self, term: str) -> float:
+        """The term's inverse document frequency over the passages: log((N + 1) / (df + 0.5)); a term found
+        nowhere weighs most."""
+        return math.log((self._size + 1) / (self._frequency.get(term, 0) + 0.5)) if self._size else 0.0
 
     def scores(self, query: str) -> np.ndarray:
         """One BM25 score per passage (zeros when no query term occurs in the corpus)."""

@@ -23,6 +23,7 @@ from qa.answer import (
     select_sentences,
     term_weights,
 )
+from qa.lexical import LexicalIndex
 from qa.records import Citation
 
 from .conftest import SEEDS
@@ -167,12 +168,8 @@ def test_holds_kind_needs_something_the_question_does_not_already_hold() -> None
 
 
 def test_rare_question_terms_weigh_more_and_overlap_is_their_share() -> None:
-    document_frequency = {"taliban": 9, "waltz": 1, "unknown": 0}
-
-    def scores(term: str) -> np.ndarray:
-        return np.array([1.0] * document_frequency[term] + [0.0] * (10 - document_frequency[term]))
-
-    weights = term_weights(["taliban", "waltz", "unknown", "waltz"], scores)
+    lexical = LexicalIndex(["taliban"] * 8 + ["taliban waltz", "other"])
+    weights = term_weights(["taliban", "waltz", "unknown", "waltz"], lexical.idf)
     assert list(weights) == ["taliban", "waltz", "unknown"]
     assert weights["unknown"] > weights["waltz"] > weights["taliban"] > 0
     assert overlap(weights, frozenset({"taliban", "waltz", "unknown"})) == pytest.approx(1.0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa.coverage import soft_coverage
+from qa.coverage import joined, soft_coverage
 from qa.embedding import WordVectors
 
 STOP = {"where", "was", "the", "in", "?", "."}
@@ -50,3 +50,14 @@ def test_stop_words_and_empty_sides_count_for_nothing() -> None:
     question = words("Where was Khalilzad born ?", VECTORS)
     assert soft_coverage(question, words("the was in", VECTORS), weight) == 0.0
     assert soft_coverage(words("where was the", VECTORS), words("Khalilzad born", VECTORS), weight) == 0.0
+
+
+def test_joined_words_keep_their_own_text_and_vectors() -> None:
+    first, second = words("Khalilzad born", VECTORS), words("the envoy .", VECTORS)
+    both = joined([first, second])
+    assert both.text == "Khalilzad born the envoy ."
+    assert both.words == ["Khalilzad", "born", "the", "envoy", "."]
+    assert np.array_equal(both.vectors, np.vstack([first.vectors, second.vectors]))
+    question = words("Where was Khalilzad born ?", VECTORS)
+    assert soft_coverage(question, both, weight) == pytest.approx(1.0)
+    assert joined([]).spans == () and soft_coverage(question, joined([]), weight) == 0.0
