@@ -38,7 +38,7 @@ COVERED = 12  # sentences whose coverage is weighed: those ranking best without 
 # eval set, and SQuAD dev with a quarter of its paragraphs held out so that their questions are unanswerable
 # but on topic. The fit's probability is the answer's `confidence`.
 THRESHOLD = 0.40
-COVERAGE_WEIGHT, STANDOUT_WEIGHT, SUPPORT_BIAS, MIN_SUPPORT = 2.67, 0.34, -1.04, 0.5
+COVERAGE_WEIGHT, STANDOUT_WEIGHT, SUPPORT_BIAS, MIN_SUPPORT = 2.51, 0.34, -0.99, 0.525
 MARGIN = 0.15  # a 2nd or 3rd sentence must rank within this of the best
 DUPLICATE, NOVELTY = 0.9, 0.8  # cosines from which a sentence repeats / adds nothing to a chosen one
 POINTING = re.compile(r"\b(?:he|him|his|she|her|its?|they|them|their|there|that|this|those|these)\b", re.I)
@@ -87,6 +87,9 @@ class Evidence:
     relevance: float  # the best sentence's relevance: low means the question is not about the articles
     coverage: float  # soft_coverage of the question by the best sentence's passage
     standout: float  # the top passage's lead over the second, in standard deviations of all passages' scores
+    # A follow-up that leans on the conversation ("And what did he ask of him?") carries the topic of an earlier
+    # question, and its own words are mostly pronouns: only the off-topic test applies to it.
+    follow_up: bool = False
 
     @property
     def support(self) -> float:
@@ -100,7 +103,7 @@ class Evidence:
 
     @property
     def answers(self) -> bool:
-        return self.on_topic and self.support >= MIN_SUPPORT
+        return self.on_topic and (self.follow_up or self.support >= MIN_SUPPORT)
 
     @property
     def confidence(self) -> float:
@@ -144,7 +147,7 @@ def gather(retriever: Retriever, question: str, history: Iterable[Any] | None = 
     if not candidates:
         return Gathered(hits, [], np.zeros((0, 0), dtype=np.float32), Evidence(0.0, 0.0, 0.0))
     coverage = max(soft_coverage(asked, scored.passage, scored.weights.__getitem__) for asked in scored.asked)
-    evidence = Evidence(max(c.relevance for c in candidates), coverage, standout(scores))
+    evidence = Evidence(max(c.relevance for c in candidates), coverage, standout(scores), bool(context))
     return Gathered(hits, candidates, scored.vectors @ scored.vectors.T, evidence)
 
 

@@ -188,6 +188,8 @@ def test_an_answer_needs_both_relevance_and_support() -> None:
     assert answering.Evidence(0.8, 0.7, 3.0).answers
     assert not answering.Evidence(answering.THRESHOLD - 0.01, 0.7, 3.0).answers  # off topic
     assert not answering.Evidence(0.8, 0.2, 0.0).answers  # on topic, but the question's key words go unmet
+    assert answering.Evidence(0.8, 0.2, 0.0, follow_up=True).answers  # carries an earlier question's topic
+    assert not answering.Evidence(answering.THRESHOLD - 0.01, 0.7, 3.0, follow_up=True).answers
     assert answering.Evidence(answering.THRESHOLD - 0.01, 0.7, 3.0).confidence == 0.0
     assert answering.Evidence(0.8, 0.7, 3.0).confidence == answering.Evidence(0.8, 0.7, 3.0).support
 
