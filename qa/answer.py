@@ -85,7 +85,7 @@ class Evidence:
     """What decides between answering and abstaining, for one question."""
 
     relevance: float  # the best sentence's relevance: low means the question is not about the articles
-    coverage: float  # soft_coverage of the question by the best sentence's passage
+    coverage: float  # soft_coverage of the question by the passage of the leading sentence
     standout: float  # the top passage's lead over the second, in standard deviations of all passages' scores
     # A follow-up that leans on the conversation ("And what did he ask of him?") carries the topic of an earlier
     # question, and its own words are mostly pronouns: only the off-topic test applies to it.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -210,9 +211,11 @@ class Embedder:
             self._load_locked()
             if not texts:
                 return []
+            transformer = self._model[0]
+            if not hasattr(transformer, "auto_model") or not getattr(self._model.tokenizer, "is_fast", False):
+                return [self._words_one_by_one_locked(text) for text in texts]
             import torch
 
-            transformer = self._model[0]
             encoded = self._model.tokenizer(list(texts), padding=True, truncation=True, return_tensors="pt",
                                             max_length=int(self._model.max_seq_length))
             with torch.inference_mode():
@@ -229,6 +232,14 @@ class Embedder:
             vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
             result.append(WordVectors(text, tuple((int(a), int(b)) for a, b in spans), vectors))
         return result
+
+    def _words_one_by_one_locked(self, text: str) -> WordVectors:
+        """For a model without a transformer's token outputs: each word encoded on its own."""
+        spans = tuple(match.span() for match in re.finditer(r"\w+|[^\w\s]", text))
+        if not spans:
+            dimension = self._model.get_sentence_embedding_dimension()
+            return WordVectors(text, (), np.zeros((0, dimension), dtype=np.float32))
+        return WordVectors(text, spans, self._encode_locked([text[a:b] for a, b in spans], 64))
 
     def _encode_locked(self, texts: list[str], batch_size: int) -> np.ndarray:
         vectors = self._model.encode(texts, batch_size=batch_size, normalize_embeddings=True,

@@ -186,3 +186,11 @@ def test_no_eval_answer_quotes_a_headline(seed_retriever: Retriever,
     titles = {article.title for article in seed_retriever.articles}
     for _, answer in eval_answers:
         assert not any(s.text in titles or len(re.findall(r"\S+", s.text)) < 4 for s in answer.sentences)
+
+
+def test_word_vectors_of_a_model_without_token_outputs_come_word_by_word(embedder: Embedder,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(type(embedder._model.tokenizer), "is_fast", property(lambda self: False))
+    (words,) = embedder.word_vectors(["Khalilzad was freed."])
+    assert words.words == ["Khalilzad", "was", "freed", "."]
+    assert np.allclose(words.vectors[0], embedder.encode(["Khalilzad"])[0], atol=1e-5)
