@@ -173,8 +173,8 @@ def test_eval_figures_hold_their_calibrated_levels(seed_retriever: Retriever,
     answerable = [(row, answer) for row, answer in eval_answers if row["answers"]]
     answered = sum(not answer.abstained for _, answer in answerable) / len(answerable)
     holding = sum(holds(answer, row["answers"]) for row, answer in answerable) / len(answerable)
-    assert answered >= 0.9  # the goal; 0.94 when calibrated
-    assert holding >= 0.75  # 0.79 when calibrated
+    assert answered >= 0.9  # the goal; 0.95 when calibrated
+    assert holding >= 0.75  # 0.80 when calibrated
     followups = [(row, answer) for row, answer in answerable if row.get("history")]
     with_history = sum(holds(answer, row["answers"]) for row, answer in followups)
     without = sum(holds(seed_retriever.ask(row["question"]), row["answers"]) for row, _ in followups)
