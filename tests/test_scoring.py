@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+import pytest
 
 from qa.lexical import LexicalIndex
 from qa.retriever import _rrf, _z_score
@@ -24,6 +27,16 @@ def test_bm25_scores_zero_for_unknown_or_stop_words() -> None:
     index = LexicalIndex(TEXTS)
     assert not index.scores("zebra quantum").any()
     assert not index.scores("the of and").any()
+
+
+def test_idf_counts_the_passages_holding_a_term_once_each() -> None:
+    index = LexicalIndex([*TEXTS, "Talks, talks and more talks in Doha."])
+    passages = len(TEXTS) + 1
+    assert index.idf("doha") == pytest.approx(math.log((passages + 1) / 2.5))  # two passages, one of them thrice
+    assert index.idf("rawalpindi") == pytest.approx(math.log((passages + 1) / 1.5))
+    assert index.idf("zebra") > index.idf("rawalpindi") > index.idf("doha")
+    assert index.terms_many(["Fighting", "the", "Doha?"]) == [["fight"], [], ["doha"]]
+    assert index.terms_many([]) == [] and LexicalIndex([]).idf("doha") == 0.0
 
 
 def test_z_score_standardises_each_row_and_zeroes_flat_rows() -> None:
