@@ -247,7 +247,7 @@ def score_candidates(retriever: Retriever, question: str, context: Sequence[str]
     terms = retriever._lexical.terms
     weights = term_weights(terms(queries[-1]), retriever._lexical.idf)
     kind = expected_kind(question)
-    held = [frozenset(terms(text)) for text, *_ in found]
+    held = [frozenset(found_terms) for found_terms in retriever._lexical.terms_many([text for text, *_ in found])]
     low, high = min(h.score for h in hits), max(h.score for h in hits)
     scores = []
     for (text, _, hit, lead), cosine, own in zip(found, cosines, held):

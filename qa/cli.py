@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import logging
 import sys
@@ -220,10 +219,9 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
         report = run_eval(
             run.retriever, run.questions, set_name=run.set_name, corpus=run.corpus,
             configs=DEFAULT_CONFIGS + hybrid_weights(0.5, 0.9),
+            answer_scorer=lambda _retriever, _questions: answer_figures(run.answer_retriever, run.answer_questions,
+                                                                        progress=progress),
             progress=(lambda _name, done, total: progress(done, total)) if progress else None)
-    with _progress(args.quiet, "Answering") as progress:
-        figures = answer_figures(run.answer_retriever, run.answer_questions, progress=progress)
-    report = dataclasses.replace(report, answer_figures=figures)
     print(format_report(report))
     if args.squad:
         print(f"  (answers: {run.answer_retriever.report.articles} paragraphs, every 4th of each article held out "

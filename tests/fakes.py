@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import re
 from pathlib import Path
 
 import numpy as np
 
-from qa.embedding import ModelSource, WordVectors
+from qa.embedding import WORD, ModelSource, WordVectors
 
 
 class CountingEmbedder:
@@ -34,7 +33,7 @@ class CountingEmbedder:
         """Each word's vector is its own bag-of-words vector: a word matches itself and nothing else."""
         result = []
         for text in texts:
-            spans = tuple(match.span() for match in re.finditer(r"\w+|[^\w\s]", text))
+            spans = tuple(match.span() for match in WORD.finditer(text))
             vectors = self.encode([text[start:end] for start, end in spans])
             self.encoded -= len(spans)  # counts sentence encodes only
             result.append(WordVectors(text, spans, vectors))
