@@ -83,6 +83,9 @@ def load_squad(folder: Path | str, limit: int | None = None) -> SquadSet:
                      for number, data in _read_jsonl(folder / CORPUS))
     questions = tuple(_squad_question(data, f"{folder / QUERIES} line {number}")
                       for number, data in _read_jsonl(folder / QUERIES, limit))
+    for name, items in ((CORPUS, articles), (QUERIES, questions)):
+        if not items:
+            raise EvalError(f"{folder / name} holds nothing: a SQuAD folder needs paragraphs and questions")
     return SquadSet(articles, questions)
 
 

@@ -158,6 +158,17 @@ def test_load_squad_keeps_whole_paragraphs(tmp_path: Path) -> None:
     assert len(limited.questions) == 1 and len(limited.articles) == 2  # the corpus is never cut
 
 
+def test_load_squad_refuses_an_empty_corpus_or_question_file(tmp_path: Path) -> None:
+    write_jsonl(tmp_path / "corpus.jsonl", [])
+    write_jsonl(tmp_path / "queries.jsonl", [{"id": "x", "question": "Q?", "answers": ["a"], "gold_ids": ["p"]}])
+    with pytest.raises(EvalError, match="corpus.jsonl holds nothing"):
+        load_squad(tmp_path)
+    write_jsonl(tmp_path / "corpus.jsonl", [{"id": "p", "title": "T", "text": "Some text."}])
+    write_jsonl(tmp_path / "queries.jsonl", [])
+    with pytest.raises(EvalError, match="queries.jsonl holds nothing"):
+        load_squad(tmp_path)
+
+
 def paragraph(doc_id: str, title: str, text: str) -> Article:
     return Article(doc_id, f"{doc_id}.txt", title, text, ((0, len(text)),), doc_id)
 
