@@ -15,11 +15,11 @@ import numpy as np
 from .articles import Article, SkippedFile, scan_folder
 from .embedding import Embedder, locate_model
 from .errors import CorpusError, QAError, QuestionError
-from .index import IndexContents, IndexStore, SyncReport
-from .lexical import LexicalIndex
-from .passages import Span
+from .index import SyncReport
+from .passages import Passage, Span
 from .records import Citation, Hit
 from .settings import Method, Settings
+from .stores import PassageStore, open_store
 
 if TYPE_CHECKING:
     from .records import Answer
@@ -28,7 +28,6 @@ log = logging.getLogger(__name__)
 
 MAX_QUESTION_CHARS = 2000
 RRF_K = 60
-SCORE_CHUNK = 256
 
 Progress = Callable[[int, int], None]
 
@@ -58,18 +57,15 @@ def check_question(question: str) -> str:
 class Retriever:
     """Hybrid BM25 + dense retrieval over a folder of articles, with a persisted, incremental index."""
 
-    def __init__(self, settings: Settings, articles: Sequence[Article], contents: IndexContents,
+    def __init__(self, settings: Settings, articles: Sequence[Article], store: PassageStore,
                  embedder: Embedder, report: OpenReport | None = None) -> None:
+        """A retriever over `store`, already synced with `articles` (see `from_articles`)."""
         self.settings = settings
         self.embedder = embedder
         self.report = report
+        self.store = store
         self._articles = {a.doc_id: a for a in articles}
-        self._passages = contents.passages
-        self._sentence_vectors = contents.vectors
-        self._sentence_starts = contents.offsets[:-1]
-        self._rows = {(p.doc_id, p.start): i for i, p in enumerate(self._passages)}
-        self._lexical = LexicalIndex([_lexical_text(p.text, self._articles[p.doc_id].title)
-                                      for p in self._passages])
+        self._rows = {(p.doc_id, p.start): i for i, p in enumerate(store.passages)}
 
     # --- construction -----------------------------------------------------------------------------------
 
@@ -100,12 +96,10 @@ class Retriever:
         """Index articles that did not come from a folder (e.g. an eval corpus), in `settings.index_path`."""
         began = time.perf_counter() if began is None else began
         embedder = embedder or Embedder(locate_model(settings.model, settings.cache_dir))
-        store = IndexStore(settings.index_path, embedder.source.name, embedder.source.fingerprint,
-                           settings.min_words, settings.max_words)
-        contents, sync = store.sync(list(articles), embedder, settings.batch_size, progress)
-        report = OpenReport(len(articles), len(contents.passages), tuple(skipped), sync,
-                            time.perf_counter() - began)
-        return cls(settings, articles, contents, embedder, report)
+        store = open_store(settings, embedder.source)
+        sync = store.sync(list(articles), embedder, batch_size=settings.batch_size, progress=progress)
+        report = OpenReport(len(articles), len(store.passages), tuple(skipped), sync, time.perf_counter() - began)
+        return cls(settings, articles, store, embedder, report)
 
     def with_settings(self, **overrides: Any) -> Retriever:
         """A retriever sharing this one's model and index that scores with other settings (method,
@@ -128,7 +122,27 @@ class Retriever:
         return self._articles[doc_id]
 
     def __len__(self) -> int:
-        return len(self._passages)
+        return len(self.store.passages)
+
+    @property
+    def _passages(self) -> Sequence[Passage]:
+        return self.store.passages
+
+    @property
+    def _lexical(self) -> Any:  # kept for answer code written before terms()/idf() were public
+        return self.store.lexical
+
+    def terms(self, text: str) -> list[str]:
+        """The BM25 terms of `text`: stemmed words, English stop words removed."""
+        return self.store.terms_many([text])[0]
+
+    def terms_many(self, texts: Sequence[str]) -> list[list[str]]:
+        """`terms` of several texts in one pass."""
+        return self.store.terms_many(texts)
+
+    def idf(self, term: str) -> float:
+        """The inverse document frequency of a BM25 term over the passages; rarer terms weigh more."""
+        return self.store.idf(term)
 
     def search(self, question: str, k: int = 5, method: Method | None = None) -> list[Hit]:
         """The k best passages for `question`, best first."""
@@ -142,15 +156,12 @@ class Retriever:
 
     def score_many(self, questions: Sequence[str], method: Method | None = None) -> np.ndarray:
         """A (questions x passages) matrix of retrieval scores; higher is better."""
-        if len(questions) > SCORE_CHUNK:  # bounds the (questions x sentences) intermediate matrix
-            return np.vstack([self.score_many(questions[i : i + SCORE_CHUNK], method)
-                              for i in range(0, len(questions), SCORE_CHUNK)])
         method = method or self.settings.method
-        if not len(self._passages):
+        if not len(self.store.passages):
             return np.zeros((len(questions), 0), dtype=np.float32)
         lexical = dense = None
         if method in ("bm25", "hybrid", "rrf"):
-            lexical = np.vstack([self._lexical.scores(q) for q in questions])
+            lexical = self.store.lexical_scores(list(questions))
         if method in ("dense", "hybrid", "rrf"):
             dense = self.dense_scores(self.embedder.encode(list(questions), batch_size=self.settings.batch_size))
         if method == "bm25":
@@ -163,9 +174,8 @@ class Retriever:
         return weight * _z_score(dense) + (1.0 - weight) * _z_score(lexical)
 
     def dense_scores(self, question_vectors: np.ndarray) -> np.ndarray:
-        """Each passage scores as its best sentence: a question usually matches one sentence, and a
-        whole-passage embedding dilutes that match with the passage's other sentences."""
-        return np.maximum.reduceat(question_vectors @ self._sentence_vectors.T, self._sentence_starts, axis=1)
+        """(questions x passages) cosines of each question to each passage's best sentence."""
+        return self.store.dense_scores(question_vectors)
 
     def _hits(self, scores: np.ndarray, k: int) -> list[Hit]:
         k = max(0, min(k, len(scores)))
@@ -177,12 +187,10 @@ class Retriever:
     def passage_sentences(self, passage: Citation) -> tuple[tuple[Span, ...], np.ndarray]:
         """The sentences of the passage that `passage` cites, and their stored unit vectors (one row each)."""
         row = self._rows[(passage.doc_id, passage.start)]
-        first = int(self._sentence_starts[row])
-        sentences = self._passages[row].sentences
-        return sentences, self._sentence_vectors[first : first + len(sentences)]
+        return self.store.passages[row].sentences, self.store.sentence_vectors(row)
 
     def citation(self, row: int) -> Citation:
-        passage = self._passages[row]
+        passage = self.store.passages[row]
         article = self._articles[passage.doc_id]
         return Citation(article.doc_id, article.title, article.path, passage.start, passage.end)
 
@@ -191,10 +199,6 @@ class Retriever:
         from .answer import compose_answer
 
         return compose_answer(self, question, history)
-
-
-def _lexical_text(text: str, title: str) -> str:
-    return f"{title}\n{text}" if title and not text.startswith(title) else text
 
 
 def _z_score(scores: np.ndarray) -> np.ndarray:

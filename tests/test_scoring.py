@@ -53,9 +53,9 @@ def test_hybrid_fusion_weighs_standardised_scores() -> None:
     dense = np.array([[0.9, 0.5, 0.1]], dtype=np.float32)
     lexical = np.array([[0.0, 6.0, 0.0]], dtype=np.float32)
     expected = 0.7 * _z_score(dense) + 0.3 * _z_score(lexical)
+    store = SimpleNamespace(passages=[1, 2, 3], lexical_scores=lambda qs, rows=None: lexical)
     fake = SimpleNamespace(settings=SimpleNamespace(method="hybrid", dense_weight=0.7, batch_size=32),
-                           _passages=[1, 2, 3], _lexical=SimpleNamespace(scores=lambda q: lexical[0]),
-                           embedder=SimpleNamespace(encode=lambda qs, batch_size: None),
+                           store=store, embedder=SimpleNamespace(encode=lambda qs, batch_size: None),
                            dense_scores=lambda vectors: dense)
     assert np.allclose(Retriever.score_many(fake, ["q"]), expected)
     assert np.allclose(Retriever.score_many(fake, ["q"], method="bm25"), lexical)

@@ -1,0 +1,21 @@
+"""Storage backends: the interface the Retriever uses, and the store a setting names."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .base import Candidates, PassageStore
+
+if TYPE_CHECKING:
+    from ..embedding import ModelSource
+    from ..settings import Settings
+
+__all__ = ["Candidates", "PassageStore", "open_store"]
+
+
+def open_store(settings: Settings, model: ModelSource) -> PassageStore:
+    """The store for `settings`, bound to the embedding model `model` (its name and fingerprint): the embedded
+    store in `settings.index_path` (the default)."""
+    from .embedded import EmbeddedStore
+
+    return EmbeddedStore(settings.index_path, model, settings.min_words, settings.max_words)
