@@ -48,6 +48,13 @@ class Settings:
     dense_weight: float = 0.7
     # Texts per encode batch when indexing.
     batch_size: int = 32
+    # Reading model of the `strict` and `server` readers. `llm_url`: an OpenAI-compatible server (QA_LLM_URL,
+    # e.g. http://127.0.0.1:11434 for Ollama; its key comes from OPENAI_API_KEY). `llm_model`: the model the
+    # server should run (QA_LLM_MODEL); without a server, the local model (qwen2.5-coder-1.5b, the default, or
+    # qwen2.5-coder-0.5b). `llm_timeout`: seconds to wait for one reply (QA_LLM_TIMEOUT).
+    llm_url: str = ""
+    llm_model: str = ""
+    llm_timeout: float = 60.0
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -56,6 +63,8 @@ class Settings:
             raise QAError(f"dense_weight must lie between 0 and 1, not {self.dense_weight}")
         if not 10 <= self.min_words <= self.max_words:
             raise QAError(f"passage sizes need 10 <= min_words <= max_words, not {self.min_words}/{self.max_words}")
+        if not self.llm_timeout > 0:
+            raise QAError(f"llm_timeout must be a positive number of seconds, not {self.llm_timeout}")
 
     @property
     def index_path(self) -> Path:
@@ -83,7 +92,7 @@ class Settings:
                 continue
             if f.name in ("min_words", "max_words", "batch_size"):
                 from_env[f.name] = _parse(f.name, raw, int)
-            elif f.name == "dense_weight":
+            elif f.name in ("dense_weight", "llm_timeout"):
                 from_env[f.name] = _parse(f.name, raw, float)
             else:
                 from_env[f.name] = raw
