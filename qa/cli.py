@@ -24,7 +24,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     _configure_logging(args.verbose)
     command = args.command or "chat"
     try:
-        settings = Settings.from_env(corpus=args.corpus, model=args.model, index_dir=args.index_dir)
+        settings = Settings.from_env(corpus=args.corpus, model=args.model, index_dir=args.index_dir,
+                                     llm_url=args.llm_url, llm_model=args.llm_model)
         return COMMANDS[command](args, settings)
     except QAError as error:
         print(f"qa: error: {error}", file=sys.stderr)
@@ -39,6 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--corpus", metavar="DIR", help="folder of .txt/.md/.html articles (default: seeds/)")
     common.add_argument("--model", help="embedding model: a local folder or a locally cached model name")
     common.add_argument("--index-dir", metavar="DIR", help="where the index lives (default: DIR/.qa-index)")
+    common.add_argument("--llm-url", metavar="URL",
+                        help="OpenAI-compatible model server for the server reader (key: OPENAI_API_KEY)")
+    common.add_argument("--llm-model", metavar="NAME", help="the server's model; without --llm-url, the local model")
     common.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     common.add_argument("-v", "--verbose", action="store_true", help="log what the library does")
 

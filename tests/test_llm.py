@@ -15,6 +15,7 @@ import pytest
 
 from qa import Settings
 from qa.llm import LLMError, server_model
+from qa.llm.activity import Cancelled, reporting
 from qa.llm.backends import ServerBackend
 from qa.llm.model import ChatReadingModel, verdict_probability
 from qa.llm.prompts import JUDGE_SYSTEM, clean, judge_messages, writer_messages
@@ -160,11 +161,24 @@ class _Scripted:
 
 def test_unreadable_replies_count_as_format_errors() -> None:
     model = ChatReadingModel(_Scripted(_reply("Perhaps"), _reply("The envoy went home.")))
-    seen: list[str] = []
-    model.on_activity = seen.append
     assert model.judge("Q?", ["quote"]) == 0.5
     assert model.write("Q?", ["The envoy went home."]) == []
-    assert model.format_errors == 2 and seen == ["Checking…", "", "Writing…", ""]
+    assert model.format_errors == 2
+
+
+def test_the_asking_thread_hears_what_the_model_does_and_can_cancel() -> None:
+    backend = _Scripted(_reply("yes"), _reply("no"))
+    model = ChatReadingModel(backend)
+    seen: list[str] = []
+    stop = threading.Event()
+    with reporting(seen.append, stop.is_set):
+        model.judge("Q?", ["quote"])
+        stop.set()
+        with pytest.raises(Cancelled):
+            model.judge("Q?", ["quote"])
+    assert seen == ["Checking…", ""] and len(backend.requests) == 1
+    model.judge("Q?", ["quote"])  # outside, nobody listens
+    assert seen == ["Checking…", ""]
 
 
 def test_written_sentences_the_quotes_do_not_support_are_dropped() -> None:

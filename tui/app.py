@@ -18,13 +18,13 @@ from textual import on, work
 from textual.app import App
 from textual.binding import Binding
 from textual.logging import TextualHandler
-from textual.worker import get_current_worker
+from textual.worker import Worker, get_current_worker
 
 from .commands import ChatCommands
 from .conversation import Exchange, cited_doc_ids
 from .export import answer_text, save_conversation
 from .loading import LoadCancelled, Loader, LoadReporter, describe_error, folder_loader
-from .messages import AnswerReady, AskFailed, LoadFailed, LoadPhase, LoadProgress, RetrieverReady
+from .messages import AnswerReady, AskActivity, AskFailed, LoadFailed, LoadPhase, LoadProgress, RetrieverReady
 from .screens.chat import ChatScreen
 from .screens.corpus import CorpusScreen
 from .screens.help import HelpScreen
@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 WAIT_FOR_LOAD = "Queued: answered as soon as the articles are loaded…"
 WAIT_FOR_TURN = "Queued: answered after the question before it…"
 SEARCHING = "Searching the articles…"
+CANCELLED = "Cancelled."
 
 
 class QAApp(App[None]):
@@ -66,6 +67,8 @@ class QAApp(App[None]):
         self.exchanges: list[Exchange] = []  # the conversation: its answers are the history of follow-ups
         self._queue: deque[tuple[int, str]] = deque()  # (turn id, question) not yet asked
         self._asking: int | None = None  # the turn being answered; one question at a time keeps history whole
+        self._ask_worker: Worker | None = None
+        self._cancelled: set[int] = set()  # turns cancelled with Escape: their late answers are dropped
         self._next_turn = 1
         self._first_live_turn = 1  # turns before it were cleared: their late answers are dropped
         self._generation = 0  # bumped per load, so a superseded load's messages are ignored
@@ -183,12 +186,16 @@ class QAApp(App[None]):
         self._asking = turn_id
         self.chat.set_waiting(turn_id, SEARCHING)
         history = [exchange.answer for exchange in self.exchanges]
-        self._ask(self.retriever, turn_id, question, history)
+        self._ask_worker = self._ask(self.retriever, turn_id, question, history)
 
     @work(thread=True, group="ask", exit_on_error=False)
     def _ask(self, retriever: Retriever, turn_id: int, question: str, history: list[Answer]) -> None:
+        from qa.llm.activity import reporting  # no model or network: the listener a reading model tells
+
+        worker = get_current_worker()
         try:
-            answer = retriever.ask(question, history=history)
+            with reporting(lambda text: self.post_message(AskActivity(turn_id, text)), lambda: worker.is_cancelled):
+                answer = retriever.ask(question, history=history)
             articles = {}
             for doc_id in cited_doc_ids(answer):
                 try:
@@ -201,10 +208,27 @@ class QAApp(App[None]):
             return
         self.post_message(AnswerReady(turn_id, Exchange(question, answer, articles)))
 
+    @on(AskActivity)
+    def _ask_activity(self, message: AskActivity) -> None:
+        # A reading model judging the answer ("Checking…") can take seconds; "" (it finished) keeps the last text.
+        if message.text and message.turn_id == self._asking and message.turn_id not in self._cancelled:
+            self.chat.set_waiting(message.turn_id, message.text)
+
+    def action_cancel_question(self) -> None:
+        """Escape: stop waiting for the question being answered. A reading model's request under way finishes
+        in its thread (llama.cpp cannot be interrupted) and is dropped; no further request starts."""
+        if self._asking is None or self._asking in self._cancelled:
+            return
+        self._cancelled.add(self._asking)
+        if self._ask_worker is not None:
+            self._ask_worker.cancel()
+        self.chat.set_waiting(self._asking, CANCELLED)
+        self.chat.say("Cancelled; the next question waits for the model to finish its current step", "ready")
+
     @on(AnswerReady)
     def _answer_ready(self, message: AnswerReady) -> None:
         self._finished(message.turn_id)
-        if message.turn_id >= self._first_live_turn:
+        if message.turn_id >= self._first_live_turn and message.turn_id not in self._cancelled:
             self.exchanges.append(message.exchange)
             self.chat.show_answer(message.turn_id, message.exchange)
         self._ask_next()
@@ -212,7 +236,7 @@ class QAApp(App[None]):
     @on(AskFailed)
     def _ask_failed(self, message: AskFailed) -> None:
         self._finished(message.turn_id)
-        if message.turn_id >= self._first_live_turn:
+        if message.turn_id >= self._first_live_turn and message.turn_id not in self._cancelled:
             self.notify(message.text, title="Could not answer", severity="error", markup=False)
             self.chat.show_error(message.turn_id, message.text)
         self._ask_next()
@@ -220,6 +244,7 @@ class QAApp(App[None]):
     def _finished(self, turn_id: int) -> None:
         if self._asking == turn_id:
             self._asking = None
+            self._ask_worker = None
 
     # --- actions (keys and command palette) -----------------------------------------------------------
 

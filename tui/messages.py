@@ -61,6 +61,15 @@ class AnswerReady(Message):
         self.exchange = exchange
 
 
+class AskActivity(Message):
+    """A reading model started (`text`, e.g. "Checking…") or finished ("") work on turn `turn_id`."""
+
+    def __init__(self, turn_id: int, text: str) -> None:
+        super().__init__()
+        self.turn_id = turn_id
+        self.text = text
+
+
 class AskFailed(Message):
     """Asking the question of turn `turn_id` raised; `text` is one line for people."""
 

@@ -6,9 +6,10 @@ import logging
 import math
 import re
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
+from .activity import working
 from .backends import Backend
 from .prompts import judge_messages, writer_messages
 from .verify import split_cited, verified
@@ -36,9 +37,8 @@ class ReadingModel(Protocol):
 class ChatReadingModel:
     """A `ReadingModel` over any chat backend; counts replies it could not read (`format_errors`) and written
     sentences it dropped because the cited quotes do not hold their names, numbers or dates (`dropped`).
-
-    `on_activity`, when set, is called with "Checking…" or "Writing…" before a request and "" after it (the chat
-    shows it); it runs on the caller's thread."""
+    Each request is announced to a listener of `qa.llm.activity.reporting` on the asking thread (the chat shows
+    "Checking…"), which may also cancel it."""
 
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
@@ -46,7 +46,6 @@ class ChatReadingModel:
         self.format_errors = 0
         self.dropped = 0
         self.calls = 0
-        self.on_activity: Callable[[str], None] | None = None
         self._count = threading.Lock()
 
     def judge(self, question: str, evidence: Sequence[str]) -> float:
@@ -77,16 +76,12 @@ class ChatReadingModel:
         return kept
 
     def _ask(self, activity: str, request: dict[str, Any]) -> dict[str, Any]:
-        callback = self.on_activity
-        if callback is not None:
-            callback(activity)
-        try:
-            return self.backend.chat(request)
-        finally:
-            with self._count:
-                self.calls += 1
-            if callback is not None:
-                callback("")
+        with working(activity):
+            try:
+                return self.backend.chat(request)
+            finally:
+                with self._count:
+                    self.calls += 1
 
     def _tally(self, format_error: bool = False, dropped: int = 0) -> None:
         with self._count:

@@ -31,6 +31,7 @@ class ChatScreen(Screen):
         Binding("ctrl+l", "app.clear_chat", "Clear"),
         Binding("ctrl+y", "app.copy_answer", "Copy"),
         Binding("ctrl+s", "app.save_chat", "Save"),
+        Binding("escape", "app.cancel_question", "Cancel question", show=False),
         *(Binding(str(n), f"open_source({n})", f"Open source {n}", show=False) for n in range(1, 10)),
     ]
 

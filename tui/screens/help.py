@@ -15,7 +15,7 @@ KEYS: list[tuple[str, str]] = [
     ("Tab / Shift+Tab", "move between the chat, the sources and the question box"),
     ("1 … 9", "open source [n] of the selected answer (outside the question box)"),
     ("Enter / click", "on a source: open it in its article"),
-    ("Escape", "back from an article or this help"),
+    ("Escape", "back from an article or this help; in the chat, cancel the question being answered"),
     ("Ctrl+Y", "copy the last answer with its sources"),
     ("Ctrl+S", "save the conversation as Markdown in the current folder"),
     ("Ctrl+L", "clear the chat"),

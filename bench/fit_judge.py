@@ -1,0 +1,152 @@
+"""Fit the LLM judge's abstention threshold and its combination with the reader's learned probability.
+
+    python bench/fit_judge.py [/work/notes/llm-judge-scores.jsonl] [--write]
+
+Reads the scores `bench/measure_judge.py` wrote (seed set and held-out SQuAD). Compares three rules, each
+with its threshold set where both sets still answer at least 0.9 of their answerable questions:
+the reader alone, the judge alone, and both combined by a logistic fit on their logits. Figures are
+out-of-fold (two folds by question group: SQuAD title, seed question), then all data fits the parameters that
+`--write` stores in qa/llm/judge.json with the data's hash.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from qa.llm.params import PARAMS_FILE  # noqa: E402
+
+ANSWERED = 0.9  # the least share of answerable questions each set must still answer
+
+
+def logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+def fit_logistic(x: np.ndarray, y: np.ndarray, weight: np.ndarray, l2: float = 1e-2) -> np.ndarray:
+    """Weighted logistic regression by Newton's method; returns [bias, w...]."""
+    design = np.hstack([np.ones((len(x), 1)), x])
+    beta = np.zeros(design.shape[1])
+    for _ in range(50):
+        p = 1 / (1 + np.exp(-design @ beta))
+        gradient = design.T @ (weight * (y - p)) - l2 * np.r_[0, beta[1:]]
+        hessian = (design * (weight * p * (1 - p))[:, None]).T @ design + l2 * np.diag(np.r_[0, np.ones(len(beta) - 1)])
+        step = np.linalg.solve(hessian, gradient)
+        beta += step
+        if np.abs(step).max() < 1e-8:
+            break
+    return beta
+
+
+def pick_threshold(score: np.ndarray, answerable: np.ndarray, sets: np.ndarray) -> float:
+    """The highest threshold at which every set answers at least ANSWERED of its answerable questions."""
+    levels = np.unique(score)
+    best = float(levels.min())
+    for level in levels:
+        if all(np.mean(score[(sets == s) & answerable] >= level) >= ANSWERED for s in np.unique(sets)):
+            best = float(level)
+    return best
+
+
+def figures(score: np.ndarray, threshold: float, answerable: np.ndarray, sets: np.ndarray) -> dict[str, dict]:
+    out = {}
+    for s in np.unique(sets):
+        ans, una = (sets == s) & answerable, (sets == s) & ~answerable
+        out[str(s)] = {"abstained_unanswerable": round(float(np.mean(score[una] < threshold)), 3),
+                       "answered_answerable": round(float(np.mean(score[ans] >= threshold)), 3),
+                       "auc": round(auc(score[ans], score[una]), 3), "unanswerable": int(una.sum()),
+                       "answerable": int(ans.sum())}
+    return out
+
+
+def auc(positive: np.ndarray, negative: np.ndarray) -> float:
+    if not len(positive) or not len(negative):
+        return float("nan")
+    greater = (positive[:, None] > negative[None, :]).mean()
+    ties = (positive[:, None] == negative[None, :]).mean()
+    return float(greater + ties / 2)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("scores", nargs="?", type=Path, default=Path("/work/notes/llm-judge-scores.jsonl"))
+    parser.add_argument("--reader", help="only rows scored with this reader (default: the last one written)")
+    parser.add_argument("--write", action="store_true", help="store the parameters in qa/llm/judge.json")
+    args = parser.parse_args()
+    raw = args.scores.read_bytes()
+    rows = [json.loads(line) for line in raw.decode().splitlines() if line.strip()]
+    reader = args.reader or rows[-1]["reader"]
+    latest: dict[tuple[str, str], dict] = {}
+    for row in rows:
+        if row["reader"] == reader:
+            latest[(row["set"], row["id"])] = row
+    rows = list(latest.values())
+    sets = np.array([r["set"] for r in rows])
+    answerable = np.array([r["answerable"] for r in rows])
+    learned = np.array([r["learned"] for r in rows], dtype=float)
+    judged = np.array([r["judge"] for r in rows], dtype=float)
+    groups = np.array([int(hashlib.sha256(r["group"].encode()).hexdigest(), 16) % 2 for r in rows])
+    # Each set weighs the same in the fit, and within a set answerable and unanswerable questions do too.
+    weight = np.ones(len(rows))
+    for s in np.unique(sets):
+        for a in (True, False):
+            mask = (sets == s) & (answerable == a)
+            weight[mask] = 1.0 / max(1, mask.sum())
+    x = np.c_[logit(learned), logit(judged)]
+
+    def combined_score(beta: np.ndarray, idx: np.ndarray) -> np.ndarray:
+        return 1 / (1 + np.exp(-(beta[0] + x[idx] @ beta[1:])))
+
+    print(f"{len(rows)} questions scored with reader {reader!r}, model {rows[0]['model']}; "
+          f"median judge time {np.median([r['seconds'] for r in rows if r['evidence']]):.2f} s")
+    report: dict[str, dict] = {}
+    for rule in ("reader", "judge", "combined"):
+        scores = np.zeros(len(rows))
+        for fold in (0, 1):
+            train, test = groups != fold, groups == fold
+            if rule == "reader":
+                train_score, test_score = learned[train], learned[test]
+            elif rule == "judge":
+                train_score, test_score = judged[train], judged[test]
+            else:
+                beta = fit_logistic(x[train], answerable[train].astype(float), weight[train])
+                train_score, test_score = combined_score(beta, train), combined_score(beta, test)
+            threshold = pick_threshold(train_score, answerable[train], sets[train])
+            scores[test] = test_score - threshold + 0.5  # out-of-fold, on a common scale: answer at >= 0.5
+        report[rule] = figures(scores, 0.5, answerable, sets)
+        for s, f in report[rule].items():
+            print(f"{rule:9s} {s:6s} abstained on unanswerable {f['abstained_unanswerable']:.2f} of "
+                  f"{f['unanswerable']}, answered answerable {f['answered_answerable']:.2f} of {f['answerable']}, "
+                  f"AUC {f['auc']:.3f}  (out of fold)")
+    beta = fit_logistic(x, answerable.astype(float), weight)
+    everything = np.arange(len(rows))
+    threshold = pick_threshold(combined_score(beta, everything), answerable, sets)
+    judge_threshold = pick_threshold(judged, answerable, sets)
+    print(f"fitted on all: P = σ({beta[0]:.3f} + {beta[1]:.3f}·logit(learned) + {beta[2]:.3f}·logit(judge)), "
+          f"abstain below {threshold:.3f}; judge alone: abstain below {judge_threshold:.3f}")
+    if args.write:
+        params = {
+            "model": rows[0]["model"], "reader": reader,
+            "combined": {"bias": float(beta[0]), "w_learned": float(beta[1]), "w_judge": float(beta[2]),
+                         "threshold": threshold},
+            "judge_alone_threshold": judge_threshold, "answered_at_least": ANSWERED,
+            "out_of_fold": report,
+            "data": {"scores_sha256": hashlib.sha256(raw).hexdigest(), "questions": len(rows),
+                     "split": "two folds by SQuAD title / seed question id (sha256 parity)"},
+            "command": "python bench/measure_judge.py && python bench/fit_judge.py --write",
+        }
+        PARAMS_FILE.write_text(json.dumps(params, indent=1) + "\n")
+        print(f"wrote {PARAMS_FILE}")
+
+
+if __name__ == "__main__":
+    main()

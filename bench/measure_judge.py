@@ -1,0 +1,124 @@
+"""Score every question of the seed set and of held-out SQuAD with a reader and a reading model's judge.
+
+    python bench/measure_judge.py [--squad-size 100] [--out /work/notes/llm-judge-scores.jsonl]
+
+Each line of the output holds one question: its set, whether it is answerable, the reader's learned
+probability that the articles answer it, the evidence the reader chose, the judge's probability that the
+evidence answers it, seconds the judge took, and whether the evidence holds a gold answer. Lines already in
+the output (same question, evidence and model) are kept, so a rerun only scores what changed. Load time and
+peak RSS go to the log. `bench/fit_judge.py` fits the judge's threshold and the combination from this file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import resource
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from qa import Settings  # noqa: E402
+from qa.evalsets import answer_sample, hold_out, load_question_set, load_squad  # noqa: E402
+from qa.llm import local_backend, local_model  # noqa: E402
+from qa.retriever import Retriever  # noqa: E402
+
+log = logging.getLogger("measure_judge")
+SQUAD = ROOT.parent.parent / "shared" / "data" / "squad11_dev"
+
+
+def evidence_of(retriever, question: str, history: tuple[str, ...]) -> tuple[float, list[str], str]:
+    """(learned probability, chosen sentences, reader name) from the reader on this checkout."""
+    try:
+        from qa.reader.compose import select
+        from qa.reader.pipeline import Reader, evidence
+    except ImportError:
+        from qa.answer import gather, reading_order, select_sentences
+
+        found = gather(retriever, question, list(history))
+        if not found.candidates:
+            return found.evidence.confidence, [], "extractive (hand-set)"
+        choices = reading_order(select_sentences(found.candidates, found.similarity))
+        return found.evidence.confidence, [c.candidate.text for c in choices], "extractive (hand-set)"
+    reader = getattr(evidence_of, "reader", None) or Reader()
+    evidence_of.reader = reader
+    scoring = reader.score(retriever, question, list(history))
+    if not scoring.pool.candidates:
+        return scoring.probability, [], reader.name
+    choices = select(scoring.pool.sentences, scoring.probabilities, scoring.pool.vectors @ scoring.pool.vectors.T,
+                     limit=reader.params.max_sentences, second=reader.params.second,
+                     duplicate=reader.params.duplicate)
+    return scoring.probability, evidence(choices), reader.name
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--squad-size", type=int, default=100, help="answerable and as many held-out questions")
+    parser.add_argument("--out", type=Path, default=Path("/work/notes/llm-judge-scores.jsonl"))
+    parser.add_argument("--llm-model", default="", help="local model (default qwen2.5-coder-1.5b)")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    settings = Settings.from_env(llm_model=args.llm_model or None)
+
+    done: dict[str, dict] = {}
+    if args.out.is_file():
+        for line in args.out.read_text().splitlines():
+            row = json.loads(line)
+            done[row["key"]] = row
+
+    backend = local_backend(settings)
+    start = time.perf_counter()
+    backend.load()
+    log.info("model load %.1f s, peak RSS %.0f MB", time.perf_counter() - start,
+             resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    model = local_model(settings)
+
+    seed = Retriever.from_settings(settings)
+    sets = [("seed", seed, load_question_set(ROOT / "eval" / "questions.jsonl"))]
+    full = load_squad(SQUAD)
+    titles = {a.doc_id: a.title for a in full.articles}
+    title_of = {q.id: titles.get(q.docs[0], q.id) for q in full.questions if q.docs}
+    data = hold_out(full)
+    index_dir = settings.cache_dir / "eval" / "squad11_dev-index-holdout"
+    held = Retriever.from_articles(data.articles, settings.with_overrides(index_dir=index_dir), embedder=seed.embedder)
+    sample = answer_sample(data.questions, args.squad_size)
+    answerable, unanswerable = [q for q in sample if q.answerable], [q for q in sample if not q.answerable]
+    # Alternate the two kinds, so a run stopped early still has both.
+    interleaved = [q for pair in zip(answerable, unanswerable) for q in pair]
+    sets.append(("squad", held, interleaved))
+
+    rows: list[dict] = []
+    times: list[float] = []
+    with args.out.open("a") as out:
+        for set_name, retriever, questions in sets:
+            for number, q in enumerate(questions, 1):
+                learned, chosen, reader = evidence_of(retriever, q.question, q.history)
+                key = hashlib.sha256(json.dumps([backend.name, q.question, chosen]).encode()).hexdigest()[:16]
+                row = done.get(key)
+                if row is None:
+                    started = time.perf_counter()
+                    judged = model.judge(q.question, chosen) if chosen else 0.0
+                    seconds = time.perf_counter() - started
+                    times.append(seconds)
+                    group = title_of.get(q.id, q.id) if set_name == "squad" else q.id
+                    row = {"key": key, "set": set_name, "id": q.id, "kind": q.kind, "group": group,
+                           "answerable": q.answerable, "reader": reader, "model": backend.name,
+                           "learned": learned, "judge": judged, "seconds": seconds, "evidence": chosen,
+                           "gold_in_evidence": any(a in " ".join(chosen) for a in q.answers)}
+                    out.write(json.dumps(row) + "\n")
+                    out.flush()
+                rows.append(row)
+                if number % 10 == 0:
+                    log.info("%s %d/%d, median judge %.2f s", set_name, number, len(questions),
+                             sorted(times)[len(times) // 2] if times else 0.0)
+    log.info("done: %d questions, %d judged now, format errors %d, peak RSS %.0f MB", len(rows), len(times),
+             model.format_errors, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,87 @@
+"""The chat while a reading model judges an answer: "Checking…" in the transcript, and Escape cancels."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+from qa.llm.model import ChatReadingModel
+from tests.test_tui import COST, COST_SENTENCE, answer_text, make_app, turns
+from tests.test_tui_support import FakeRetriever, settle
+from tui.app import CANCELLED
+
+
+class GatedBackend:
+    """A model server that answers "yes" once `release()` is called."""
+
+    name = "gated"
+
+    def __init__(self) -> None:
+        self.gate = threading.Event()
+        self.started = threading.Event()
+
+    def chat(self, request: dict) -> dict:
+        self.started.set()
+        self.gate.wait(10)
+        return {"choices": [{"message": {"content": "yes"}}]}
+
+
+class JudgedRetriever(FakeRetriever):
+    """The fake retriever, with a reading model judging each answer before it is given."""
+
+    def __init__(self, backend: GatedBackend) -> None:
+        super().__init__()
+        self.model = ChatReadingModel(backend)
+
+    def ask(self, question, history=None):
+        answer = super().ask(question, history)
+        self.model.judge(question, [s.text for s in answer.sentences])
+        return answer
+
+
+async def _wait(pilot, event: threading.Event) -> None:
+    for _ in range(100):
+        if event.is_set():
+            await pilot.pause()
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("the model was never asked")
+
+
+async def _type(pilot, question: str) -> None:
+    pilot.app.chat.query_one("#question").value = question
+    await pilot.press("enter")
+
+
+async def test_the_transcript_says_checking_while_the_model_judges() -> None:
+    backend = GatedBackend()
+    app = make_app(JudgedRetriever(backend))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await _type(pilot, COST)
+        await _wait(pilot, backend.started)
+        await pilot.pause(0.1)
+        [turn] = turns(app)
+        assert answer_text(turn) == "Checking…"
+        backend.gate.set()
+        await settle(pilot)
+        assert COST_SENTENCE in answer_text(turn)
+
+
+async def test_escape_cancels_the_question_being_checked() -> None:
+    backend = GatedBackend()
+    retriever = JudgedRetriever(backend)
+    app = make_app(retriever)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await _type(pilot, COST)
+        await _wait(pilot, backend.started)
+        await _type(pilot, "When will construction begin? " + COST)  # queued behind the first
+        await pilot.press("escape")
+        first, second = turns(app)
+        assert answer_text(first) == CANCELLED
+        backend.gate.set()  # the model's step under way finishes; its answer is dropped
+        await settle(pilot)
+        assert answer_text(first) == CANCELLED and first.exchange is None
+        assert COST_SENTENCE in answer_text(second)
+        assert [q for q, _ in retriever.calls] == [COST, "When will construction begin? " + COST]
