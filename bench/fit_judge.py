@@ -39,7 +39,7 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, weight: np.ndarray, l2: float = 1
     for _ in range(50):
         p = 1 / (1 + np.exp(-design @ beta))
         gradient = design.T @ (weight * (y - p)) - l2 * np.r_[0, beta[1:]]
-        hessian = (design * (weight * p * (1 - p))[:, None]).T @ design + l2 * np.diag(np.r_[0, np.ones(len(beta) - 1)])
+        hessian = (design * (weight * p * (1 - p))[:, None]).T @ design + l2 * np.diag(np.r_[1e-4, np.ones(len(beta) - 1)])
         step = np.linalg.solve(hessian, gradient)
         beta += step
         if np.abs(step).max() < 1e-8:
@@ -80,6 +80,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("scores", nargs="?", type=Path, default=Path("/work/notes/llm-judge-scores.jsonl"))
     parser.add_argument("--reader", help="only rows scored with this reader (default: the last one written)")
+    parser.add_argument("--reader-threshold", type=float, default=0.525,
+                        help="the reader's own threshold on its probability (the veto rule keeps it)")
     parser.add_argument("--write", action="store_true", help="store the parameters in qa/llm/judge.json")
     args = parser.parse_args()
     raw = args.scores.read_bytes()
@@ -109,7 +111,8 @@ def main() -> None:
     print(f"{len(rows)} questions scored with reader {reader!r}, model {rows[0]['model']}; "
           f"median judge time {np.median([r['seconds'] for r in rows if r['evidence']]):.2f} s")
     report: dict[str, dict] = {}
-    for rule in ("reader", "judge", "combined"):
+    reader_threshold = args.reader_threshold
+    for rule in ("reader", "judge", "veto", "combined"):
         scores = np.zeros(len(rows))
         for fold in (0, 1):
             train, test = groups != fold, groups == fold
@@ -117,6 +120,9 @@ def main() -> None:
                 train_score, test_score = learned[train], learned[test]
             elif rule == "judge":
                 train_score, test_score = judged[train], judged[test]
+            elif rule == "veto":  # the reader decides as it would alone; the judge can only veto an answer
+                vetoed = np.where(learned >= reader_threshold, judged, -1.0)
+                train_score, test_score = vetoed[train], vetoed[test]
             else:
                 beta = fit_logistic(x[train], answerable[train].astype(float), weight[train])
                 train_score, test_score = combined_score(beta, train), combined_score(beta, test)
@@ -131,14 +137,17 @@ def main() -> None:
     everything = np.arange(len(rows))
     threshold = pick_threshold(combined_score(beta, everything), answerable, sets)
     judge_threshold = pick_threshold(judged, answerable, sets)
+    veto_threshold = pick_threshold(np.where(learned >= reader_threshold, judged, -1.0), answerable, sets)
     print(f"fitted on all: P = σ({beta[0]:.3f} + {beta[1]:.3f}·logit(learned) + {beta[2]:.3f}·logit(judge)), "
-          f"abstain below {threshold:.3f}; judge alone: abstain below {judge_threshold:.3f}")
+          f"abstain below {threshold:.3f}; judge alone: abstain below {judge_threshold:.3f}; veto: the judge "
+          f"vetoes below {veto_threshold:.3f}")
     if args.write:
         params = {
             "model": rows[0]["model"], "reader": reader,
             "combined": {"bias": float(beta[0]), "w_learned": float(beta[1]), "w_judge": float(beta[2]),
                          "threshold": threshold},
-            "judge_alone_threshold": judge_threshold, "answered_at_least": ANSWERED,
+            "judge_alone_threshold": judge_threshold, "veto_threshold": veto_threshold,
+            "reader_threshold": reader_threshold, "answered_at_least": ANSWERED,
             "out_of_fold": report,
             "data": {"scores_sha256": hashlib.sha256(raw).hexdigest(), "questions": len(rows),
                      "split": "two folds by SQuAD title / seed question id (sha256 parity)"},

@@ -59,6 +59,8 @@ def evidence_of(retriever, question: str, history: tuple[str, ...]) -> tuple[flo
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--squad-size", type=int, default=100, help="answerable and as many held-out questions")
+    parser.add_argument("--seed-every", type=int, default=1,
+                        help="judge every Nth answerable seed question (all unanswerable ones always)")
     parser.add_argument("--out", type=Path, default=Path("/work/notes/llm-judge-scores.jsonl"))
     parser.add_argument("--llm-model", default="", help="local model (default qwen2.5-coder-1.5b)")
     args = parser.parse_args()
@@ -79,7 +81,9 @@ def main() -> None:
     model = local_model(settings)
 
     seed = Retriever.from_settings(settings)
-    sets = [("seed", seed, load_question_set(ROOT / "eval" / "questions.jsonl"))]
+    seed_questions = load_question_set(ROOT / "eval" / "questions.jsonl")
+    answerable_seed = [q for q in seed_questions if q.answerable][:: args.seed_every]
+    sets = [("seed", seed, [q for q in seed_questions if not q.answerable or q in answerable_seed])]
     full = load_squad(SQUAD)
     titles = {a.doc_id: a.title for a in full.articles}
     title_of = {q.id: titles.get(q.docs[0], q.id) for q in full.questions if q.docs}
