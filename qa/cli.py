@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import textwrap
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from .display import dumps, printable
 from .errors import QAError
 from .records import Answer, Hit
 from .settings import METHODS, Settings
@@ -19,20 +21,27 @@ log = logging.getLogger("qa")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
-    _configure_logging(args.verbose)
-    command = args.command or "chat"
+    """Run one `qa` command; returns the exit status: 0, 2 for bad input, 130 when interrupted (Ctrl-C)."""
+    for stream in (sys.stdout, sys.stderr):  # a terminal that cannot show a character gets a stand-in
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
     try:
+        args = _parser().parse_args(argv)
+        _configure_logging(args.verbose)
+        command = args.command or "chat"
         settings = Settings.from_env(corpus=args.corpus, model=args.model, index_dir=args.index_dir,
                                      llm_url=args.llm_url, llm_model=args.llm_model)
         return COMMANDS[command](args, settings)
     except QAError as error:
-        print(f"qa: error: {error}", file=sys.stderr)
+        print(f"qa: error: {printable(str(error))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("qa: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # The reader went away (`qa search ... | head`): stop quietly, as other command-line tools do.
+        _silence_stdout()
+        return 141
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -75,6 +84,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail on the closed pipe again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 class _StderrHandler(logging.StreamHandler):
     """Writes to whatever sys.stderr is now, so a live progress bar (which redirects it) stays intact."""
 
@@ -92,7 +110,7 @@ class _Formatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         record.levelname = record.levelname.lower()
-        return super().format(record)
+        return printable(super().format(record))  # file names in messages are untrusted
 
 
 def _configure_logging(verbose: bool) -> None:
@@ -153,20 +171,21 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
     retriever = _open(settings, args.quiet)
     hits = retriever.search(question, k=args.k, method=args.method)
     if args.json:
-        print(json.dumps([hit.to_dict() for hit in hits], ensure_ascii=False, indent=2))
+        print(dumps([hit.to_dict() for hit in hits]))
     else:
         print(format_hits(hits))
     return 0
 
 
 def format_hits(hits: Sequence[Hit]) -> str:
+    """Ranked passages for people; article text, titles and file names are made printable."""
     blocks = []
     for hit in hits:
         c = hit.citation
         head = f"{hit.rank}. {c.title}\n   {c.path}, characters {c.start}-{c.end}, score {hit.score:.3f}"
         body = textwrap.fill(" ".join(hit.text.split()), width=100, initial_indent="   ", subsequent_indent="   ")
         blocks.append(f"{head}\n{body}")
-    return "\n\n".join(blocks) if blocks else "No passages."
+    return printable("\n\n".join(blocks)) if blocks else "No passages."
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
@@ -176,25 +195,26 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     retriever = _open(settings, args.quiet)
     answer = retriever.ask(question)
     if args.json:
-        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+        print(dumps(answer.to_dict()))
     else:
         print(format_answer(answer))
     return 0
 
 
 def format_answer(answer: Answer) -> str:
+    """A cited answer for people; article text, titles and file names are made printable."""
     lines = [textwrap.fill(answer.text, width=100)]
     if answer.abstained:
         if answer.closest:
             lines += ["", "Closest matches (not an answer):", format_hits(answer.closest)]
-        return "\n".join(lines)
+        return printable("\n".join(lines))
     lines += ["", "Sources:"]
     for source in answer.citations:
         c = source.citation
         lines.append(f"[{source.number}] {c.title} ({c.path}, characters {c.start}-{c.end})")
         for other in source.also:
             lines.append(f"    also in {other.title} ({other.path}, characters {other.start}-{other.end})")
-    return "\n".join(lines)
+    return printable("\n".join(lines))
 
 
 def _index(args: argparse.Namespace, settings: Settings) -> int:
@@ -203,9 +223,9 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
     retriever = _open(settings, args.quiet)
     report = retriever.report
     sync = report.sync
-    print(f"Indexed {report.articles} articles, {report.passages} passages in {settings.index_path} "
-          f"({sync.embedded} embedded, {sync.reused} unchanged, {sync.removed} removed; "
-          f"{report.seconds:.1f} s)")
+    print(printable(f"Indexed {report.articles} articles, {report.passages} passages in {settings.index_path} "
+                    f"({sync.embedded} embedded, {sync.reused} unchanged, {sync.removed} removed; "
+                    f"{report.seconds:.1f} s)"))
     return 0
 
 
@@ -226,7 +246,7 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
             answer_scorer=lambda _retriever, _questions: answer_figures(run.answer_retriever, run.answer_questions,
                                                                         progress=progress),
             progress=(lambda _name, done, total: progress(done, total)) if progress else None)
-    print(format_report(report))
+    print(printable(format_report(report)))
     if args.squad:
         print(f"  (answers: {run.answer_retriever.report.articles} paragraphs, every 4th of each article held out "
               "so that its questions are unanswerable but on topic)")
@@ -237,7 +257,7 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
                             encoding="utf-8")
         except OSError as error:
             raise QAError(f"cannot write the report to {path}: {error.strerror or error}") from None
-        print(f"Report written to {path}", file=sys.stderr)
+        print(printable(f"Report written to {path}"), file=sys.stderr)
     return 0
 
 

@@ -14,9 +14,10 @@ import numpy as np
 
 from .articles import Article, SkippedFile, scan_folder
 from .embedding import Embedder, locate_model
-from .errors import CorpusError, QAError, QuestionError
+from .errors import CorpusError, QAError
 from .index import SyncReport
 from .passages import Passage, Span
+from .question import MAX_QUESTION_CHARS, check_question  # noqa: F401  (re-exported: callers import it here)
 from .records import Citation, Hit
 from .settings import Method, Settings
 from .stores import PassageStore, open_store
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MAX_QUESTION_CHARS = 2000
 RRF_K = 60
 
 Progress = Callable[[int, int], None]
@@ -41,17 +41,6 @@ class OpenReport:
     skipped: tuple[SkippedFile, ...]
     sync: SyncReport
     seconds: float
-
-
-def check_question(question: str) -> str:
-    """The question stripped, or a QuestionError saying why it cannot be asked."""
-    if not isinstance(question, str) or not question.strip():
-        raise QuestionError("the question is empty: type a question about the articles")
-    question = question.strip()
-    if len(question) > MAX_QUESTION_CHARS:
-        raise QuestionError(f"the question is {len(question)} characters long; keep it under "
-                            f"{MAX_QUESTION_CHARS}")
-    return question
 
 
 class Retriever:

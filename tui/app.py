@@ -7,7 +7,9 @@ window appears at once while the model loads and the index is opened or built.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
 import sys
 import threading
 from collections import deque
@@ -19,6 +21,8 @@ from textual.app import App
 from textual.binding import Binding
 from textual.logging import TextualHandler
 from textual.worker import Worker, get_current_worker
+
+from qa.display import printable
 
 from .commands import ChatCommands
 from .conversation import Exchange, cited_doc_ids
@@ -76,6 +80,10 @@ class QAApp(App[None]):
         self._load_threads_lock = threading.Lock()
         self._chat = ChatScreen()
         self.sub_title = _corpus_label(self.corpus)
+
+    def notify(self, message: str, *, title: str = "", **kwargs) -> None:  # type: ignore[override]
+        """Every toast goes through here: file names and error messages in it are shown, never executed."""
+        super().notify(printable(message), title=printable(title), **kwargs)
 
     def get_default_screen(self) -> ChatScreen:
         return self._chat
@@ -296,7 +304,7 @@ class QAApp(App[None]):
 
 
 def _corpus_label(corpus: Path) -> str:
-    return corpus.name or str(corpus.resolve().name or corpus)
+    return printable(corpus.name or str(corpus.resolve().name or corpus))
 
 
 def run_chat(settings: Settings | None = None) -> int:
@@ -313,6 +321,18 @@ def run_chat(settings: Settings | None = None) -> int:
     root.handlers[:] = [TextualHandler()]
     # Our own loop rather than asyncio.run: that would wait, silently, for a load thread still in the model.
     loop = asyncio.new_event_loop()
+    interrupted = False
+
+    def interrupt() -> None:
+        # SIGINT (kill -INT, or Ctrl-C where the terminal still sends it) closes the app cleanly, restoring the
+        # terminal; as a KeyboardInterrupt it would land anywhere in the event loop and leave the screen raw.
+        nonlocal interrupted
+        interrupted = True
+        app.exit(return_code=130)
+
+    # No signal handlers on Windows' loop, nor outside the main thread: SIGINT then stays Python's.
+    with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+        loop.add_signal_handler(signal.SIGINT, interrupt)
     try:
         app.run(loop=loop)
     finally:
@@ -322,4 +342,7 @@ def run_chat(settings: Settings | None = None) -> int:
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.run_until_complete(loop.shutdown_default_executor())
         loop.close()
+    if interrupted:
+        print("qa: interrupted", file=sys.stderr)
+        return 130
     return app.return_code or 0

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Literal
 
 from textual.content import Content
 
+from qa.display import printable
+
 if TYPE_CHECKING:  # qa is imported by the loader, in a worker: importing it here would slow the first paint
     from qa import Answer, Article, Citation
 
@@ -85,7 +87,7 @@ def snippet(article: Article | None, source: Source, context: int = SNIPPET_CONT
         low, high = _word_boundary_left(text, low, start), _word_boundary_right(text, high, end)
         before, focus, after = text[low:start], text[start:end], text[end:high]
         cut_before, cut_after = low > source.passage.start, high < source.passage.end
-    return Content.assemble(
+    return Content.assemble(  # printable: article text never reaches the terminal as escape sequences
         "…" if cut_before else "",
         _flatten(before),
         (_flatten(focus), "bold $text-accent on $accent 20%" if source.kind == "cited" else ""),
@@ -95,7 +97,9 @@ def snippet(article: Article | None, source: Source, context: int = SNIPPET_CONT
 
 
 def marked_answer(text: str) -> Content:
-    """Answer text with its [n] citation markers emphasised (the text itself is never parsed as markup)."""
+    """Answer text with its [n] citation markers emphasised (the text itself is never parsed as markup, and
+    its control characters are shown, never sent to the terminal)."""
+    text = printable(text)
     parts: list[str | tuple[str, str]] = []
     position = 0
     for start, end in _markers(text):
@@ -112,7 +116,7 @@ def _markers(text: str) -> list[tuple[int, int]]:
 
 def _flatten(text: str) -> str:
     """Line breaks as spaces: a snippet is a few wrapped lines, not the article's layout."""
-    return _LINE_BREAK.sub(" ", text)
+    return printable(_LINE_BREAK.sub(" ", text))
 
 
 def _word_boundary_left(text: str, low: int, limit: int) -> int:

@@ -6,13 +6,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
+from qa.display import printable
+
 from .conversation import Exchange, Source, abstention_note, quoted, sources_of
 
 ABSTAINED_HEADING = "The articles don't say"
 
 
 def answer_text(exchange: Exchange) -> str:
-    """One exchange as plain text: question, answer with its [n] markers, then its numbered sources."""
+    """One exchange as plain text: question, answer with its [n] markers, then its numbered sources (control
+    characters of the articles shown, not kept, so pasting it cannot drive a terminal)."""
     answer = exchange.answer
     lines = [f"Q: {exchange.question}", ""]
     if answer.abstained:
@@ -23,11 +26,12 @@ def answer_text(exchange: Exchange) -> str:
         lines += [answer.text, ""]
     for source in sources_of(answer):
         lines.append(_source_line(exchange, source))
-    return "\n".join(lines).rstrip() + "\n"
+    return printable("\n".join(lines).rstrip() + "\n")
 
 
 def conversation_markdown(exchanges: Sequence[Exchange], corpus: str, saved: datetime) -> str:
-    """The whole conversation as Markdown, each answer followed by its citations."""
+    """The whole conversation as Markdown, each answer followed by its citations (control characters shown,
+    so `cat` on the file cannot drive a terminal)."""
     out = ["# newsqa conversation", "", f"Articles: `{corpus}` · saved {saved:%Y-%m-%d %H:%M}", ""]
     for index, exchange in enumerate(exchanges, start=1):
         answer = exchange.answer
@@ -49,7 +53,7 @@ def conversation_markdown(exchanges: Sequence[Exchange], corpus: str, saved: dat
             if source.also:
                 out.append("   also in: " + ", ".join(f"`{c.path}`" for c in source.also))
         out.append("")
-    return "\n".join(out).rstrip() + "\n"
+    return printable("\n".join(out).rstrip() + "\n")
 
 
 def chat_file_name(saved: datetime) -> str:

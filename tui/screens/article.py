@@ -10,6 +10,8 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
+from qa.display import printable
+
 from ..widgets.article_text import ArticleText
 
 if TYPE_CHECKING:
@@ -30,7 +32,7 @@ class ArticleScreen(Screen):
         super().__init__()
         self.article = article
         self.source = source
-        self.sub_title = article.path
+        self.sub_title = printable(article.path)
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -38,9 +40,9 @@ class ArticleScreen(Screen):
         yield Static(
             Content.assemble(
                 (f"[{self.source.number}] ", "bold $text-accent"),
-                (self.article.title or self.article.path, "bold"),
+                (printable(self.article.title or self.article.path), "bold"),
                 "\n",
-                (f"{self.article.path} · the {kind} is highlighted · Escape to go back", "$text-muted"),
+                (f"{printable(self.article.path)} · the {kind} is highlighted · Escape to go back", "$text-muted"),
             ),
             id="article-title",
         )

@@ -105,6 +105,14 @@ class ChatScreen(Screen):
         if not question:
             self.notify("Type a question about the articles first.", severity="warning", markup=False)
             return
+        from qa.errors import QuestionError
+        from qa.question import check_question  # light: no model, no index
+
+        try:  # refused at once, even while the model still loads
+            check_question(question)
+        except QuestionError as error:
+            self.notify(str(error), title="Cannot ask that", severity="warning", markup=False)
+            return
         box = self.query_one(QuestionInput)
         box.remember(question)
         box.value = ""

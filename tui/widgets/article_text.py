@@ -9,6 +9,8 @@ from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.widgets import Static
 
+from qa.display import printable
+
 if TYPE_CHECKING:
     from qa import Article
 
@@ -44,7 +46,9 @@ class ArticleText(VerticalScroll, can_focus=True):
                 continue
             start = match.start() + len(raw) - len(raw.lstrip())
             end = match.end() - (len(raw) - len(raw.rstrip()))
-            content = Content(text[start:end])  # article text is data: never parsed as markup
+            # Article text is data: never parsed as markup, its control characters shown (one for one, so the
+            # highlight offsets still hold), never sent to the terminal.
+            content = Content(printable(text[start:end]))
             content = _highlight(content, start, end, passage.start, passage.end, PASSAGE_STYLE)
             content = _highlight(content, start, end, span.start, span.end, SENTENCE_STYLE)
             classes = "-cited" if start < span.end and span.start < end else ""

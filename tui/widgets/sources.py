@@ -12,6 +12,8 @@ from textual.message import Message
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from qa.display import printable
+
 from ..conversation import Exchange, Source, snippet, sources_of
 
 if TYPE_CHECKING:
@@ -74,14 +76,14 @@ class SourcesPanel(Vertical):
     def _option(self, source: Source) -> Option:
         parts: list[Content | str | tuple[str, str]] = [
             (f"[{source.number}] ", "bold $text-accent"),
-            (source.span.title or source.span.path, "bold"),
+            (printable(source.span.title or source.span.path), "bold"),
             "\n",
-            (source.span.path, "$text-muted"),
+            (printable(source.span.path), "$text-muted"),
             "\n",
             snippet(self._article(source), source),
         ]
         if source.also:
-            parts += ["\n", ("also in: " + ", ".join(c.path for c in source.also), "italic $text-muted")]
+            parts += ["\n", (printable("also in: " + ", ".join(c.path for c in source.also)), "italic $text-muted")]
         return Option(Content.assemble(*parts), id=f"source-{source.number}")
 
     @on(OptionList.OptionSelected)

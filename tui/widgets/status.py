@@ -9,6 +9,8 @@ from textual.containers import Horizontal
 from textual.content import Content
 from textual.widgets import ProgressBar, Static
 
+from qa.display import printable
+
 State = Literal["busy", "ready", "error"]
 
 
@@ -28,7 +30,7 @@ class StatusLine(Horizontal):
 
     def say(self, text: str, state: State = "busy") -> None:
         """Show `text`; hides the progress bar."""
-        self._text.update(Content(text))  # Content: a path with [brackets] is not markup
+        self._text.update(Content(printable(text)))  # Content: a path with [brackets] is not markup
         self._bar.display = False
         self.set_class(state == "busy", "-busy")
         self.set_class(state == "ready", "-ready")

@@ -9,6 +9,8 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import Static
 
+from qa.display import printable
+
 from ..conversation import Exchange, abstention_note, marked_answer
 from ..export import ABSTAINED_HEADING
 
@@ -37,7 +39,7 @@ class Turn(Vertical):
         self._answer = Static("", classes="answer")
 
     def compose(self) -> ComposeResult:
-        yield Static(Content.assemble(("› ", "bold $text-primary"), self.question), classes="question")
+        yield Static(Content.assemble(("› ", "bold $text-primary"), printable(self.question)), classes="question")
         yield self._answer
 
     def show_waiting(self, text: str) -> None:
@@ -52,17 +54,18 @@ class Turn(Vertical):
         parts: list[Content | str | tuple[str, str]] = [(ABSTAINED_HEADING, "bold $text-warning"), "\n"]
         note = abstention_note(answer, ABSTAINED_HEADING)
         if note:
-            parts += [note, "\n"]
+            parts += [printable(note), "\n"]
         if answer.closest:
             parts.append(("Closest passages:", "italic"))
             for hit in answer.closest:
                 text = " ".join(hit.text.split())
                 text = text if len(text) <= CLOSEST_CHARS else text[: CLOSEST_CHARS - 1].rstrip() + "…"
-                parts += ["\n", (f"{hit.rank}. ", "bold"), (hit.citation.title, "italic"), f" — {text}"]
+                parts += ["\n", (f"{hit.rank}. ", "bold"), (printable(hit.citation.title), "italic"),
+                          f" — {printable(text)}"]
         self._show(Content.assemble(*parts), "-abstained")
 
     def show_error(self, text: str) -> None:
-        self._show(Content.assemble(("Could not answer: ", "bold $text-error"), text), "-failed")
+        self._show(Content.assemble(("Could not answer: ", "bold $text-error"), printable(text)), "-failed")
 
     @property
     def selected(self) -> bool:

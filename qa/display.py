@@ -1,0 +1,36 @@
+"""Untrusted text (articles, titles, file names) made safe to show in a terminal, one character for one."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+# Every control character a terminal could act on becomes a visible stand-in of the same length, so character
+# offsets into the text stay valid: C0 controls as Unicode "control pictures" (ESC -> ␛, BEL -> ␇), DEL as ␡,
+# C1 controls (8-bit CSI, OSC, ...) and lone surrogates (undecodable file-name bytes) as U+FFFD.
+# Tab and line feed are layout and stay; a carriage return would move the cursor, so it becomes a space.
+_VISIBLE: dict[int, int] = {code: 0x2400 + code for code in range(0x20) if code not in (0x09, 0x0A)}
+_VISIBLE[0x0D] = ord(" ")
+_VISIBLE[0x7F] = 0x2421
+_VISIBLE.update({code: 0xFFFD for code in range(0x80, 0xA0)})
+_VISIBLE.update({code: 0xFFFD for code in range(0xD800, 0xE000)})
+
+# JSON escapes C0 controls itself; C1 controls and DEL it leaves raw under ensure_ascii=False.
+_JSON_ESCAPES = {code: f"\\u{code:04x}" for code in (0x7F, *range(0x80, 0xA0))}
+
+
+def printable(text: str) -> str:
+    """`text` with every terminal control character replaced by a visible one; same length, same offsets."""
+    return text.translate(_VISIBLE)
+
+
+def dumps(data: Any) -> str:
+    """JSON of `data` that is exact (every string round-trips) and safe to print to a terminal: non-ASCII
+    letters stay readable, control characters are written as \\u escapes, and lone surrogates (from file
+    names that are not UTF-8) as \\udcXX escapes."""
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: only ASCII escapes can carry it
+        return json.dumps(data, ensure_ascii=True, indent=2)
+    return text.translate(_JSON_ESCAPES)
