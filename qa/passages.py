@@ -115,8 +115,15 @@ def split_passages(article: Article, min_words: int = 60, max_words: int = 180) 
     passages: list[Passage] = []
     for run in paragraph_runs(article):
         units = list(_units(text, run, max_words))
+        first = 0  # units and groups run in text order: one pass pairs them (a 5 MB line stays linear)
         for span in _group(text, units, min_words, max_words):
-            inside = tuple(unit for unit, _ in units if span.start <= unit.start and unit.end <= span.end)
+            while first < len(units) and units[first][0].start < span.start:
+                first += 1
+            last = first
+            while last < len(units) and units[last][0].end <= span.end:
+                last += 1
+            inside = tuple(unit for unit, _ in units[first:last])
+            first = last
             passages.append(Passage(article.doc_id, len(passages), span.start, span.end,
                                     text[span.start : span.end], inside))
     return passages

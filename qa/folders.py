@@ -1,0 +1,65 @@
+"""List the files of a corpus folder: hidden files and folders, editor backups and anything that is not a
+regular file are left out; symlinked folders are not followed (so a link loop cannot trap the scan)."""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+# Editor backups, swap and lock files, and copies left by merges and package managers.
+BACKUP_PATTERNS = ("*~", "#*#", ".#*", "*.swp", "*.swo", "*.bak", "*.orig", "*.rej", "*.tmp", "*.part")
+_BACKUP = re.compile("|".join(fnmatch.translate(pattern) for pattern in BACKUP_PATTERNS), re.IGNORECASE)
+
+
+def is_backup(name: str) -> bool:
+    """Whether a file name is an editor backup, swap or lock file rather than an article."""
+    return _BACKUP.match(name) is not None
+
+
+def list_files(root: Path, suffixes: Iterable[str]) -> list[Path]:
+    """Regular files under `root` whose names end with one of `suffixes` (any case), in path order.
+
+    Left out: names starting with "." (and everything in such folders, e.g. the index), editor backups, names
+    that are not valid UTF-8 (logged: a citation must be able to name its file), FIFOs, devices, dangling
+    links, and folders reached through a symlink. Folders that cannot be read are logged and skipped.
+    """
+    endings = tuple(suffix.lower() for suffix in suffixes)
+    found: list[Path] = []
+
+    def unreadable(error: OSError) -> None:
+        log.warning("skipped folder %s: cannot be read (%s)", error.filename, error.strerror or error)
+
+    for folder, subfolders, names in os.walk(root, onerror=unreadable):  # never follows symlinked folders
+        subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
+        for name in sorted(names):
+            if name.startswith(".") or not name.lower().endswith(endings) or is_backup(name):
+                continue
+            path = Path(folder, name)
+            if not _utf8(name):
+                log.warning("skipped %s: its name is not valid UTF-8; rename it (e.g. convmv -t utf-8)",
+                            path.relative_to(root).as_posix())
+                continue
+            if path.is_file():  # follows a file symlink; False for FIFOs, devices and dangling links
+                found.append(path)
+    return sorted(found)
+
+
+def read_limited(path: Path, limit: int) -> bytes:
+    """The file's bytes, but never more than limit + 1 of them (so an oversized file is known as such
+    without reading it all into memory)."""
+    with path.open("rb") as stream:
+        return stream.read(limit + 1)
+
+
+def _utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:  # undecodable bytes arrive as lone surrogates
+        return False
+    return True
