@@ -11,6 +11,7 @@ import textwrap
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 from .display import dumps, printable
 from .errors import QAError
@@ -44,8 +45,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 141
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its errors on one line like every other `qa` error (no usage block before it)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {printable(message)} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--corpus", metavar="DIR", help="folder of .txt/.md/.html articles (default: seeds/)")
     common.add_argument("--model", help="embedding model: a local folder or a locally cached model name")
     common.add_argument("--index-dir", metavar="DIR", help="where the index lives (default: DIR/.qa-index)")
@@ -55,7 +63,7 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     common.add_argument("-v", "--verbose", action="store_true", help="log what the library does")
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="qa", parents=[common],
         description="Ask questions about a folder of news articles; answers cite their sources. "
                     "With no command, opens the chat.")

@@ -61,6 +61,8 @@ class Settings:
             raise QAError(f"unknown retrieval method {self.method!r}: use one of {', '.join(METHODS)}")
         if not 0.0 <= self.dense_weight <= 1.0:
             raise QAError(f"dense_weight must lie between 0 and 1, not {self.dense_weight}")
+        if self.batch_size < 1:
+            raise QAError(f"batch_size must be at least 1, not {self.batch_size}")
         if not 10 <= self.min_words <= self.max_words:
             raise QAError(f"passage sizes need 10 <= min_words <= max_words, not {self.min_words}/{self.max_words}")
         if not self.llm_timeout > 0:

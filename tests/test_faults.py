@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -395,3 +397,198 @@ def test_a_damaged_model_in_the_cache_is_unpacked_again(tmp_path: Path, monkeypa
     assert embedding.locate_model("all-MiniLM-L6-v2", tmp_path) == source
     assert "tokenizer.json has 2 bytes" in caplog.text
     assert not [p for p in source.folder.parent.iterdir() if p.name.startswith(".")]  # nothing left behind
+
+
+# --- 11. no network at run time ------------------------------------------------------------------------------
+
+NO_NETWORK = '''
+import socket
+
+def _refuse(*args, **kwargs):
+    with open(__file__ + ".attempts", "a") as log:
+        log.write(repr(args[1:2]) + "\\n")
+    raise OSError(101, "Network is unreachable (newsqa test: no network)")
+
+socket.socket.connect = _refuse
+socket.socket.connect_ex = _refuse
+socket.create_connection = _refuse
+socket.getaddrinfo = _refuse
+'''
+
+OFFLINE_RUN = '''
+import asyncio, sys
+from pathlib import Path
+from qa import Settings, cli
+
+corpus = sys.argv[1]
+for argv in (["index", corpus], ["search", "Who freed Baradar?", "--corpus", corpus, "-k", "1"],
+             ["ask", "Who freed Baradar from prison?", "--corpus", corpus]):
+    assert cli.main([*argv, "--quiet"]) == 0, argv
+
+from tests.test_tui_support import ask, settle
+from tui.app import QAApp
+from tui.loading import folder_loader
+
+async def chat() -> None:
+    app = QAApp(folder_loader(Settings.from_env(corpus=corpus)), Path(corpus))
+    async with app.run_test(size=(120, 40)) as pilot:
+        for _ in range(600):
+            await pilot.pause(0.1)
+            if app.retriever is not None:
+                break
+        await ask(pilot, "Who freed Baradar from prison?")
+        [exchange] = app.exchanges
+        print("CHAT:", exchange.answer.text)
+
+asyncio.run(chat())
+'''
+
+
+@pytest.mark.slow
+def test_everything_but_adding_works_without_a_network(tmp_path: Path, seeds_copy: Path) -> None:
+    blocker = tmp_path / "offline"
+    blocker.mkdir()
+    (blocker / "sitecustomize.py").write_text(NO_NETWORK)
+    env = subprocess_env(PYTHONPATH=os.pathsep.join([str(blocker), str(ROOT)]), HF_HUB_OFFLINE="",
+                         TRANSFORMERS_OFFLINE="")
+    probe = subprocess.run([sys.executable, "-c", "import socket; socket.create_connection(('pypi.org', 443))"],
+                           env=env, capture_output=True, text=True)
+    assert probe.returncode != 0 and "no network" in probe.stderr  # the blocker is in place
+    (blocker / "sitecustomize.py.attempts").unlink()
+    run = subprocess.run([sys.executable, "-c", OFFLINE_RUN, str(seeds_copy)], env=env, capture_output=True,
+                         text=True, cwd=ROOT, timeout=900)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "Indexed 5 articles" in run.stdout and "1. " in run.stdout and "Sources:" in run.stdout
+    assert "CHAT: " in run.stdout and "Traceback" not in run.stderr
+    attempts = blocker / "sitecustomize.py.attempts"
+    assert not attempts.exists(), attempts.read_text()  # nothing even tried to connect
+
+
+# --- 12. Ctrl-C anywhere in the command-line tools -------------------------------------------------------------
+
+def torch_loaded(pid: int) -> bool:
+    """Whether the process has mapped torch's library: the model is loading (Linux)."""
+    try:
+        return "libtorch" in Path(f"/proc/{pid}/maps").read_text()
+    except OSError:
+        return False
+
+
+def interrupt_after(argv: list[str], seconds: float) -> tuple[int, str] | None:
+    """Run `qa argv`; once it loads torch and `seconds` more have passed, send SIGINT. (exit status, stderr),
+    or None if it finished first."""
+    process = subprocess.Popen(python_qa(*argv), env=subprocess_env(), cwd=ROOT, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while not torch_loaded(process.pid) and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(seconds)
+    if process.poll() is not None:
+        process.communicate()
+        return None
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=120)
+    return process.returncode, err
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="watches /proc to time the signal")
+def test_ctrl_c_in_the_command_line_tools_is_one_line_and_130(tmp_path: Path) -> None:
+    corpus = tmp_path / "many"
+    corpus.mkdir()
+    for copy in range(30):  # enough articles that indexing takes a while anywhere
+        for article in SEEDS.glob("*.txt"):
+            text = article.read_text(encoding="utf-8")
+            (corpus / f"{copy:02d}_{article.name}").write_text(f"{text}\nCopy {copy}.\n", encoding="utf-8")
+    moments = [
+        (["search", "envoy", "--corpus", str(corpus)], 0.0),  # loading the model
+        (["index", str(corpus)], 3.0),  # embedding
+        (["eval", "--limit", "20", "--corpus", str(SEEDS), "--index-dir", str(tmp_path / "eval-index")], 4.0),
+    ]
+    interrupted = 0
+    for argv, seconds in moments:
+        result = interrupt_after(argv, seconds)
+        if result is None:
+            continue  # finished before the signal: nothing to interrupt
+        code, err = result
+        assert (code, err) == (130, "qa: interrupted\n"), (argv, seconds, err[-1500:])
+        interrupted += 1
+    assert interrupted >= 2
+
+
+@pytest.mark.slow
+def test_ctrl_c_closes_the_chat_and_restores_the_terminal(seeds_copy: Path) -> None:
+    import pty
+    import threading
+
+    primary, secondary = pty.openpty()
+    os.set_blocking(primary, True)
+    process = subprocess.Popen(python_qa("chat", "--corpus", str(seeds_copy)), env=subprocess_env(TERM="xterm"),
+                               cwd=ROOT, stdin=secondary, stdout=secondary, stderr=secondary, start_new_session=True)
+    os.close(secondary)
+    output = bytearray()
+
+    def drain() -> None:  # the app blocks once the terminal's buffer is full: keep reading
+        while True:
+            try:
+                chunk = os.read(primary, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            output.extend(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
+    deadline = time.monotonic() + 300
+    while b"Ready" not in output and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.2)
+    assert b"Ready" in output, bytes(output[-2000:])
+    mark = len(output)
+    process.send_signal(signal.SIGINT)
+    code = process.wait(timeout=60)
+    reader.join(timeout=5)
+    os.close(primary)
+    tail = bytes(output[mark:])
+    assert code == 130
+    assert b"\x1b[?1049l" in tail  # left the alternate screen: the terminal is the user's again
+    assert tail.rstrip().endswith(b"qa: interrupted") and b"Traceback" not in tail
+
+
+# --- sweep: the rest of the command line with bad input --------------------------------------------------------
+
+@pytest.mark.slow
+def test_broken_pipe_is_quiet(seeds_copy: Path) -> None:
+    """`qa search ... | head -1`: the reader goes away; no traceback, the exit status of a closed pipe."""
+    process = subprocess.Popen(python_qa("search", "envoy", "-k", "50", "--json", "--corpus", str(seeds_copy)),
+                               env=subprocess_env(), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.readline()
+    process.stdout.close()  # like head, after its first line
+    err = process.stderr.read().decode()
+    assert process.wait(timeout=300) == 141 and err == "", err
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["search", "envoy", "-k", "abc"], "qa search: error: argument -k: invalid int value: 'abc' (see qa search --help)"),
+    (["search", "envoy", "--method", "\x1b[2Jfoo"], "argument --method: invalid choice: "),
+    (["--bogus"], "qa: error: unrecognized arguments: --bogus"),
+    (["eval", "--limit", "x"], "argument --limit: invalid int value"),
+])
+def test_bad_flag_values_are_one_line(capsys, argv, message) -> None:
+    with pytest.raises(SystemExit) as exited:
+        cli.main(argv)
+    err = capsys.readouterr().err
+    assert exited.value.code == 2 and err.count("\n") == 1 and message in err and not controls_in(err[:-1])
+
+
+def test_bad_settings_from_the_environment_are_one_line(capsys, monkeypatch, seeds_copy: Path) -> None:
+    monkeypatch.setenv("QA_BATCH_SIZE", "-3")
+    assert cli.main(["search", "envoy", "--corpus", str(seeds_copy)]) == 2
+    assert capsys.readouterr().err == "qa: error: batch_size must be at least 1, not -3\n"
+
+
+def test_a_corpus_that_is_a_file(capsys, tmp_path: Path) -> None:
+    (tmp_path / "notes.bin").write_bytes(b"\x00\x01")
+    assert cli.main(["index", str(tmp_path / "notes.bin")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("qa: error: corpus ") and err.count("\n") == 1
