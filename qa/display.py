@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 # Every control character a terminal could act on becomes a visible stand-in of the same length, so character
 # offsets into the text stay valid: C0 controls as Unicode "control pictures" (ESC -> ␛, BEL -> ␇), DEL as ␡,
@@ -22,6 +26,24 @@ _JSON_ESCAPES = {code: f"\\u{code:04x}" for code in (0x7F, *range(0x80, 0xA0))}
 def printable(text: str) -> str:
     """`text` with every terminal control character replaced by a visible one; same length, same offsets."""
     return text.translate(_VISIBLE)
+
+
+def printable_data(data: T) -> T:
+    """A copy of `data` (strings, frozen dataclasses such as answers and articles, and the tuples, lists and
+    mappings that hold them) with every string made `printable`: offsets stay valid, and fields added later
+    are covered without naming them."""
+    if isinstance(data, str):
+        return printable(data)  # type: ignore[return-value]
+    if dataclasses.is_dataclass(data) and not isinstance(data, type):
+        return dataclasses.replace(data, **{f.name: printable_data(getattr(data, f.name))  # type: ignore[return-value]
+                                            for f in dataclasses.fields(data) if f.init})
+    if isinstance(data, tuple) and hasattr(data, "_fields"):  # a named tuple
+        return type(data)(*(printable_data(item) for item in data))  # type: ignore[return-value]
+    if isinstance(data, tuple | list):
+        return type(data)(printable_data(item) for item in data)  # type: ignore[return-value]
+    if isinstance(data, Mapping):
+        return {printable_data(key): printable_data(value) for key, value in data.items()}  # type: ignore[return-value]
+    return data
 
 
 def dumps(data: Any) -> str:

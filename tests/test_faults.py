@@ -144,6 +144,30 @@ def hostile_answer() -> tuple[Answer, str]:
     return answer, article
 
 
+def test_printable_data_covers_every_string_and_keeps_offsets() -> None:
+    from qa.display import printable_data
+
+    answer, article = hostile_answer()
+    shown_answer, shown_article = printable_data((answer, article))
+    strings: list[str] = []
+
+    def collect(data) -> None:
+        if isinstance(data, str):
+            strings.append(data)
+        elif hasattr(data, "__dataclass_fields__"):
+            for name in data.__dataclass_fields__:
+                collect(getattr(data, name))
+        elif isinstance(data, tuple | list):
+            for item in data:
+                collect(item)
+
+    collect((shown_answer, shown_article))
+    assert strings and not any(controls_in(text.replace("\n", "")) for text in strings)
+    cited = shown_answer.citations[0].citation
+    assert shown_article.text[cited.start : cited.end] == printable(HOSTILE_SENTENCE)
+    assert shown_article.lines == article.lines and shown_answer.confidence == answer.confidence
+
+
 def test_cli_text_output_shows_escapes_instead_of_sending_them() -> None:
     answer, _ = hostile_answer()
     hit = Hit(1, 1.0, HOSTILE_SENTENCE, answer.citations[0].citation)
@@ -511,7 +535,8 @@ def test_ctrl_c_in_the_command_line_tools_is_one_line_and_130(tmp_path: Path) ->
         if result is None:
             continue  # finished before the signal: nothing to interrupt
         code, err = result
-        assert (code, err) == (130, "qa: interrupted\n"), (argv, seconds, err[-1500:])
+        assert code == 130 and err.endswith("qa: interrupted\n"), (argv, seconds, err[-1500:])
+        assert all(line.startswith("qa: ") for line in err.splitlines()), err[-1500:]  # one-line messages only
         interrupted += 1
     assert interrupted >= 2
 

@@ -22,7 +22,7 @@ from textual.binding import Binding
 from textual.logging import TextualHandler
 from textual.worker import Worker, get_current_worker
 
-from qa.display import printable
+from qa.display import printable, printable_data
 
 from .commands import ChatCommands
 from .conversation import Exchange, cited_doc_ids
@@ -214,7 +214,9 @@ class QAApp(App[None]):
             log.warning("could not answer %r", question, exc_info=True)
             self.post_message(AskFailed(turn_id, describe_error(error)))
             return
-        self.post_message(AnswerReady(turn_id, Exchange(question, answer, articles)))
+        # Shown as data: every string of the answer and its articles (titles, names, metadata, text) with its
+        # control characters made visible, one for one, so no widget can send them to the terminal.
+        self.post_message(AnswerReady(turn_id, printable_data(Exchange(question, answer, articles))))
 
     @on(AskActivity)
     def _ask_activity(self, message: AskActivity) -> None:
