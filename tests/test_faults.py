@@ -230,6 +230,11 @@ async def test_chat_shows_escapes_and_markup_literally() -> None:
         assert not controls_in(shown.replace("\n", ""))
         assert "␛[31mRed␛[0m [bold red]Markup[/]" in shown  # title in the sources panel, literally
         assert "[link=http://evil]zebra[/link]" in shown  # markup in the answer, literally
+        box = app.screen.query_one("#question")
+        box.value = "who \x1b[2J\x07 is"  # pasted with its escapes
+        await pilot.pause()
+        assert box.value == "who    is" and not controls_in(screen_text(app).replace("\n", ""))
+        box.value = ""
         app.chat.sources.open(1)
         await settle(pilot)
         assert isinstance(app.screen, ArticleScreen)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from textual.binding import Binding
 from textual.widgets import Input
 
+from qa.question import without_controls
+
 
 class QuestionInput(Input):
     """Type a question, Enter to ask; Up and Down walk through the questions asked before."""
@@ -20,6 +22,11 @@ class QuestionInput(Input):
         self.history: list[str] = []
         self._position: int | None = None  # index into history while browsing it, else None
         self._draft = ""  # what was typed before browsing started
+
+    def validate_value(self, value: str) -> str:
+        """A pasted question keeps its words but not its escape sequences or control characters, which the box
+        would otherwise send to the terminal as it draws them."""
+        return without_controls(value)
 
     def remember(self, question: str) -> None:
         """Add a question to the history (not twice in a row) and stop browsing."""
