@@ -588,10 +588,15 @@ def test_ctrl_c_closes_the_chat_and_restores_the_terminal(seeds_copy: Path) -> N
 # --- sweep: the rest of the command line with bad input --------------------------------------------------------
 
 @pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="sets a pipe's size (Linux)")
 def test_broken_pipe_is_quiet(seeds_copy: Path) -> None:
     """`qa search ... | head -1`: the reader goes away; no traceback, the exit status of a closed pipe."""
+    import fcntl
+
     process = subprocess.Popen(python_qa("search", "envoy", "-k", "50", "--json", "--corpus", str(seeds_copy)),
                                env=subprocess_env(), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    # A one-page pipe, so the ~30 KB of output cannot all fit in it before the reader goes away.
+    fcntl.fcntl(process.stdout.fileno(), fcntl.F_SETPIPE_SZ, 4096)
     process.stdout.readline()
     process.stdout.close()  # like head, after its first line
     err = process.stderr.read().decode()
