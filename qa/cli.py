@@ -31,7 +31,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _configure_logging(args.verbose)
         command = args.command or "chat"
         settings = Settings.from_env(corpus=args.corpus, model=args.model, index_dir=args.index_dir,
-                                     llm_url=args.llm_url, llm_model=args.llm_model)
+                                     llm_url=args.llm_url, llm_model=args.llm_model,
+                                     store=args.store)
         return COMMANDS[command](args, settings)
     except QAError as error:
         print(f"qa: error: {printable(str(error))}", file=sys.stderr)
@@ -60,6 +61,8 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--llm-url", metavar="URL",
                         help="OpenAI-compatible model server for the server reader (key: OPENAI_API_KEY)")
     common.add_argument("--llm-model", metavar="NAME", help="the server's model; without --llm-url, the local model")
+    common.add_argument("--store", metavar="URL",
+                        help="'embedded' (files in the index folder, the default) or milvus://HOST:PORT[/NAME]")
     common.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     common.add_argument("-v", "--verbose", action="store_true", help="log what the library does")
 
@@ -83,6 +86,8 @@ def _parser() -> argparse.ArgumentParser:
 
     index = commands.add_parser("index", parents=[common], help="build or update the index of a folder")
     index.add_argument("folder", nargs="?", help="the corpus folder (same as --corpus)")
+    index.add_argument("--part", metavar="I/N", help="index only this machine's share of the articles, e.g. 2/4 "
+                                                     "(needs a shared store: --store milvus://...)")
 
     evaluate = commands.add_parser("eval", parents=[common], help="measure retrieval and answer accuracy")
     evaluate.add_argument("--set", dest="question_set", metavar="FILE", help="question set (eval/questions.jsonl)")
@@ -228,12 +233,27 @@ def format_answer(answer: Answer) -> str:
 def _index(args: argparse.Namespace, settings: Settings) -> int:
     if args.folder:
         settings = settings.with_overrides(corpus=args.folder)
+    if args.part:
+        return _index_part(args, settings)
     retriever = _open(settings, args.quiet)
     report = retriever.report
     sync = report.sync
     print(printable(f"Indexed {report.articles} articles, {report.passages} passages in {settings.index_path} "
                     f"({sync.embedded} embedded, {sync.reused} unchanged, {sync.removed} removed; "
                     f"{report.seconds:.1f} s)"))
+    return 0
+
+
+def _index_part(args: argparse.Namespace, settings: Settings) -> int:
+    from .parts import index_part
+    from .storeurl import Part
+
+    part = Part.parse(args.part)
+    with _progress(args.quiet, f"Embedding sentences (part {part})") as progress:
+        report = index_part(settings, part, progress=progress)
+    print(f"Indexed part {part}: {report.articles} of {report.total} articles in {report.store} "
+          f"({report.sync.embedded} embedded, {report.sync.reused} unchanged, {report.sync.removed} removed; "
+          f"{report.seconds:.1f} s)")
     return 0
 
 

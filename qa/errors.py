@@ -17,3 +17,7 @@ class CorpusError(QAError):
 
 class QuestionError(QAError):
     """The question is empty or otherwise unusable."""
+
+
+class StoreError(QAError):
+    """The store address is wrong, or its server cannot be reached or refused a request."""

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from .errors import QAError
+from .storeurl import check_store
 
 Method = Literal["bm25", "dense", "hybrid", "rrf"]
 METHODS: tuple[Method, ...] = ("bm25", "dense", "hybrid", "rrf")
@@ -55,6 +56,9 @@ class Settings:
     llm_url: str = ""
     llm_model: str = ""
     llm_timeout: float = 60.0
+    # Where the index lives: "embedded" (files in index_dir) or a Milvus server, milvus://HOST:PORT[/NAME]
+    # (QA_STORE, --store).
+    store: str = "embedded"
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -63,6 +67,7 @@ class Settings:
             raise QAError(f"dense_weight must lie between 0 and 1, not {self.dense_weight}")
         if self.batch_size < 1:
             raise QAError(f"batch_size must be at least 1, not {self.batch_size}")
+        check_store(self.store)
         if not 10 <= self.min_words <= self.max_words:
             raise QAError(f"passage sizes need 10 <= min_words <= max_words, not {self.min_words}/{self.max_words}")
         if not self.llm_timeout > 0:

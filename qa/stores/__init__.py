@@ -15,7 +15,14 @@ __all__ = ["Candidates", "PassageStore", "open_store"]
 
 def open_store(settings: Settings, model: ModelSource) -> PassageStore:
     """The store for `settings`, bound to the embedding model `model` (its name and fingerprint): the embedded
-    store in `settings.index_path` (the default)."""
+    store in `settings.index_path` (the default), or a Milvus collection when `settings.store` is a
+    `milvus://` address."""
+    if settings.store != "embedded":
+        from ..storeurl import MilvusAddress
+        from .milvus import MilvusStore
+
+        return MilvusStore(MilvusAddress.parse(settings.store), model, settings.min_words, settings.max_words,
+                           index_name=settings.index_path.name)
     from .embedded import EmbeddedStore
 
     return EmbeddedStore(settings.index_path, model, settings.min_words, settings.max_words)
