@@ -238,7 +238,8 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
     retriever = _open(settings, args.quiet)
     report = retriever.report
     sync = report.sync
-    print(printable(f"Indexed {report.articles} articles, {report.passages} passages in {settings.index_path} "
+    where = settings.index_path if settings.store == "embedded" else getattr(retriever.store, "where", settings.store)
+    print(printable(f"Indexed {report.articles} articles, {report.passages} passages in {where} "
                     f"({sync.embedded} embedded, {sync.reused} unchanged, {sync.removed} removed; "
                     f"{report.seconds:.1f} s)"))
     return 0
@@ -251,9 +252,9 @@ def _index_part(args: argparse.Namespace, settings: Settings) -> int:
     part = Part.parse(args.part)
     with _progress(args.quiet, f"Embedding sentences (part {part})") as progress:
         report = index_part(settings, part, progress=progress)
-    print(f"Indexed part {part}: {report.articles} of {report.total} articles in {report.store} "
-          f"({report.sync.embedded} embedded, {report.sync.reused} unchanged, {report.sync.removed} removed; "
-          f"{report.seconds:.1f} s)")
+    print(printable(f"Indexed part {part}: {report.articles} of {report.total} articles in {report.store} "
+                    f"({report.sync.embedded} embedded, {report.sync.reused} unchanged, "
+                    f"{report.sync.removed} removed; {report.seconds:.1f} s)"))
     return 0
 
 

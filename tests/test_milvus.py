@@ -259,3 +259,17 @@ def test_the_store_refuses_another_models_vectors(milvus: str, request) -> None:
     one = MilvusStore(address, CountingEmbedder("model-a").source, 60, 180)
     other = MilvusStore(address, CountingEmbedder("model-b").source, 60, 180)
     assert one.collection != other.collection  # another model writes to its own collection
+
+
+def test_index_command_in_parts_then_whole(milvus: str, corpus: Path, request, capsys, monkeypatch) -> None:
+    fake = CountingEmbedder()
+    monkeypatch.setattr("qa.retriever.Embedder", lambda source: fake)
+    monkeypatch.setattr("qa.parts.Embedder", lambda source: fake)
+    url = collection_url(milvus, request)
+    assert main(["index", str(corpus), "--store", url, "--part", "1/2", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    first = sum(1 for path in corpus.glob("*.txt") if Part(1, 2).holds(path.name))
+    assert out.startswith(f"Indexed part 1/2: {first} of 5 articles in {url} ({first} embedded")
+    assert main(["index", str(corpus), "--store", url, "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert f"passages in {url.rsplit('/', 1)[0]}/" in out and f"({5 - first} embedded, {first} unchanged" in out

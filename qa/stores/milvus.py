@@ -107,6 +107,10 @@ class MilvusStore:
             if progress:
                 progress(done, total)
         if pending or gone:
+            # Seal what was written: sealed segments keep their vector and BM25 indexes between searches
+            # (milvus-lite rebuilds the unsealed part's BM25 index at every search: 100 ms vs 30 ms here).
+            for name in (self.collection, self.ledger):
+                self._call("flush", name)
             log.info("Milvus %s: %d articles embedded, %d removed", self.collection, len(pending), len(gone))
         return SyncReport(len(mine) - len(pending), len(pending), len(gone), None)
 
@@ -137,6 +141,11 @@ class MilvusStore:
     @property
     def passages(self) -> Sequence[Passage]:
         return self._passages
+
+    @property
+    def where(self) -> str:
+        """The collection and its server, for people to read."""
+        return f"{self.address.shown.rsplit('/', 1)[0]}/{self.collection}"
 
     def saved_hashes(self) -> dict[str, str]:
         """Content hash of every article the collection holds, by path."""
