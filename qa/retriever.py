@@ -94,7 +94,7 @@ class Retriever:
         """A retriever sharing this one's model and index that scores with other settings (method,
         dense_weight); settings that change the index (model, passage sizes) are refused."""
         changed = self.settings.with_overrides(**overrides)
-        for name in ("model", "min_words", "max_words", "corpus", "index_dir"):
+        for name in ("model", "min_words", "max_words", "corpus", "index_dir", "store"):
             if getattr(changed, name) != getattr(self.settings, name):
                 raise QAError(f"{name} changes the index: open a new Retriever for it")
         variant = copy.copy(self)
