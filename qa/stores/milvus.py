@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 
 CONNECT_TIMEOUT = 10.0  # seconds to wait for a server before saying it cannot be reached
 CALL_TIMEOUT = 120.0  # seconds for one request once connected
+KEEPALIVE_MS = 300_000  # grpc keepalive pings: the least interval a default grpc server accepts
 INSERT_ROWS = 2000  # sentence rows per insert request (Milvus caps one request's size)
 MAX_DEPTH = 16384  # Milvus's largest `limit` for one search
 RRF_K = 60
@@ -372,7 +373,11 @@ def connect(address: MilvusAddress) -> Any:
     # pymilvus logs each failed connection attempt itself; the one-line StoreError below says it all.
     logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
     try:
-        return MilvusClient(uri=address.uri, token=address.token, timeout=CONNECT_TIMEOUT)
+        # pymilvus pings every 10 s even when idle; servers built on grpc's defaults (milvus-lite) then close
+        # the connection ("too_many_pings") and grpc prints that on stderr, over the chat. Every 5 minutes
+        # is what those defaults accept.
+        return MilvusClient(uri=address.uri, token=address.token, timeout=CONNECT_TIMEOUT,
+                            grpc_options={"grpc.keepalive_time_ms": KEEPALIVE_MS})
     except Exception as error:  # pymilvus raises MilvusException, grpc errors or OSError here
         raise StoreError(f"cannot reach Milvus at {address.shown} ({_reason(error)}): start the server "
                          f"(for a local one: milvus-lite server --data-dir DIR --port PORT) or fix --store / "
