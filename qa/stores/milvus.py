@@ -30,6 +30,9 @@ KEEPALIVE_MS = 300_000  # grpc keepalive pings: the least interval a default grp
 INSERT_ROWS = 2000  # sentence rows per insert request (Milvus caps one request's size)
 MAX_DEPTH = 16384  # Milvus's largest `limit` for one search
 RRF_K = 60
+# Sentence rows each route of a hybrid search hands to the ranker: on the seed set the weighted ranker's R@1
+# went from 0.610 with 30 rows (3 x 10 hits, milvus-lite's least) to 0.648 with 50-500 rows.
+ROUTE_DEPTH = 200
 
 Progress = Callable[[int, int], None]
 
@@ -190,8 +193,8 @@ class MilvusStore:
         return results
 
     def hybrid_search(self, question_vectors: np.ndarray, questions: Sequence[str], k: int,
-                      weights: tuple[float, float] | None = None,
-                      allowed: np.ndarray | None = None) -> list[Candidates]:
+                      weights: tuple[float, float] | None = None, allowed: np.ndarray | None = None,
+                      route_depth: int = ROUTE_DEPTH) -> list[Candidates]:
         """Milvus's own fusion, one request per question: a dense and a BM25 route over the sentence rows,
         merged by its RRF ranker (k=60), or by its weighted ranker with (dense, BM25) `weights`, then grouped
         by passage. Scores are the ranker's."""
@@ -199,15 +202,16 @@ class MilvusStore:
 
         ranker = RRFRanker(RRF_K) if weights is None else WeightedRanker(*weights)
         limit, where = _depth(k), self._filter(allowed)
+        route = _depth(max(limit, route_depth))  # sentence rows each route hands to the ranker
         if not self._ready:
             return [Candidates.empty() for _ in questions]
         results = []
         for vector, terms in zip(np.asarray(question_vectors, dtype=np.float32), self.terms_many(questions)):
-            requests = [AnnSearchRequest([vector.tolist()], "dense", {"metric_type": "COSINE"}, limit=limit,
+            requests = [AnnSearchRequest([vector.tolist()], "dense", {"metric_type": "COSINE"}, limit=route,
                                          expr=where or None)]
             if terms:
                 requests.append(AnnSearchRequest([" ".join(terms)], "sparse", {"metric_type": "BM25"},
-                                                 limit=limit, expr=where or None))
+                                                 limit=route, expr=where or None))
             found = self._call("hybrid_search", self.collection, requests, ranker, limit=limit,
                                output_fields=["pid"], group_by_field="pid")
             results.append(self._candidates(found[0], allowed, k, bm25=False))
