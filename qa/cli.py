@@ -32,7 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         command = args.command or "chat"
         settings = Settings.from_env(corpus=args.corpus, model=args.model, index_dir=args.index_dir,
                                      llm_url=args.llm_url, llm_model=args.llm_model,
-                                     store=args.store)
+                                     store=args.store, reader=args.reader)
         return COMMANDS[command](args, settings)
     except QAError as error:
         print(f"qa: error: {printable(str(error))}", file=sys.stderr)
@@ -63,6 +63,8 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--llm-model", metavar="NAME", help="the server's model; without --llm-url, the local model")
     common.add_argument("--store", metavar="URL",
                         help="'embedded' (files in the index folder, the default) or milvus://HOST:PORT[/NAME]")
+    common.add_argument("--reader", metavar="NAME",
+                        help="who reads the passages: extractive (default), strict or server (see qa eval)")
     common.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     common.add_argument("-v", "--verbose", action="store_true", help="log what the library does")
 
@@ -93,6 +95,8 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--set", dest="question_set", metavar="FILE", help="question set (eval/questions.jsonl)")
     evaluate.add_argument("--squad", metavar="DIR", help="evaluate on a SQuAD-format folder instead")
     evaluate.add_argument("--limit", type=int, help="use only the first N questions")
+    evaluate.add_argument("--readers", metavar="NAMES",
+                          help="comma-separated readers to compare (default: every reader this installation has)")
     evaluate.add_argument("--json", dest="json_path", metavar="FILE", help="also write the report as JSON")
     return parser
 
@@ -217,6 +221,9 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
 def format_answer(answer: Answer) -> str:
     """A cited answer for people; article text, titles and file names are made printable."""
     lines = [textwrap.fill(answer.text, width=100)]
+    if answer.written:
+        summary = " ".join(f"{s.text} " + "".join(f"[{n}]" for n in s.numbers) for s in answer.written)
+        lines = [textwrap.fill(summary, width=100), "", "Quotes:", *lines]
     if answer.abstained:
         if answer.closest:
             lines += ["", "Closest matches (not an answer):", format_hits(answer.closest)]
@@ -259,9 +266,12 @@ def _index_part(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _eval(args: argparse.Namespace, settings: Settings) -> int:
+    from dataclasses import replace
+
     from .answer import answer_figures
     from .evalsets import prepare_eval
     from .evaluation import DEFAULT_CONFIGS, format_report, hybrid_weights, report_to_json, run_eval
+    from .reader import READERS
 
     if args.limit is not None and args.limit < 1:
         raise QAError("--limit must be at least 1")
@@ -275,6 +285,23 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
             answer_scorer=lambda _retriever, _questions: answer_figures(run.answer_retriever, run.answer_questions,
                                                                         progress=progress),
             progress=(lambda _name, done, total: progress(done, total)) if progress else None)
+    names = [n.strip() for n in args.readers.split(",") if n.strip()] if args.readers else list(READERS)
+    readers: dict[str, dict[str, float] | str] = {}
+    for name in names:
+        if name == settings.reader:
+            readers[name] = dict(report.answer_figures)
+            continue
+        try:
+            run.answer_retriever.reader(name)
+        except QAError as error:
+            if args.readers:
+                raise
+            readers[name] = str(error)
+            continue
+        with _progress(args.quiet, f"Answering ({name})") as progress:
+            readers[name] = answer_figures(run.answer_retriever, run.answer_questions, progress=progress,
+                                           reader=name)
+    report = replace(report, readers=readers)
     print(printable(format_report(report)))
     if args.squad:
         print(f"  (answers: {run.answer_retriever.report.articles} paragraphs, every 4th of each article held out "

@@ -130,6 +130,8 @@ class EvalReport:
     # Answer-level figures (abstention rate, ...), from run_eval's `answer_scorer` or added later with
     # dataclasses.replace(report, answer_figures=...); printed under the table.
     answer_figures: Mapping[str, float] = field(default_factory=dict)
+    # The answer figures of each reader (qa eval compares them side by side), or why a reader is unavailable.
+    readers: Mapping[str, Mapping[str, float] | str] = field(default_factory=dict)
 
 
 def with_scoring(retriever: Retriever, **overrides: Any) -> Retriever:
@@ -261,12 +263,43 @@ def format_report(report: EvalReport) -> str:
     timed = max((r.timed for r in report.results), default=0)
     lines.append(f"R@k: share of questions with a relevant passage in the top k; ms/q: median of {timed} "
                  f"single searches")
-    if report.answer_figures:
+    if report.readers:
+        lines.append("")
+        lines.extend(format_readers(report.readers))
+    elif report.answer_figures:
         lines.append("")
         lines.append("answers:")
         lines.extend(f"  {name}: {value:.3f}" if isinstance(value, float) else f"  {name}: {value}"
                      for name, value in report.answer_figures.items())
     return "\n".join(lines)
+
+
+_READER_COLUMNS = (("abstained", "abstained_unanswerable"), ("answered", "answered_answerable"),
+                   ("gold", "answer_holds_gold"), ("follow-up", "followup_holds_gold"),
+                   ("alone", "followup_holds_gold_without_history"), ("s/answer", "median_seconds"),
+                   ("format err", "format_errors"))
+
+
+def format_readers(readers: Mapping[str, Mapping[str, float] | str]) -> list[str]:
+    """The answer figures of each reader side by side, one row each; unavailable readers say why."""
+    width = max([len("reader")] + [len(name) for name in readers])
+    lines = ["reader".ljust(width) + "".join(f"{title:>11}" for title, _ in _READER_COLUMNS)]
+    for name, figures in readers.items():
+        if isinstance(figures, str):
+            lines.append(f"{name.ljust(width)}  not available: {figures}")
+            continue
+        cells = []
+        for _, key in _READER_COLUMNS:
+            value = figures.get(key)
+            cells.append(f"{'-':>11}" if value is None else f"{value:11d}" if isinstance(value, int)
+                         else f"{value:11.3f}")
+        lines.append(name.ljust(width) + "".join(cells))
+    counts = next((f for f in readers.values() if not isinstance(f, str)), {})
+    lines.append(f"answers: abstained = unanswerable questions abstained on "
+                 f"({counts.get('unanswerable_questions', 0)}), answered = answerable ones answered "
+                 f"({counts.get('answerable_questions', 0)}), gold = answerable ones whose answer holds a gold "
+                 f"answer; follow-up / alone: the same for follow-ups with and without their history")
+    return lines
 
 
 def report_to_json(report: EvalReport) -> dict[str, Any]:
@@ -284,4 +317,6 @@ def report_to_json(report: EvalReport) -> dict[str, Any]:
                      **{title: round(getattr(r, attribute), 4) for title, attribute in _COLUMNS},
                      "median_ms": round(r.median_ms, 2), "timed": r.timed} for r in report.results],
         "answer_figures": dict(report.answer_figures),
+        "readers": {name: figures if isinstance(figures, str) else dict(figures)
+                    for name, figures in report.readers.items()},
     }

@@ -49,9 +49,18 @@ class AnswerSentence:
 
 
 @dataclass(frozen=True, slots=True)
+class WrittenSentence:
+    """A sentence a reading model wrote in its own words, and the numbers of the citations it rests on."""
+
+    text: str
+    numbers: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Answer:
     """A short extractive answer: each sentence quoted from an article and tied to its citation.
 
+    `confidence` is the estimated chance, in 0..1, that the articles answer the question.
     When `abstained` is true, the articles do not answer the question: `sentences` is empty, `text` says so,
     and `closest` holds the nearest passages, which are shown apart from any answer.
     """
@@ -63,6 +72,8 @@ class Answer:
     abstained: bool
     confidence: float
     closest: tuple[Hit, ...] = ()
+    written: tuple[WrittenSentence, ...] = ()  # a reader's own-words summary of the quotes; they always show
+    reader: str = ""  # the name of the reader that answered
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

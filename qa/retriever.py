@@ -23,6 +23,7 @@ from .settings import Method, Settings
 from .stores import PassageStore, open_store
 
 if TYPE_CHECKING:
+    from .reader import Reader
     from .records import Answer
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,7 @@ class Retriever:
         self.store = store
         self._articles = {a.doc_id: a for a in articles}
         self._rows = {(p.doc_id, p.start): i for i, p in enumerate(store.passages)}
+        self._readers: dict[str, Reader] = {}  # built on first use, kept warm (a reader may hold a model)
 
     # --- construction -----------------------------------------------------------------------------------
 
@@ -116,10 +118,6 @@ class Retriever:
     @property
     def _passages(self) -> Sequence[Passage]:
         return self.store.passages
-
-    @property
-    def _lexical(self) -> Any:  # kept for answer code written before terms()/idf() were public
-        return self.store.lexical
 
     def terms(self, text: str) -> list[str]:
         """The BM25 terms of `text`: stemmed words, English stop words removed."""
@@ -183,11 +181,19 @@ class Retriever:
         article = self._articles[passage.doc_id]
         return Citation(article.doc_id, article.title, article.path, passage.start, passage.end)
 
-    def ask(self, question: str, history: Sequence[Any] | None = None) -> Answer:
-        """A short answer quoted from the articles, each sentence cited, or an honest abstention."""
-        from .answer import compose_answer
+    def ask(self, question: str, history: Sequence[Any] | None = None, reader: str | None = None) -> Answer:
+        """A short answer quoted from the articles, each sentence cited, or an honest abstention, by the reader
+        named `reader` (default: the `reader` setting)."""
+        return self.reader(reader).answer(self, question, history)
 
-        return compose_answer(self, question, history)
+    def reader(self, name: str | None = None) -> Reader:
+        """The reader called `name` (default: the `reader` setting), built once and kept."""
+        from .reader import make_reader
+
+        name = name or self.settings.reader
+        if name not in self._readers:
+            self._readers[name] = make_reader(name, self.settings)
+        return self._readers[name]
 
 
 def _z_score(scores: np.ndarray) -> np.ndarray:

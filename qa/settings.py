@@ -59,6 +59,9 @@ class Settings:
     # Where the index lives: "embedded" (files in index_dir) or a Milvus server, milvus://HOST:PORT[/NAME]
     # (QA_STORE, --store).
     store: str = "embedded"
+    # Who reads the passages and answers (QA_READER, --reader): "extractive" (the default, learned ranker),
+    # "strict" (+ a local LLM judge), "server" (+ an OpenAI-compatible server). See qa/reader/registry.py.
+    reader: str = "extractive"
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:

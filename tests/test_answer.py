@@ -1,29 +1,35 @@
-"""Composing answers without the real model: selection, numbering, near-duplicates, follow-ups, abstention."""
+"""The answer stages without the real model: follow-ups, features, the parameter record, selection, numbering,
+the judge and writer hooks, and the whole pipeline over a stand-in model."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from qa import Answer, QuestionError, Retriever
-from qa import answer as answering
-from qa.answer import (
-    Candidate,
-    Choice,
-    context_questions,
-    expected_kind,
-    history_questions,
-    holds_kind,
-    number_choices,
-    overlap,
-    reading_order,
-    select_sentences,
-    term_weights,
+from qa import Answer, QAError, QuestionError, Retriever, Settings
+from qa.answer import answer_figures
+from qa.reader import NO_ANSWER, Reader, ReaderError, load_params, make_reader
+from qa.reader.candidates import Sentence, search_query
+from qa.reader.compose import Choice, number, reading_order, select, written
+from qa.reader.features import (
+    QUESTION_FEATURES,
+    SENTENCE_FEATURES,
+    Words,
+    asks,
+    coverage,
+    holds,
+    kernel_pool,
+    question_features,
+    term_share,
+    unmatched,
 )
-from qa.lexical import LexicalIndex
+from qa.reader.followup import context_questions, history_questions
+from qa.reader.params import LinearModel, ReaderParams
 from qa.records import Citation
 
 from .conftest import SEEDS
@@ -40,82 +46,10 @@ def cite(doc: str, start: int, end: int | None = None) -> Citation:
     return Citation(doc, doc.title(), f"{doc}.txt", start, start + 10 if end is None else end)
 
 
-def candidate(text: str, score: float, doc: str = "a", start: int = 0) -> Candidate:
-    return Candidate(text, cite(doc, start), cite(doc, 0, 500), score, score, frozenset(terms(text)))
-
-
-# --- selection -------------------------------------------------------------------------------------------
-
-
-def test_only_the_best_sentence_when_the_others_score_far_below() -> None:
-    chosen = select_sentences([candidate("Envoy visited Qatar in July.", 0.5),
-                               candidate("Talks stalled over prisoners and violence.", 0.9),
-                               candidate("Kabul released nearly six hundred prisoners.", 0.6)], margin=0.1)
-    assert [c.candidate.text for c in chosen] == ["Talks stalled over prisoners and violence."]
-
-
-def test_close_runners_up_join_up_to_the_limit_best_first() -> None:
-    texts = ["Alpha beta gamma.", "Delta epsilon zeta.", "Eta theta iota.", "Kappa lambda mu."]
-    candidates = [candidate(t, 1.0 - i * 0.01) for i, t in enumerate(texts)]
-    assert [c.candidate.text for c in select_sentences(candidates, margin=0.1)] == texts[:3]
-    assert [c.candidate.text for c in select_sentences(candidates, limit=2, margin=0.1)] == texts[:2]
-
-
-def test_a_runner_up_must_add_at_least_two_new_terms() -> None:
-    chosen = select_sentences([candidate("Envoy visited Qatar and Pakistan.", 1.0),
-                               candidate("Envoy visited Qatar, Pakistan and Norway.", 0.99),
-                               candidate("Norway and Bulgaria hosted NATO allies.", 0.98)], margin=0.1)
-    assert [c.candidate.text for c in chosen] == ["Envoy visited Qatar and Pakistan.",
-                                                  "Norway and Bulgaria hosted NATO allies."]
-
-
-def test_the_same_sentence_in_another_article_is_quoted_once_and_listed_in_also() -> None:
-    candidates = [candidate("The envoy will update NATO allies.", 1.0, "a", 40),
-                  candidate("The Envoy will update NATO allies!", 0.97, "b", 7),
-                  candidate("The envoy will update NATO allies.", 0.95, "a", 400),  # repeated in its own article
-                  candidate("Prisoner swaps stalled in Doha last week.", 0.96, "c", 3)]
-    chosen = select_sentences(candidates, margin=0.1)
-    assert [c.candidate.citation.doc_id for c in chosen] == ["a", "c"]
-    assert chosen[0].also == (cite("b", 7),)
-    assert chosen[1].also == ()
-
-
-def test_near_duplicates_by_cosine() -> None:
-    candidates = [candidate("Khalilzad flew to Doha on Tuesday.", 1.0, "a"),
-                  candidate("On Tuesday Khalilzad travelled to Doha.", 0.99, "b"),
-                  candidate("Khalilzad spoke to reporters in Doha.", 0.98, "c"),
-                  candidate("Baradar led the insurgent delegation.", 0.97, "d")]
-    similarity = np.eye(4)
-    similarity[0, 1] = similarity[1, 0] = 0.95  # the same report: quoted once, cited in `also`
-    similarity[0, 2] = similarity[2, 0] = 0.85  # too close to add anything, but not the same sentence
-    chosen = select_sentences(candidates, similarity, margin=0.1)
-    assert [c.candidate.citation.doc_id for c in chosen] == ["a", "d"]
-    assert [c.doc_id for c in chosen[0].also] == ["b"]
-
-
-def test_no_candidates_no_choices() -> None:
-    assert select_sentences([]) == []
-
-
-# --- order and numbering -----------------------------------------------------------------------------------
-
-
-def test_reading_order_groups_an_article_and_keeps_its_order() -> None:
-    best, other, earlier = candidate("B.", 1.0, "x", 500), candidate("O.", 0.9, "y", 10), candidate("E.", 0.8, "x", 20)
-    ordered = reading_order([Choice(best), Choice(other), Choice(earlier)])
-    assert [c.candidate.text for c in ordered] == ["E.", "B.", "O."]
-
-
-def test_numbers_follow_first_use_and_the_text_quotes_each_sentence() -> None:
-    first, second = candidate("Qatar hosted the talks.", 1.0, "a", 5), candidate("Pakistan helped.", 0.9, "b", 9)
-    also = (cite("c", 1),)
-    text, sentences, citations = number_choices([Choice(first, also), Choice(second), Choice(first)])
-    assert text == "Qatar hosted the talks. [1] Pakistan helped. [2] Qatar hosted the talks. [1]"
-    assert [(s.text, s.number) for s in sentences] == [("Qatar hosted the talks.", 1), ("Pakistan helped.", 2),
-                                                       ("Qatar hosted the talks.", 1)]
-    assert [c.number for c in citations] == [1, 2]
-    assert citations[0].citation == first.citation and citations[0].passage == first.passage
-    assert citations[0].also == also
+def sentence(text: str, doc: str = "a", start: int = 0, previous: int | None = None, quotable: bool = True,
+             rank: int = 1) -> Sentence:
+    return Sentence(text, cite(doc, start), cite(doc, 0, 500), rank, 0 if previous is None else 1, quotable,
+                    previous, None)
 
 
 # --- follow-ups ----------------------------------------------------------------------------------------------
@@ -141,67 +75,154 @@ def test_a_chain_of_follow_ups_reaches_back_to_the_question_that_stands_alone() 
     assert context_questions("And what did he ask of him?", history, terms) == history[1:]
 
 
-# --- scoring helpers ---------------------------------------------------------------------------------------
+def test_the_search_query_drops_the_oldest_context_to_stay_under_the_limit() -> None:
+    assert search_query("When?", ["Who came?", "Where to?"]) == "Who came? Where to? When?"
+    long = "x" * 1500
+    assert search_query("When?", [long, long]) == f"{long} When?"
+    assert search_query("When?", ["y" * 2500]) == "When?"
 
 
-@pytest.mark.parametrize(("question", "kind"), [
-    ("In which campaign year did Trump promise it?", "year"),
-    ("On what date did Kabul fall?", "date"),
-    ("When did the talks begin?", "date"),
-    ("How many troops stayed?", "number"),
-    ("Who led the delegation?", "name"),
-    ("In which garrison city did they meet?", "name"),
-    ("Why did the talks collapse?", None),
-])
-def test_expected_kind(question: str, kind: str | None) -> None:
-    assert expected_kind(question) == kind
+# --- features ------------------------------------------------------------------------------------------------
 
 
-def test_holds_kind_needs_something_the_question_does_not_already_hold() -> None:
-    assert holds_kind("year", "It was his election pledge in 2016.", "Which year did Trump pledge it?")
-    assert not holds_kind("year", "Trump pledged it in 2016.", "Did Trump pledge it in 2016, and which year?")
-    assert holds_kind("number", "Rebels took eight capitals.", "How many capitals fell?")
-    assert holds_kind("date", "Talks began on September 14.", "When did talks begin?")
-    assert holds_kind("name", "The team met General Bajwa.", "Who did the team meet?")
-    assert not holds_kind("name", "Talks collapsed quickly.", "Who did the team meet?")
-    assert not holds_kind(None, "Anything at all in 2016.", "Why?")
+def unit(*rows: list[float]) -> np.ndarray:
+    matrix = np.array(rows, dtype=np.float32)
+    return matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
 
 
-def test_rare_question_terms_weigh_more_and_overlap_is_their_share() -> None:
-    lexical = LexicalIndex(["taliban"] * 8 + ["taliban waltz", "other"])
-    weights = term_weights(["taliban", "waltz", "unknown", "waltz"], lexical.idf)
-    assert list(weights) == ["taliban", "waltz", "unknown"]
-    assert weights["unknown"] > weights["waltz"] > weights["taliban"] > 0
-    assert overlap(weights, frozenset({"taliban", "waltz", "unknown"})) == pytest.approx(1.0)
-    assert overlap(weights, frozenset()) == 0.0
-    assert overlap(weights, frozenset({"waltz"})) == pytest.approx(weights["waltz"] / sum(weights.values()))
+def test_kernels_count_the_words_near_each_centre_weighted_by_the_question_words() -> None:
+    question = Words(unit([1, 0, 0], [0, 1, 0]), np.array([3.0, 1.0], dtype=np.float32))
+    same = Words(unit([1, 0, 0], [0, 1, 0]), np.ones(2, dtype=np.float32))
+    far = Words(unit([0, 0, 1]), np.ones(1, dtype=np.float32))
+    near_one = kernel_pool(question, same, (1.0, 0.0), 0.1)
+    assert near_one[0] == pytest.approx(np.log(2.0), abs=1e-3)  # each question word meets itself once
+    assert near_one[1] == pytest.approx(np.log(2.0), abs=1e-3)  # and the other word at cosine 0
+    assert kernel_pool(question, far, (1.0, 0.0), 0.1)[0] == pytest.approx(0.0, abs=1e-6)
+    assert kernel_pool(question, Words.empty(3), (1.0, 0.0), 0.1).tolist() == [0.0, 0.0]
 
 
-def test_support_rises_with_coverage_and_standout_within_zero_and_one() -> None:
-    by_coverage = [answering.Evidence(0.6, c, 0.5).support for c in (-1.0, 0.0, 0.3, 0.6, 2.0)]
-    by_standout = [answering.Evidence(0.6, 0.4, s).support for s in (0.0, 0.5, 2.0, 10.0)]
-    assert by_coverage == sorted(by_coverage) and by_standout == sorted(by_standout)
-    assert all(0.0 <= v <= 1.0 for v in by_coverage + by_standout)
+def test_coverage_and_unmatched_weigh_rare_question_words_more() -> None:
+    question = Words(unit([1, 0, 0], [0, 1, 0]), np.array([3.0, 1.0], dtype=np.float32))
+    first_only = Words(unit([1, 0, 0]), np.ones(1, dtype=np.float32))
+    assert coverage(question, first_only) == pytest.approx(0.75)
+    assert unmatched(question, first_only, 0.6) == pytest.approx(0.25)
+    assert unmatched(question, Words.empty(3), 0.6) == pytest.approx(1.0)
+    assert term_share({"waltz": 3.0, "letter": 1.0}, frozenset({"letter"})) == pytest.approx(0.25)
+    assert term_share({}, frozenset({"x"})) == 0.0
 
 
-def test_an_answer_needs_both_relevance_and_support() -> None:
-    assert answering.Evidence(0.8, 0.7, 3.0).answers
-    assert not answering.Evidence(answering.THRESHOLD - 0.01, 0.7, 3.0).answers  # off topic
-    assert not answering.Evidence(0.8, 0.2, 0.0).answers  # on topic, but the question's key words go unmet
-    assert answering.Evidence(0.8, 0.2, 0.0, follow_up=True).answers  # carries an earlier question's topic
-    assert not answering.Evidence(answering.THRESHOLD - 0.01, 0.7, 3.0, follow_up=True).answers
-    assert answering.Evidence(answering.THRESHOLD - 0.01, 0.7, 3.0).confidence == 0.0
-    assert answering.Evidence(0.8, 0.7, 3.0).confidence == answering.Evidence(0.8, 0.7, 3.0).support
+def test_what_a_question_asks_for_and_what_a_sentence_holds_beyond_the_question() -> None:
+    assert asks("In which year did Trump promise it?")["year"] and asks("How many troops stayed?")["number"]
+    assert asks("Who led the delegation?")["who"] and not asks("Why did the talks collapse?")["who"]
+    assert holds("It was his election pledge in 2016.", "Which year did Trump pledge it?")["year"]
+    assert not holds("Trump pledged it in 2016.", "Did Trump pledge it in 2016?")["year"]
+    assert holds("The team met General Bajwa.", "Who did the team meet?")["name"]
+    assert not holds("Talks collapsed quickly.", "Who did the team meet?")["name"]
+    assert holds("Rebels took eight capitals.", "How many capitals fell?")["number"]
 
 
-def test_standout_is_the_lead_of_the_best_score_in_standard_deviations() -> None:
-    scores = np.array([1.0, 3.0, 2.0, 2.0])
-    assert answering.standout(scores) == pytest.approx(1.0 / np.std(scores))
-    assert answering.standout(np.array([2.0, 2.0, 1.0])) == 0.0  # a tie at the top
-    assert answering.standout(np.ones(5)) == 0.0 and answering.standout(np.array([4.0])) == 0.0
+def test_question_features_read_the_best_candidate_and_handle_none() -> None:
+    columns = {name: np.array([0.1, 0.9, 0.5]) for name in SENTENCE_FEATURES}
+    basics = {"standout": 1.0, "top_z": 2.0, "follow_up": 0.0, "log_question_terms": 1.5}
+    row = question_features(basics, columns, np.array([5.0, 1.0, 3.0]), np.array([False, True, True]))
+    assert set(row) == set(QUESTION_FEATURES)
+    assert row["best_logit"] == 3.0 and row["margin"] == 2.0 and row["best_cosine"] == 0.5
+    assert row["most_cosine"] == 0.9 and row["standout"] == 1.0
+    empty = question_features(basics, columns, np.zeros(3), np.zeros(3, dtype=bool))
+    assert set(empty) == set(QUESTION_FEATURES) and empty["best_unmatched_passage"] == 1.0
 
 
-# --- the whole path with a stand-in model ------------------------------------------------------------------
+# --- the parameter record ------------------------------------------------------------------------------------
+
+
+def test_a_linear_model_applies_its_standardisation_and_weights() -> None:
+    model = LinearModel(("a", "b"), (1.0, 0.0), (2.0, 1.0), (1.0, -1.0), 0.5)
+    assert model.logits(np.array([[3.0, 1.0]])).tolist() == [0.5]  # (3-1)/2*1 + 1*-1 + 0.5
+    assert model.select({"b": np.array([7.0]), "a": np.array([5.0])}).tolist() == [[5.0, 7.0]]
+    assert LinearModel.from_dict(model.to_dict()) == model
+    with pytest.raises(QAError):
+        LinearModel.from_dict({**model.to_dict(), "weights": [1.0]})
+
+
+def test_the_shipped_parameters_name_every_feature_and_record_their_training() -> None:
+    params = load_params()
+    assert params.ranker.names == SENTENCE_FEATURES and params.abstainer.names == QUESTION_FEATURES
+    assert 0.0 < params.threshold < 1.0 and params.max_sentences == 2
+    assert {"command", "data", "split", "held_out_figures"} <= set(params.training)
+    assert ReaderParams.from_dict(json.loads(json.dumps(params.to_dict()))) == params
+
+
+def test_malformed_parameters_are_one_line_errors(tmp_path) -> None:
+    bad = tmp_path / "params.json"
+    bad.write_text('{"ranker": {}}', encoding="utf-8")
+    with pytest.raises(QAError, match="malformed"):
+        load_params(bad)
+    with pytest.raises(QAError, match="cannot read"):
+        load_params(tmp_path / "missing.json")
+
+
+# --- selection and numbering ---------------------------------------------------------------------------------
+
+
+def test_the_best_sentence_alone_when_the_runner_up_is_far_less_likely() -> None:
+    sentences = [sentence("Envoy visited Qatar in July.", start=0), sentence("Talks stalled over prisoners.", start=40)]
+    chosen = select(sentences, np.array([0.2, 0.9]), second=0.5)
+    assert [c.sentence.text for c in chosen] == ["Talks stalled over prisoners."]
+    assert len(select(sentences, np.array([0.6, 0.9]), second=0.5)) == 2
+
+
+def test_a_sentence_that_points_back_brings_the_one_before_it_within_the_limit() -> None:
+    sentences = [sentence("He will travel to a series of five countries.", start=0),
+                 sentence("They are Qatar, Pakistan and Norway.", start=50, previous=0),
+                 sentence("Bulgaria hosted NATO allies.", start=90, doc="b")]
+    chosen = select(sentences, np.array([0.3, 0.9, 0.85]), limit=2, second=0.5)
+    assert [c.sentence.citation.start for c in chosen] == [0, 50]
+
+
+def test_unquotable_sentences_are_never_picked_and_none_gives_no_choice() -> None:
+    assert select([sentence("Headline words here", quotable=False)], np.array([0.99])) == []
+    assert select([], np.zeros(0)) == []
+
+
+def test_the_same_sentence_in_another_article_is_quoted_once_and_listed_in_also() -> None:
+    sentences = [sentence("The envoy will update NATO allies.", "a", 40),
+                 sentence("The Envoy will update NATO allies!", "b", 7),
+                 sentence("Prisoner swaps stalled in Doha last week.", "c", 3)]
+    similarity = np.eye(3)
+    chosen = select(sentences, np.array([0.9, 0.85, 0.8]), similarity, second=0.5)
+    assert [c.sentence.citation.doc_id for c in chosen] == ["a", "c"]
+    assert chosen[0].also == (cite("b", 7),) and chosen[1].also == ()
+
+
+def test_reading_order_groups_an_article_and_keeps_its_order() -> None:
+    best, other, earlier = sentence("B.", "x", 500), sentence("O.", "y", 10), sentence("E.", "x", 20)
+    ordered = reading_order([Choice(best), Choice(other), Choice(earlier)])
+    assert [c.sentence.text for c in ordered] == ["E.", "B.", "O."]
+
+
+def test_numbers_follow_first_use_and_the_text_quotes_each_sentence() -> None:
+    first, second = sentence("Qatar hosted the talks.", "a", 5), sentence("Pakistan helped.", "b", 9)
+    also = (cite("c", 1),)
+    text, sentences, citations = number([Choice(first, also), Choice(second), Choice(first)])
+    assert text == "Qatar hosted the talks. [1] Pakistan helped. [2] Qatar hosted the talks. [1]"
+    assert [(s.text, s.number) for s in sentences] == [("Qatar hosted the talks.", 1), ("Pakistan helped.", 2),
+                                                       ("Qatar hosted the talks.", 1)]
+    assert [c.number for c in citations] == [1, 2] and citations[0].also == also
+
+
+def test_written_sentences_cite_citation_numbers_and_drop_unknown_quotes() -> None:
+    _, sentences, _ = number([Choice(sentence("Qatar hosted.", "a", 5)), Choice(sentence("Oslo too.", "b", 9))])
+
+    def writer(question, quotes):
+        assert quotes == ["Qatar hosted.", "Oslo too."]
+        return [("Qatar and Oslo hosted.", (1, 2)), ("Made up.", (7,)), ("  ", (1,))]
+
+    (only,) = written(writer, "Who hosted?", sentences)
+    assert only.text == "Qatar and Oslo hosted." and only.numbers == (1, 2)
+    assert written(None, "Who hosted?", sentences) == ()
+
+
+# --- the whole pipeline with a stand-in model ----------------------------------------------------------------
 
 
 @pytest.fixture(scope="module")
@@ -212,22 +233,60 @@ def fake_retriever(tmp_path_factory: pytest.TempPathFactory) -> Retriever:
     return Retriever.from_folder(corpus, embedder=CountingEmbedder())
 
 
+def check_quotes(retriever: Retriever, answer: Answer) -> None:
+    for s in answer.sentences:
+        citation = answer.citations[s.number - 1].citation
+        assert retriever.article(citation.doc_id).text[citation.start : citation.end] == s.text
+    assert answer.text == (" ".join(f"{s.text} [{s.number}]" for s in answer.sentences) or NO_ANSWER)
+
+
+def always(probability: float) -> Reader:
+    params = load_params()
+    return Reader("test", replace(params, threshold=probability))
+
+
 def test_answers_quote_their_cited_spans_exactly(fake_retriever: Retriever) -> None:
-    answer = fake_retriever.ask("They are Qatar, Pakistan, Norway, Bulgaria and of course Afghanistan.")
-    assert not answer.abstained and 1 <= len(answer.sentences) <= 3
-    for sentence in answer.sentences:
-        citation = answer.citations[sentence.number - 1].citation
-        assert fake_retriever.article(citation.doc_id).text[citation.start : citation.end] == sentence.text
-    assert answer.text == " ".join(f"{s.text} [{s.number}]" for s in answer.sentences)
+    answer = always(0.0).answer(fake_retriever, "They are Qatar, Pakistan, Norway, Bulgaria and of course Afghanistan.")
+    assert not answer.abstained and 1 <= len(answer.sentences) <= 2 and answer.reader == "test"
+    check_quotes(fake_retriever, answer)
     assert "Norway, Bulgaria" in answer.text
 
 
-def test_nothing_relevant_abstains_with_the_closest_passages(fake_retriever: Retriever) -> None:
-    answer = fake_retriever.ask("zzz qqq xxyy")
-    assert answer.abstained and answer.sentences == () and answer.citations == ()
-    assert answer.text == answering.NO_ANSWER
-    assert 0.0 <= answer.confidence < 0.5
-    assert [hit.rank for hit in answer.closest] == [1, 2, 3]
+def test_abstaining_lists_the_closest_passages(fake_retriever: Retriever) -> None:
+    answer = always(1.01).answer(fake_retriever, "They are Qatar, Pakistan, Norway, Bulgaria.")
+    assert answer.abstained and answer.sentences == () and answer.citations == () and answer.text == NO_ANSWER
+    assert [hit.rank for hit in answer.closest] == [1, 2, 3] and 0.0 <= answer.confidence <= 1.0
+
+
+def test_a_judge_sees_the_question_and_the_chosen_evidence_and_can_decline(fake_retriever: Retriever) -> None:
+    seen = []
+
+    def judge(question, evidence):
+        seen.append((question, list(evidence)))
+        return 0.0
+
+    reader = replace(always(0.5), judge=judge, combine=lambda learned, judged: judged)
+    answer = reader.answer(fake_retriever, "They are Qatar, Pakistan, Norway, Bulgaria and of course Afghanistan.")
+    assert answer.abstained and answer.confidence == 0.0
+    (question, evidence), = seen
+    assert question.startswith("They are Qatar") and any("Norway, Bulgaria" in e for e in evidence)
+    trusting = replace(reader, judge=lambda q, e: 1.0)
+    assert not trusting.answer(fake_retriever, "They are Qatar, Pakistan, Norway and Bulgaria.").abstained
+
+
+def test_a_writer_adds_own_words_sentences_and_the_quotes_stay(fake_retriever: Retriever) -> None:
+    reader = replace(always(0.0), writer=lambda q, quotes: [("Five countries.", (1,))])
+    answer = reader.answer(fake_retriever, "They are Qatar, Pakistan, Norway, Bulgaria and of course Afghanistan.")
+    assert answer.written[0].text == "Five countries." and answer.written[0].numbers == (1,)
+    check_quotes(fake_retriever, answer)
+
+
+def test_format_errors_are_summed_over_the_reading_models() -> None:
+    class Part:
+        format_errors = 2
+
+    assert replace(always(0.5), parts=(Part(), Part(), object())).format_errors() == 4
+    assert always(0.5).format_errors() == 0
 
 
 def test_empty_questions_are_refused(fake_retriever: Retriever) -> None:
@@ -235,27 +294,28 @@ def test_empty_questions_are_refused(fake_retriever: Retriever) -> None:
         fake_retriever.ask("   ")
 
 
-def test_answer_figures_on_a_tiny_set(fake_retriever: Retriever) -> None:
+def test_readers_are_chosen_by_name_and_unknown_ones_are_one_line_errors(fake_retriever: Retriever) -> None:
+    assert make_reader("extractive").name == "extractive"
+    with pytest.raises(ReaderError, match="unknown reader 'oracle'"):
+        make_reader("oracle")
+    with pytest.raises(ReaderError):
+        fake_retriever.ask("Who?", reader="oracle")
+    assert Settings.from_env({"QA_READER": "strict"}).reader == "strict"
+    assert fake_retriever.reader() is fake_retriever.reader("extractive")  # built once, kept warm
+
+
+def test_answer_figures_per_reader_on_a_tiny_set(fake_retriever: Retriever) -> None:
     questions = [
         {"question": "They are Qatar, Pakistan, Norway, Bulgaria and of course Afghanistan.",
-         "answers": ["Norway, Bulgaria"], "kind": "direct"},
-        {"question": "zzz qqq xxyy", "answers": [], "kind": "unanswerable"},
+         "answers": ["Norway, Bulgaria"]},
+        {"question": "zzz qqq xxyy", "answers": []},
         {"question": "And what about Norway, Bulgaria and Afghanistan?", "answers": ["NORWAY, BULGARIA"],
-         "kind": "followup", "history": ["Which five countries did Zalmay Khalilzad visit?"]},
+         "history": ["Which five countries did Zalmay Khalilzad visit?"]},
     ]
-    figures = answering.answer_figures(fake_retriever, questions)
-    assert figures["abstained_unanswerable"] == 1.0
-    assert figures["answered_answerable"] == 1.0
-    assert figures["answer_holds_gold"] == 1.0
-    assert set(figures) == {"abstained_unanswerable", "answered_answerable", "answer_holds_gold",
-                            "followup_holds_gold", "followup_holds_gold_without_history",
-                            "answerable_questions", "unanswerable_questions"}
-    assert (figures["answerable_questions"], figures["unanswerable_questions"]) == (2, 1)
-
-
-def test_answer_figures_leave_out_follow_up_rows_without_follow_ups(fake_retriever: Retriever) -> None:
     done = []
-    figures = answering.answer_figures(fake_retriever, [{"question": "zzz qqq xxyy", "answers": []}],
-                                       progress=lambda count, total: done.append((count, total)))
-    assert "followup_holds_gold" not in figures and figures["abstained_unanswerable"] == 1.0
-    assert done == [(1, 1)]
+    figures = answer_figures(fake_retriever, questions, progress=lambda n, total: done.append(n), reader=always(0.0))
+    assert figures["answered_answerable"] == 1.0 and figures["answer_holds_gold"] == 1.0
+    assert figures["abstained_unanswerable"] == 0.0  # this reader never abstains
+    assert {"followup_holds_gold", "followup_holds_gold_without_history", "median_seconds",
+            "format_errors"} <= set(figures)
+    assert (figures["answerable_questions"], figures["unanswerable_questions"]) == (2, 1) and done == [1, 2, 3]

@@ -78,6 +78,7 @@ class QAApp(App[None]):
         self._generation = 0  # bumped per load, so a superseded load's messages are ignored
         self._load_threads = 0  # load threads still running: a cancelled one runs on until the model is loaded
         self._load_threads_lock = threading.Lock()
+        self.reader: str | None = None  # chosen in the palette; None: the `reader` setting (QA_READER)
         self._chat = ChatScreen()
         self.sub_title = _corpus_label(self.corpus)
 
@@ -194,16 +195,19 @@ class QAApp(App[None]):
         self._asking = turn_id
         self.chat.set_waiting(turn_id, SEARCHING)
         history = [exchange.answer for exchange in self.exchanges]
-        self._ask_worker = self._ask(self.retriever, turn_id, question, history)
+        self._ask_worker = self._ask(self.retriever, turn_id, question, history, self.reader)
 
     @work(thread=True, group="ask", exit_on_error=False)
-    def _ask(self, retriever: Retriever, turn_id: int, question: str, history: list[Answer]) -> None:
+    def _ask(self, retriever: Retriever, turn_id: int, question: str, history: list[Answer],
+             reader: str | None = None) -> None:
         from qa.llm.activity import reporting  # no model or network: the listener a reading model tells
 
         worker = get_current_worker()
         try:
             with reporting(lambda text: self.post_message(AskActivity(turn_id, text)), lambda: worker.is_cancelled):
-                answer = retriever.ask(question, history=history)
+                # a fake retriever in tests may not take `reader`: pass it only when one was chosen
+                answer = (retriever.ask(question, history=history, reader=reader) if reader
+                          else retriever.ask(question, history=history))
             articles = {}
             for doc_id in cited_doc_ids(answer):
                 try:
@@ -283,6 +287,12 @@ class QAApp(App[None]):
                         severity="error", markup=False)
             return
         self.notify(f"Saved the conversation to {path}", title="Saved", markup=False)
+
+    def action_use_reader(self, name: str) -> None:
+        """Answer the next questions with the reader called `name` (a missing optional piece is reported when
+        the next question is asked)."""
+        self.reader = name
+        self.notify(f"Answers now come from the {name} reader.", title="Reader", markup=False)
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
@@ -23,6 +24,8 @@ class ChatCommands(Provider):
             ("Re-index", app.action_reindex, "Reload the articles and update the index for changed files"),
             ("Switch corpus", app.action_switch_corpus, "Answer from another folder of articles"),
             ("Help", app.action_help, "Keys and how to read answers (F1)"),
+            *((f"Reader: {name}", partial(app.action_use_reader, name), about)
+              for name, about in _readers().items()),
         ]
 
     async def discover(self) -> Hits:
@@ -35,3 +38,10 @@ class ChatCommands(Provider):
             score = matcher.match(name)
             if score > 0:
                 yield Hit(score, matcher.highlight(name), callback, text=name, help=help_text)
+
+
+def _readers() -> dict[str, str]:
+    """The readers to choose from, and what each does (imported when the palette opens, not at start)."""
+    from qa.reader.registry import describe_readers
+
+    return describe_readers()

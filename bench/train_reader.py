@@ -1,0 +1,374 @@
+"""Fit the extractive reader, run by hand: `python bench/train_reader.py [--squad DIR] [--out FILE]`.
+
+Writes qa/reader/params.json: a sentence ranker (logistic regression over SENTENCE_FEATURES: which sentence
+holds the answer) and an abstainer (logistic regression over QUESTION_FEATURES: do the articles answer at
+all), the answer threshold and the second-sentence rule, with the data's hashes, the split and the held-out
+figures recorded in the file.
+
+Data: SQuAD 1.1 dev with every 4th paragraph of each Wikipedia article held out (`qa.evalsets.hold_out`: the
+questions on those paragraphs become unanswerable but stay on topic), split by Wikipedia article: articles
+whose index is 2 mod 3 are the test split, never seen in training. The seed eval set is not trained on: it is
+reported whole, as a held-out set from another domain. Features are cached under --cache, so a re-fit
+(`--fit-only`) takes seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from qa import Settings  # noqa: E402
+from qa.evalsets import hold_out, load_question_set, load_squad, prepare_eval  # noqa: E402
+from qa.reader.candidates import Sentence  # noqa: E402
+from qa.reader.compose import select  # noqa: E402
+from qa.reader.features import QUESTION_FEATURES, SENTENCE_FEATURES, question_features  # noqa: E402
+from qa.reader.params import LinearModel, ReaderParams, load_params, save_params, untrained  # noqa: E402
+from qa.reader.pipeline import Reader  # noqa: E402
+from qa.reader.reading import PassageWords  # noqa: E402
+from qa.records import Citation  # noqa: E402
+
+log = logging.getLogger("train_reader")
+SEED_SET = ROOT / "eval" / "questions.jsonl"
+TEST_EVERY, TEST_AT = 3, 2  # SQuAD articles whose index % 3 == 2 are held out for testing
+CHUNK = 120  # questions read between saves of the feature cache
+
+
+@dataclass
+class Item:
+    """One question's cached reading: sentence features, labels and what selection needs."""
+
+    id: str
+    answerable: bool
+    golds: list[str]
+    features: np.ndarray  # (sentences, SENTENCE_FEATURES)
+    labels: np.ndarray  # sentence holds a gold answer, in a gold article
+    quotable: np.ndarray
+    basics: dict[str, float]
+    sentences: list[dict]  # text, doc, start, end, rank, position, previous, following
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def article_index(doc_id: str) -> int:
+    return int(doc_id.split("-a")[1].split("-")[0])  # squad-dev-aAA-pPPP
+
+
+def split_squad(folder: Path, per_kind: dict[str, int]) -> dict[str, list]:
+    """The held-out SQuAD questions by split and kind, each kind evenly spread and capped."""
+    data = load_squad(folder)
+    articles = {q.id: article_index(q.docs[0]) for q in data.questions}
+    held = hold_out(data)
+    groups: dict[str, list] = {}
+    for question in held.questions:
+        split = "test" if articles[question.id] % TEST_EVERY == TEST_AT else "train"
+        kind = "answerable" if question.answerable else "unanswerable"
+        groups.setdefault(f"{split}-{kind}", []).append(question)
+    chosen = {}
+    for name, questions in groups.items():
+        cap = per_kind.get(name, len(questions))
+        step = max(1.0, len(questions) / cap)
+        chosen[name] = [questions[int(i * step)] for i in range(min(cap, len(questions)))]
+        log.info("%s: %d of %d", name, len(chosen[name]), len(questions))
+    return chosen
+
+
+def interleave(groups: list[list]) -> list:
+    """Items of the groups in turn (a group listed twice gives twice as many), each item once."""
+    seen, order, positions = set(), [], [0] * len(groups)
+    while any(p < len(g) for p, g in zip(positions, groups)):
+        for k, group in enumerate(groups):
+            while positions[k] < len(group) and id(group[positions[k]]) in seen:
+                positions[k] += 1
+            if positions[k] < len(group):
+                seen.add(id(group[positions[k]]))
+                order.append(group[positions[k]])
+                positions[k] += 1
+    return order
+
+
+def label(question, sentence) -> bool:
+    in_doc = not question.docs or sentence.citation.doc_id in question.docs or sentence.citation.path in question.docs
+    return bool(question.answers) and in_doc and any(a in sentence.text for a in question.answers)
+
+
+def collect(reader: Reader, retriever, questions, name: str) -> list[Item]:
+    items = []
+    began = time.perf_counter()
+    for n, question in enumerate(questions, start=1):
+        scoring = reader.score(retriever, question.question, list(question.history))
+        pool = scoring.pool
+        count = len(pool.sentences)
+        features = (np.column_stack([scoring.features[f] for f in SENTENCE_FEATURES]) if scoring.features
+                    else np.zeros((count, len(SENTENCE_FEATURES))))
+        basics = {k: scoring.question.get(k, 0.0) for k in ("standout", "top_z", "follow_up", "log_question_terms")}
+        items.append(Item(question.id, question.answerable, list(question.answers), features.astype(np.float32),
+                          np.array([label(question, s) for s in pool.sentences], dtype=bool),
+                          np.array([s.quotable for s in pool.sentences], dtype=bool), basics,
+                          [{"text": s.text, "doc": s.citation.doc_id, "start": s.citation.start,
+                            "end": s.citation.end, "rank": s.rank, "position": s.position, "previous": s.previous,
+                            "following": s.following} for s in pool.sentences]))
+        if n % 100 == 0:
+            log.info("%s: %d/%d questions read, %.2f s each", name, n, len(questions),
+                     (time.perf_counter() - began) / n)
+    return items
+
+
+def save_items(items: list[Item], path: Path) -> None:
+    offsets = np.cumsum([0] + [len(i.features) for i in items])
+    np.savez_compressed(path.with_suffix(".npz"), offsets=offsets,
+                        features=np.vstack([i.features for i in items]) if items else np.zeros((0, 0)),
+                        labels=np.concatenate([i.labels for i in items]),
+                        quotable=np.concatenate([i.quotable for i in items]))
+    meta = [{"id": i.id, "answerable": i.answerable, "golds": i.golds, "basics": i.basics, "sentences": i.sentences}
+            for i in items]
+    path.with_suffix(".json").write_text(json.dumps({"features": list(SENTENCE_FEATURES), "items": meta}))
+
+
+def load_items(path: Path) -> list[Item] | None:
+    if not path.with_suffix(".npz").exists() or not path.with_suffix(".json").exists():
+        return None
+    meta = json.loads(path.with_suffix(".json").read_text())
+    if meta["features"] != list(SENTENCE_FEATURES):
+        return None
+    arrays = np.load(path.with_suffix(".npz"))
+    o = arrays["offsets"]
+    return [Item(m["id"], m["answerable"], m["golds"], arrays["features"][o[k] : o[k + 1]],
+                 arrays["labels"][o[k] : o[k + 1]], arrays["quotable"][o[k] : o[k + 1]], m["basics"], m["sentences"])
+            for k, m in enumerate(meta["items"])]
+
+
+# --- fitting -----------------------------------------------------------------------------------------------
+
+
+def fit_linear(rows: np.ndarray, targets: np.ndarray, names, weights: np.ndarray | None = None,
+               c: float = 1.0) -> LinearModel:
+    from sklearn.linear_model import LogisticRegression
+
+    mean, scale = rows.mean(axis=0), rows.std(axis=0)
+    scale[scale == 0] = 1.0
+    model = LogisticRegression(C=c, max_iter=5000)
+    model.fit((rows - mean) / scale, targets, sample_weight=weights)
+    return LinearModel(tuple(names), tuple(map(float, mean)), tuple(map(float, scale)),
+                       tuple(map(float, model.coef_[0])), float(model.intercept_[0]))
+
+
+def columns_of(names, wanted) -> list[int]:
+    return [list(SENTENCE_FEATURES).index(n) for n in wanted]
+
+
+def fit_ranker(items: list[Item], names, c: float = 1.0) -> LinearModel:
+    cols = columns_of(SENTENCE_FEATURES, names)
+    use = [i for i in items if i.answerable and (i.labels & i.quotable).any()]
+    rows = np.vstack([i.features[i.quotable][:, cols] for i in use])
+    targets = np.concatenate([i.labels[i.quotable] for i in use])
+    # every question weighs the same, whatever its number of candidates
+    weights = np.concatenate([np.full(int(i.quotable.sum()), 1.0 / i.quotable.sum()) for i in use])
+    return fit_linear(rows, targets, names, weights * len(weights) / weights.sum(), c)
+
+
+def logits_of(ranker: LinearModel, item: Item) -> np.ndarray:
+    cols = columns_of(SENTENCE_FEATURES, ranker.names)
+    logits = ranker.logits(item.features[:, cols]) if len(item.features) else np.zeros(0)
+    logits[~item.quotable] = -np.inf
+    return logits
+
+
+def question_rows(ranker: LinearModel, items: list[Item], names) -> np.ndarray:
+    rows = []
+    for item in items:
+        columns = {n: item.features[:, k] for k, n in enumerate(SENTENCE_FEATURES)}
+        row = question_features(item.basics, columns, logits_of(ranker, item), item.quotable)
+        rows.append([row[n] for n in names])
+    return np.array(rows, dtype=np.float64)
+
+
+def sentences_of(item: Item) -> list[Sentence]:
+    result = []
+    for s, quotable in zip(item.sentences, item.quotable):
+        cited = Citation(s["doc"], "", "", s["start"], s["end"])
+        result.append(Sentence(s["text"], cited, cited, s["rank"], s["position"], bool(quotable), s["previous"],
+                               s["following"]))
+    return result
+
+
+def answer_text(item: Item, ranker: LinearModel, params: ReaderParams, second: float) -> str:
+    logits = logits_of(ranker, item)
+    chosen = select(sentences_of(item), 1.0 / (1.0 + np.exp(-logits)), None, limit=params.max_sentences,
+                    second=second, duplicate=params.duplicate)
+    return " ".join(c.sentence.text for c in chosen)
+
+
+def holds(item: Item, text: str) -> bool:
+    return any(g.casefold() in text.casefold() for g in item.golds)
+
+
+def auc(scores: np.ndarray, positive: np.ndarray) -> float:
+    pos, neg = scores[positive], scores[~positive]
+    if not len(pos) or not len(neg):
+        return float("nan")
+    order = np.argsort(np.concatenate([pos, neg]), kind="stable")
+    ranks = np.empty(len(order))
+    ranks[order] = np.arange(1, len(order) + 1)
+    return float((ranks[: len(pos)].sum() - len(pos) * (len(pos) + 1) / 2) / (len(pos) * len(neg)))
+
+
+def figures(items: list[Item], params: ReaderParams, threshold: float | None = None,
+            second: float | None = None) -> dict[str, float]:
+    """The answer figures of the reader on cached items, as `qa eval` measures them."""
+    threshold = params.threshold if threshold is None else threshold
+    second = params.second if second is None else second
+    probability = params.abstainer.probabilities(question_rows(params.ranker, items, params.abstainer.names))
+    answered = probability >= threshold
+    answerable = np.array([i.answerable for i in items])
+    texts = [answer_text(i, params.ranker, params, second) if i.answerable else "" for i in items]
+    gold = np.array([holds(i, t) for i, t in zip(items, texts)])
+    top = []
+    for item in items:
+        if item.answerable and item.quotable.any():
+            logits = logits_of(params.ranker, item)
+            top.append(bool(item.labels[int(np.argmax(logits))]))
+    reachable = [bool((i.labels & i.quotable).any()) for i in items if i.answerable]
+
+    def share(values) -> float:
+        return float(np.mean(values)) if len(values) else float("nan")
+
+    return {"answerable": int(answerable.sum()), "unanswerable": int((~answerable).sum()),
+            "abstained_unanswerable": share(~answered[~answerable]),
+            "answered_answerable": share(answered[answerable]),
+            "answer_holds_gold": share(gold[answerable]),
+            "answered_and_holds_gold": share((gold & answered)[answerable]),
+            "top_sentence_is_gold": share(top), "gold_sentence_in_candidates": share(reachable),
+            "abstention_auc": auc(probability, answerable)}
+
+
+def fit(train: list[Item], base: ReaderParams, sentence_names=SENTENCE_FEATURES,
+        question_names=QUESTION_FEATURES, answered_goal: float = 0.9) -> ReaderParams:
+    ranker = fit_ranker(train, sentence_names)
+    rows = question_rows(ranker, train, question_names)
+    answerable = np.array([i.answerable for i in train])
+    weights = np.where(answerable, 0.5 / answerable.mean(), 0.5 / (1 - answerable.mean()))
+    abstainer = fit_linear(rows, answerable, question_names, weights)
+    probability = abstainer.probabilities(rows)
+    # the highest threshold that still answers `answered_goal` of the answerable training questions
+    threshold = float(np.quantile(probability[answerable], 1.0 - answered_goal))
+    params = base.with_models(ranker, abstainer, threshold, 0.5, {})
+    # second sentence: the strictest rule within 0.01 of the best share of answers holding a gold answer
+    results = {s: figures([i for i in train if i.answerable], params, 0.0, s)["answer_holds_gold"]
+               for s in (0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 1.01)}
+    best = max(results.values())
+    second = max(s for s, v in results.items() if v >= best - 0.01)
+    return base.with_models(ranker, abstainer, threshold, second, {})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--squad", default=str(ROOT.parent / "shared" / "data" / "squad11_dev"))
+    parser.add_argument("--train", type=int, default=1500, help="training questions of each kind")
+    parser.add_argument("--test", type=int, default=500, help="test questions of each kind")
+    parser.add_argument("--cache", default="/work/notes/reader_cache", help="folder for cached features")
+    parser.add_argument("--out", default=str(ROOT / "qa" / "reader" / "params.json"))
+    parser.add_argument("--fit-only", action="store_true", help="fail rather than read questions afresh")
+    parser.add_argument("--partial", action="store_true", help="fit on the chunks read so far")
+    parser.add_argument("--ablate", action="store_true", help="also refit without each group of features")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+
+    squad = Path(args.squad)
+    cache = Path(args.cache)
+    cache.mkdir(parents=True, exist_ok=True)
+    base = load_params()
+    sets = split_squad(squad, {"train-answerable": args.train, "train-unanswerable": args.train,
+                               "test-answerable": args.test, "test-unanswerable": args.test})
+    # One sequence, train and test interleaved 2:1 and each kind alternating, read in chunks that are cached as
+    # they finish: a re-run resumes, and `--partial` fits on the chunks read so far.
+    order = interleave([sets["train-answerable"], sets["train-unanswerable"], sets["train-answerable"],
+                        sets["train-unanswerable"], sets["test-answerable"], sets["test-unanswerable"]])
+    split_of = {q.id: name.split("-")[0] for name, questions in sets.items() for q in questions}
+    key = hashlib.sha256(" ".join(q.id for q in order).encode()).hexdigest()[:12]
+    items: dict[str, list[Item]] = {"train": [], "test": []}
+    settings = Settings.from_env(corpus=ROOT / "seeds")
+    reader = Reader("train", untrained(SENTENCE_FEATURES, QUESTION_FEATURES), _words=PassageWords(5000))
+    retriever = None
+    for start in range(0, len(order), CHUNK):
+        path = cache / f"squad-{key}-{start // CHUNK:03d}"
+        found = load_items(path)
+        if found is None:
+            if args.fit_only or args.partial:
+                if args.partial:
+                    break
+                raise SystemExit(f"no cached features for {path}")
+            if retriever is None:
+                retriever = prepare_eval(settings, squad=squad).answer_retriever
+            found = collect(reader, retriever, order[start : start + CHUNK], path.name)
+            save_items(found, path)
+        for item in found:
+            items[split_of[item.id]].append(item)
+    seed = load_items(cache / f"seed-{sha256(SEED_SET)[:12]}")
+    if seed is None:
+        seed = collect(reader, prepare_eval(settings).retriever, load_question_set(SEED_SET), "seed")
+        save_items(seed, cache / f"seed-{sha256(SEED_SET)[:12]}")
+    items["seed"] = seed
+    log.info("questions: %s", {name: len(found) for name, found in items.items()})
+
+    params = fit(items["train"], base)
+    report = {name: figures(items[name], params) for name in ("train", "test", "seed")}
+    for name, values in report.items():
+        print(name, json.dumps({k: round(v, 3) for k, v in values.items()}))
+    training = {
+        "command": "python bench/train_reader.py " + " ".join(sys.argv[1:]),
+        "data": {"squad_queries_sha256": sha256(squad / "queries.jsonl"),
+                 "squad_corpus_sha256": sha256(squad / "corpus.jsonl"), "seed_set_sha256": sha256(SEED_SET)},
+        "split": f"SQuAD dev, every 4th paragraph of each article held out (unanswerable); articles with index % "
+                 f"{TEST_EVERY} == {TEST_AT} are the test split; the seed set is not trained on",
+        "questions": {name: len(items[name]) for name in items},
+        "held_out_figures": {"squad_test": report["test"], "seed": report["seed"]},
+        "train_figures": report["train"],
+    }
+    params = params.with_models(params.ranker, params.abstainer, params.threshold, params.second, training)
+    save_params(params, args.out)
+    print(f"threshold {params.threshold:.3f}, second {params.second}; written to {args.out}")
+    if args.ablate:
+        ablate(items, base)
+
+
+GROUPS = {
+    "kind of answer (regexes)": ("holds_name", "holds_number", "holds_year", "holds_date", "who_name", "where_name",
+                                 "when_date", "year_year", "number_number", "which_name"),
+    "points back (regex)": ("points_back",),
+    "kernels": ("kernel_1", "kernel_2", "kernel_3", "kernel_4", "kernel_5"),
+    "neighbours": ("cosine_previous", "cosine_next", "terms_previous", "terms_next", "coverage_previous",
+                   "coverage_next", "coverage_window", "unmatched_window"),
+    "unmatched terms": ("unmatched_window", "unmatched_passage", "rarest_unmatched"),
+    "passage rank/score": ("inverse_rank", "passage_z", "top_passage"),
+    "word coverage": ("coverage", "coverage_previous", "coverage_next", "coverage_window"),
+}
+
+
+def ablate(items: dict[str, list[Item]], base: ReaderParams) -> None:
+    print("ablation (test split / seed): gold in answer, top sentence gold, answered, abstained, AUC")
+    for group, dropped in {"(all features)": (), **GROUPS}.items():
+        names = [n for n in SENTENCE_FEATURES if n not in dropped]
+        params = fit(items["train"], base, names)
+        cells = []
+        for name in ("test", "seed"):
+            f = figures(items[name], params)
+            cells.append(f"{f['answer_holds_gold']:.3f} {f['top_sentence_is_gold']:.3f} "
+                         f"{f['answered_answerable']:.3f} {f['abstained_unanswerable']:.3f} {f['abstention_auc']:.3f}")
+        print(f"  {group:28s} | " + " | ".join(cells))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,80 @@
+"""Candidates: the retrieved passages for a question and their sentences, each with its neighbours."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..records import Citation, Hit
+from .params import ReaderParams
+
+if TYPE_CHECKING:
+    from ..retriever import Retriever
+
+MAX_QUERY_CHARS = 2000  # the retriever's limit on a question: a follow-up's context is cut to fit
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """A sentence of a retrieved passage."""
+
+    text: str
+    citation: Citation  # the sentence's own span
+    passage: Citation
+    rank: int  # its passage's rank among the hits, 1-based
+    position: int  # its place in the passage, 0-based
+    quotable: bool  # long enough to answer, and not the headline
+    previous: int | None  # index of the sentence before it in the same passage
+    following: int | None  # index of the sentence after it in the same passage
+
+
+@dataclass(frozen=True, slots=True)
+class Pool:
+    """What the later stages read: the question, the hits and the sentences of the top passages."""
+
+    question: str
+    query: str  # the question widened by the earlier questions it leans on
+    context: tuple[str, ...]
+    hits: tuple[Hit, ...]  # the top `params.depth` passages, best first
+    sentences: tuple[Sentence, ...]
+    vectors: np.ndarray  # the sentences' stored unit vectors, one row each
+
+    @property
+    def candidates(self) -> list[int]:
+        """Indices of the sentences that may be quoted."""
+        return [i for i, s in enumerate(self.sentences) if s.quotable]
+
+
+def search_query(question: str, context: Sequence[str]) -> str:
+    """The question with the earlier questions it leans on in front, oldest dropped first to fit the limit."""
+    parts = list(context)
+    while parts and len(" ".join([*parts, question])) > MAX_QUERY_CHARS:
+        parts.pop(0)
+    return " ".join([*parts, question])
+
+
+def gather(retriever: Retriever, question: str, context: Sequence[str], params: ReaderParams) -> Pool:
+    """Search with the widened question and collect the sentences of the best `params.passages` passages."""
+    query = search_query(question, context)
+    hits = tuple(retriever.search(query, k=params.depth))
+    sentences: list[Sentence] = []
+    stored: list[np.ndarray] = []
+    for hit in hits[: params.passages]:
+        spans, vectors = retriever.passage_sentences(hit.citation)
+        article = retriever.article(hit.citation.doc_id)
+        first = len(sentences)
+        for position, span in enumerate(spans):
+            text = article.text[span.start : span.end]
+            sentences.append(Sentence(
+                text, Citation(hit.citation.doc_id, hit.citation.title, hit.citation.path, span.start, span.end),
+                hit.citation, hit.rank, position,
+                len(text.split()) >= params.min_words and text.strip() != article.title.strip(),
+                first + position - 1 if position else None,
+                first + position + 1 if position + 1 < len(spans) else None))
+        stored.append(np.asarray(vectors, dtype=np.float32))
+    dimension = stored[0].shape[1] if stored else 0
+    matrix = np.vstack(stored) if stored else np.zeros((0, dimension), dtype=np.float32)
+    return Pool(question, query, tuple(context), hits, tuple(sentences), matrix)

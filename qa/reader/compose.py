@@ -1,0 +1,101 @@
+"""Composition: pick the sentences to quote, put them in reading order and number their citations."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..records import AnswerCitation, AnswerSentence, Citation, WrittenSentence
+from .candidates import Sentence
+from .features import POINTS_BACK
+
+# A writer turns the quotes into short sentences of its own, each with the 1-based numbers of the quotes it
+# rests on (contract with qa/llm: ReadingModel.write).
+Writer = Callable[[str, Sequence[str]], Sequence[tuple[str, Sequence[int]]]]
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A sentence picked for the answer, with the same sentence found in other articles."""
+
+    sentence: Sentence
+    also: tuple[Citation, ...] = ()
+
+
+def _key(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+def select(sentences: Sequence[Sentence], probabilities: np.ndarray, similarity: np.ndarray | None = None, *,
+           limit: int = 2, second: float = 0.5, duplicate: float = 0.9) -> list[Choice]:
+    """The most probable quotable sentence (with the sentence before it when it points back: "They are Qatar,
+    ..."), then, while under `limit` sentences, the next ones whose probability reaches `second` times the
+    best's and that repeat nothing chosen. A sentence repeated in other articles (same words, or cosine >=
+    `duplicate`) is quoted once; its copies go to `also`."""
+    keys = [_key(s.text) for s in sentences]
+
+    def same(i: int, j: int) -> bool:
+        return keys[i] == keys[j] or (similarity is not None and similarity[i, j] >= duplicate)
+
+    order = sorted((i for i, s in enumerate(sentences) if s.quotable), key=lambda i: -probabilities[i])
+    chosen: list[int] = []
+    for i in order:
+        if chosen and (probabilities[i] < second * probabilities[order[0]] or len(chosen) >= limit):
+            break
+        if any(same(i, j) for j in chosen):
+            continue
+        lead = sentences[i].previous
+        group = [lead, i] if lead is not None and POINTS_BACK.match(sentences[i].text) else [i]
+        group = [j for j in group if j not in chosen]
+        if chosen and len(chosen) + len(group) > limit:
+            continue
+        chosen.extend(group)
+    choices = []
+    for i in chosen:
+        copies: dict[str, Citation] = {}  # one per other article, best first
+        for j in order:
+            cited = sentences[j].citation
+            if cited.doc_id != sentences[i].citation.doc_id and cited.doc_id not in copies and same(i, j):
+                copies[cited.doc_id] = cited
+        choices.append(Choice(sentences[i], tuple(copies.values())))
+    return choices
+
+
+def reading_order(choices: Sequence[Choice]) -> list[Choice]:
+    """Articles in the order of their best sentence; one article's sentences in the order it has them."""
+    first: dict[str, int] = {}
+    for rank, choice in enumerate(choices):
+        first.setdefault(choice.sentence.citation.doc_id, rank)
+    return sorted(choices, key=lambda c: (first[c.sentence.citation.doc_id], c.sentence.citation.start))
+
+
+def number(choices: Sequence[Choice]) -> tuple[str, tuple[AnswerSentence, ...], tuple[AnswerCitation, ...]]:
+    """The answer text ("sentence [1] sentence [2]"), its sentences and their citations, numbered 1.. in
+    order of first use; a sentence quoted twice keeps its first number."""
+    numbers: dict[Citation, int] = {}
+    sentences: list[AnswerSentence] = []
+    citations: list[AnswerCitation] = []
+    for choice in choices:
+        cited = choice.sentence.citation
+        if cited not in numbers:
+            numbers[cited] = len(numbers) + 1
+            citations.append(AnswerCitation(numbers[cited], cited, choice.sentence.passage, choice.also))
+        sentences.append(AnswerSentence(choice.sentence.text, numbers[cited]))
+    text = " ".join(f"{s.text} [{s.number}]" for s in sentences)
+    return text, tuple(sentences), tuple(citations)
+
+
+def written(writer: Writer | None, question: str, sentences: Sequence[AnswerSentence]) -> tuple[WrittenSentence, ...]:
+    """The writer's sentences, their quote numbers turned into citation numbers; sentences citing no quote
+    that exists are dropped."""
+    if writer is None or not sentences:
+        return ()
+    result = []
+    for text, quotes in writer(question, [s.text for s in sentences]):
+        cited = tuple(dict.fromkeys(sentences[q - 1].number for q in quotes if 1 <= q <= len(sentences)))
+        if text.strip() and cited:
+            result.append(WrittenSentence(text.strip(), cited))
+    return tuple(result)

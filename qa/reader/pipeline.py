@@ -1,0 +1,134 @@
+"""The answer pipeline: question checks, follow-ups, candidates, scoring, abstention, composition."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..records import Answer
+from ..retriever import check_question
+from .candidates import Pool, gather
+from .compose import Choice, Writer, number, reading_order, select, written
+from .features import question_basics, question_features, sentence_features
+from .followup import context_questions, history_questions
+from .params import ReaderParams, load_params
+from .reading import PassageWords, read
+
+if TYPE_CHECKING:
+    from ..retriever import Retriever
+
+log = logging.getLogger(__name__)
+
+NO_ANSWER = "The articles don't say."
+
+# A judge tells how likely it is that the evidence answers the question, 0..1 (contract with qa/llm:
+# ReadingModel.judge); `Combine` merges the learned probability with the judge's.
+Judge = Callable[[str, Sequence[str]], float]
+Combine = Callable[[float, float], float]
+
+
+def mean_logit(learned: float, judged: float) -> float:
+    """The two probabilities' mean on the logit scale: neither can overrule a confident other alone."""
+    def logit(p: float) -> float:
+        p = min(max(p, 1e-6), 1 - 1e-6)
+        return math.log(p / (1 - p))
+
+    return 1.0 / (1.0 + math.exp(-(logit(learned) + logit(judged)) / 2))
+
+
+@dataclass(frozen=True, slots=True)
+class Scoring:
+    """What the scoring stage found for one question: the candidates and how likely each holds the answer,
+    and how likely the articles answer the question at all."""
+
+    pool: Pool
+    features: dict[str, np.ndarray]  # sentence features, one value per sentence of the pool
+    logits: np.ndarray  # the ranker's logit per sentence
+    question: dict[str, float]  # question features
+    probability: float  # the abstainer's P(the articles answer it)
+
+    @property
+    def probabilities(self) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-self.logits))
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Answers questions from a retriever's articles with quoted, cited sentences, or abstains.
+
+    `judge` (optional) also weighs the chosen evidence; `combine` merges its probability with the learned one
+    and `threshold` (default: the fitted one) decides. `writer` (optional) adds own-words sentences that cite
+    the quotes; the quotes always stay."""
+
+    name: str = "extractive"
+    params: ReaderParams = field(default_factory=load_params)
+    judge: Judge | None = None
+    writer: Writer | None = None
+    combine: Combine = mean_logit
+    threshold: float | None = None
+    parts: tuple[Any, ...] = ()  # objects behind judge/writer, asked for their `format_errors` count
+    _words: PassageWords = field(default_factory=PassageWords, repr=False, compare=False)
+
+    def answer(self, retriever: Retriever, question: str, history: Iterable[Any] | None = None) -> Answer:
+        """A 1-2 sentence answer quoted from the articles with numbered citations, or an abstention.
+        `history` holds the earlier turns, oldest first: Answers, question strings or (question, answer) pairs."""
+        question = check_question(question)
+        scoring = self.score(retriever, question, history)
+        choices = select(scoring.pool.sentences, scoring.probabilities, scoring.pool.vectors @ scoring.pool.vectors.T,
+                         limit=self.params.max_sentences, second=self.params.second,
+                         duplicate=self.params.duplicate)
+        confidence, answers = self.decide(question, scoring, choices)
+        if not answers:
+            return Answer(question, NO_ANSWER, (), (), True, confidence,
+                          scoring.pool.hits[: self.params.closest], reader=self.name)
+        text, sentences, citations = number(reading_order(choices))
+        return Answer(question, text, sentences, citations, False, confidence,
+                      written=written(self.writer, question, sentences), reader=self.name)
+
+    def score(self, retriever: Retriever, question: str, history: Iterable[Any] | None = None) -> Scoring:
+        """Follow-up resolution, candidates and scoring: the stages before any decision."""
+        context = context_questions(question, history_questions(history), retriever.terms)
+        pool = gather(retriever, question, context, self.params)
+        if not pool.candidates:
+            return Scoring(pool, {}, np.full(len(pool.sentences), -np.inf), {}, 0.0)
+        reading = read(retriever, pool, self._words)
+        columns = sentence_features(pool, reading, self.params)
+        logits = self.params.ranker.logits(self.params.ranker.select(columns))
+        quotable = np.array([s.quotable for s in pool.sentences])
+        logits[~quotable] = -np.inf
+        row = question_features(question_basics(pool, reading), columns, logits, quotable)
+        probability = float(self.params.abstainer.probabilities(self.params.abstainer.select(row))[0])
+        return Scoring(pool, columns, logits, row, probability)
+
+    def decide(self, question: str, scoring: Scoring, choices: Sequence[Choice]) -> tuple[float, bool]:
+        """Abstention: the chance that the articles answer the question (with the judge's view of the chosen
+        evidence, when there is a judge), and whether it reaches the threshold."""
+        if not choices:
+            return 0.0, False
+        probability = scoring.probability
+        if self.judge is not None:
+            probability = self.combine(probability, float(self.judge(question, evidence(scoring.pool, choices))))
+        threshold = self.params.threshold if self.threshold is None else self.threshold
+        return probability, probability >= threshold
+
+    def format_errors(self) -> int:
+        """How many outputs of the reading models behind this reader could not be read (0 without any)."""
+        return sum(int(getattr(part, "format_errors", 0)) for part in self.parts)
+
+
+def evidence(pool: Pool, choices: Sequence[Choice]) -> list[str]:
+    """The chosen sentences as a judge reads them, in reading order: each with the sentence before it in its
+    passage, unless that one is chosen too."""
+    chosen = {choice.sentence.citation for choice in choices}
+    texts = []
+    for choice in reading_order(choices):
+        before = choice.sentence.previous
+        lead = pool.sentences[before] if before is not None else None
+        texts.append(choice.sentence.text if lead is None or lead.citation in chosen
+                     else f"{lead.text} {choice.sentence.text}")
+    return texts
