@@ -7,8 +7,8 @@ figures recorded in the file.
 
 Data: SQuAD 1.1 dev with every 4th paragraph of each Wikipedia article held out (`qa.evalsets.hold_out`: the
 questions on those paragraphs become unanswerable but stay on topic), split by Wikipedia article: articles
-whose index is 2 mod 3 are the test split, never seen in training. The seed eval set is not trained on: it is
-reported whole, as a held-out set from another domain. Features are cached under --cache, so a re-fit
+whose index is 2 mod 3 are the test split, never seen in training; and the seed eval set, split by article
+(see `seed_split`). Each set weighs the same in every fit. Features are cached under --cache, so a re-fit
 (`--fit-only`) takes seconds.
 """
 
@@ -32,8 +32,16 @@ from qa import Settings  # noqa: E402
 from qa.evalsets import hold_out, load_question_set, load_squad, prepare_eval  # noqa: E402
 from qa.reader.candidates import Sentence  # noqa: E402
 from qa.reader.compose import select  # noqa: E402
-from qa.reader.features import QUESTION_FEATURES, SENTENCE_FEATURES, question_features  # noqa: E402
-from qa.reader.params import LinearModel, ReaderParams, load_params, save_params, untrained  # noqa: E402
+from qa.reader.features import (  # noqa: E402
+    ASKS_LIST,
+    BASE_FEATURES,
+    QUESTION_FEATURES,
+    SENTENCE_FEATURES,
+    derive,
+    holds_list,
+    question_features,
+)
+from qa.reader.params import LinearModel, ReaderParams, load_params, save_params, seed_split, untrained  # noqa: E402
 from qa.reader.pipeline import Reader  # noqa: E402
 from qa.reader.reading import PassageWords  # noqa: E402
 from qa.records import Citation  # noqa: E402
@@ -42,6 +50,7 @@ log = logging.getLogger("train_reader")
 SEED_SET = ROOT / "eval" / "questions.jsonl"
 TEST_EVERY, TEST_AT = 3, 2  # SQuAD articles whose index % 3 == 2 are held out for testing
 CHUNK = 120  # questions read between saves of the feature cache
+RANKER_C, ABSTAINER_C = 1.0, 1.0  # inverse L2 strengths of the two logistic regressions
 
 
 @dataclass
@@ -111,8 +120,8 @@ def collect(reader: Reader, retriever, questions, name: str) -> list[Item]:
         scoring = reader.score(retriever, question.question, list(question.history))
         pool = scoring.pool
         count = len(pool.sentences)
-        features = (np.column_stack([scoring.features[f] for f in SENTENCE_FEATURES]) if scoring.features
-                    else np.zeros((count, len(SENTENCE_FEATURES))))
+        features = (np.column_stack([scoring.features[f] for f in BASE_FEATURES]) if scoring.features
+                    else np.zeros((count, len(BASE_FEATURES))))
         basics = {k: scoring.question.get(k, 0.0) for k in ("standout", "top_z", "follow_up", "log_question_terms")}
         items.append(Item(question.id, question.answerable, list(question.answers), features.astype(np.float32),
                           np.array([label(question, s) for s in pool.sentences], dtype=bool),
@@ -134,18 +143,28 @@ def save_items(items: list[Item], path: Path) -> None:
                         quotable=np.concatenate([i.quotable for i in items]))
     meta = [{"id": i.id, "answerable": i.answerable, "golds": i.golds, "basics": i.basics, "sentences": i.sentences}
             for i in items]
-    path.with_suffix(".json").write_text(json.dumps({"features": list(SENTENCE_FEATURES), "items": meta}))
+    path.with_suffix(".json").write_text(json.dumps({"features": list(BASE_FEATURES), "items": meta}))
+
+
+QUESTIONS: dict[str, str] = {}  # question id -> text, for the derived features that read it
 
 
 def load_items(path: Path) -> list[Item] | None:
     if not path.with_suffix(".npz").exists() or not path.with_suffix(".json").exists():
         return None
     meta = json.loads(path.with_suffix(".json").read_text())
-    if meta["features"] != list(SENTENCE_FEATURES):
+    if meta["features"] != list(BASE_FEATURES):
         return None
     arrays = np.load(path.with_suffix(".npz"))
     o = arrays["offsets"]
-    return [Item(m["id"], m["answerable"], m["golds"], arrays["features"][o[k] : o[k + 1]],
+    parts = []
+    for k, m in enumerate(meta["items"]):
+        base = {name: arrays["features"][o[k] : o[k + 1], j] for j, name in enumerate(BASE_FEATURES)}
+        derived = derive(base, [s["text"] for s in m["sentences"]], QUESTIONS.get(m["id"], ""))
+        parts.append(np.column_stack([derived[name] for name in SENTENCE_FEATURES]) if o[k + 1] > o[k]
+                     else np.zeros((0, len(SENTENCE_FEATURES))))
+    features = np.vstack(parts) if parts else np.zeros((0, len(SENTENCE_FEATURES)))
+    return [Item(m["id"], m["answerable"], m["golds"], features[o[k] : o[k + 1]],
                  arrays["labels"][o[k] : o[k + 1]], arrays["quotable"][o[k] : o[k + 1]], m["basics"], m["sentences"])
             for k, m in enumerate(meta["items"])]
 
@@ -169,14 +188,19 @@ def columns_of(names, wanted) -> list[int]:
     return [list(SENTENCE_FEATURES).index(n) for n in wanted]
 
 
-def fit_ranker(items: list[Item], names, c: float = 1.0) -> LinearModel:
+def fit_ranker(sets: list[list[Item]], names, c: float = 1.0) -> LinearModel:
+    """Logistic regression of "this sentence holds a gold answer" over the quotable sentences of answerable
+    questions; each set weighs the same, and within a set each question, whatever its number of sentences."""
     cols = columns_of(SENTENCE_FEATURES, names)
-    use = [i for i in items if i.answerable and (i.labels & i.quotable).any()]
-    rows = np.vstack([i.features[i.quotable][:, cols] for i in use])
-    targets = np.concatenate([i.labels[i.quotable] for i in use])
-    # every question weighs the same, whatever its number of candidates
-    weights = np.concatenate([np.full(int(i.quotable.sum()), 1.0 / i.quotable.sum()) for i in use])
-    return fit_linear(rows, targets, names, weights * len(weights) / weights.sum(), c)
+    rows, targets, weights = [], [], []
+    for items in sets:
+        use = [i for i in items if i.answerable and (i.labels & i.quotable).any()]
+        for item in use:
+            rows.append(item.features[item.quotable][:, cols])
+            targets.append(item.labels[item.quotable])
+            weights.append(np.full(int(item.quotable.sum()), 1.0 / (item.quotable.sum() * len(use))))
+    weights = np.concatenate(weights)
+    return fit_linear(np.vstack(rows), np.concatenate(targets), names, weights * len(weights) / weights.sum(), c)
 
 
 def logits_of(ranker: LinearModel, item: Item) -> np.ndarray:
@@ -206,8 +230,10 @@ def sentences_of(item: Item) -> list[Sentence]:
 
 def answer_text(item: Item, ranker: LinearModel, params: ReaderParams, second: float) -> str:
     logits = logits_of(ranker, item)
+    question = QUESTIONS.get(item.id, "")
+    lists = [holds_list(s["text"], question) for s in item.sentences] if ASKS_LIST.search(question) else None
     chosen = select(sentences_of(item), 1.0 / (1.0 + np.exp(-logits)), None, limit=params.max_sentences,
-                    second=second, duplicate=params.duplicate)
+                    second=second, duplicate=params.duplicate, lists=lists)
     return " ".join(c.sentence.text for c in chosen)
 
 
@@ -254,19 +280,31 @@ def figures(items: list[Item], params: ReaderParams, threshold: float | None = N
             "abstention_auc": auc(probability, answerable)}
 
 
-def fit(train: list[Item], base: ReaderParams, sentence_names=SENTENCE_FEATURES,
-        question_names=QUESTION_FEATURES, answered_goal: float = 0.9) -> ReaderParams:
-    ranker = fit_ranker(train, sentence_names)
+def fit(sets: list[list[Item]], base: ReaderParams, sentence_names=SENTENCE_FEATURES,
+        question_names=QUESTION_FEATURES, answered_goal: float = 0.9, ranker_c: float = RANKER_C,
+        abstainer_c: float = ABSTAINER_C) -> ReaderParams:
+    """Fit the ranker, then the abstainer on the question features it gives (each set weighing the same, and
+    within a set answerable and unanswerable questions weighing the same), then the threshold (the highest
+    that still answers `answered_goal` of each set's answerable questions) and the second-sentence rule."""
+    ranker = fit_ranker(sets, sentence_names, ranker_c)
+    train = [item for items in sets for item in items]
     rows = question_rows(ranker, train, question_names)
     answerable = np.array([i.answerable for i in train])
-    weights = np.where(answerable, 0.5 / answerable.mean(), 0.5 / (1 - answerable.mean()))
-    abstainer = fit_linear(rows, answerable, question_names, weights)
+    weights = np.concatenate([np.where(np.array([i.answerable for i in items]),
+                                       0.5 / max(1, sum(i.answerable for i in items)),
+                                       0.5 / max(1, sum(not i.answerable for i in items))) for items in sets])
+    abstainer = fit_linear(rows, answerable, question_names, weights * len(weights) / weights.sum(), abstainer_c)
     probability = abstainer.probabilities(rows)
-    # the highest threshold that still answers `answered_goal` of the answerable training questions
-    threshold = float(np.quantile(probability[answerable], 1.0 - answered_goal))
+    at, thresholds = 0, []
+    for items in sets:
+        mine = probability[at : at + len(items)][answerable[at : at + len(items)]]
+        thresholds.append(float(np.quantile(mine, 1.0 - answered_goal)))
+        at += len(items)
+    threshold = min(thresholds)
     params = base.with_models(ranker, abstainer, threshold, 0.5, {})
     # second sentence: the strictest rule within 0.01 of the best share of answers holding a gold answer
-    results = {s: figures([i for i in train if i.answerable], params, 0.0, s)["answer_holds_gold"]
+    answerable_items = [i for i in train if i.answerable]
+    results = {s: figures(answerable_items, params, 0.0, s)["answer_holds_gold"]
                for s in (0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 1.01)}
     best = max(results.values())
     second = max(s for s, v in results.items() if v >= best - 0.01)
@@ -297,6 +335,8 @@ def main() -> None:
     order = interleave([sets["train-answerable"], sets["train-unanswerable"], sets["train-answerable"],
                         sets["train-unanswerable"], sets["test-answerable"], sets["test-unanswerable"]])
     split_of = {q.id: name.split("-")[0] for name, questions in sets.items() for q in questions}
+    QUESTIONS.update({q.id: q.question for questions in sets.values() for q in questions})
+    QUESTIONS.update({q.id: q.question for q in load_question_set(SEED_SET)})
     key = hashlib.sha256(" ".join(q.id for q in order).encode()).hexdigest()[:12]
     items: dict[str, list[Item]] = {"train": [], "test": []}
     settings = Settings.from_env(corpus=ROOT / "seeds")
@@ -320,11 +360,14 @@ def main() -> None:
     if seed is None:
         seed = collect(reader, prepare_eval(settings).retriever, load_question_set(SEED_SET), "seed")
         save_items(seed, cache / f"seed-{sha256(SEED_SET)[:12]}")
+    docs = {q.id: q.docs for q in load_question_set(SEED_SET)}
     items["seed"] = seed
+    items["seed-train"] = [i for i in seed if seed_split(i.id, docs[i.id]) == "train"]
+    items["seed-test"] = [i for i in seed if seed_split(i.id, docs[i.id]) == "test"]
     log.info("questions: %s", {name: len(found) for name, found in items.items()})
 
-    params = fit(items["train"], base)
-    report = {name: figures(items[name], params) for name in ("train", "test", "seed")}
+    params = fit([items["train"], items["seed-train"]], base)
+    report = {name: figures(items[name], params) for name in ("train", "seed-train", "test", "seed-test", "seed")}
     for name, values in report.items():
         print(name, json.dumps({k: round(v, 3) for k, v in values.items()}))
     training = {
@@ -332,10 +375,12 @@ def main() -> None:
         "data": {"squad_queries_sha256": sha256(squad / "queries.jsonl"),
                  "squad_corpus_sha256": sha256(squad / "corpus.jsonl"), "seed_set_sha256": sha256(SEED_SET)},
         "split": f"SQuAD dev, every 4th paragraph of each article held out (unanswerable); articles with index % "
-                 f"{TEST_EVERY} == {TEST_AT} are the test split; the seed set is not trained on",
+                 f"{TEST_EVERY} == {TEST_AT} are the test split. Seed set: questions on articles 002 and 004 only, "
+                 f"and unanswerable ones with an even number, train; the rest test",
         "questions": {name: len(items[name]) for name in items},
-        "held_out_figures": {"squad_test": report["test"], "seed": report["seed"]},
-        "train_figures": report["train"],
+        "held_out_figures": {"squad_test": report["test"], "seed_test": report["seed-test"]},
+        "train_figures": {"squad_train": report["train"], "seed_train": report["seed-train"]},
+        "whole_seed_set_partly_trained_on": report["seed"],
     }
     params = params.with_models(params.ranker, params.abstainer, params.threshold, params.second, training)
     save_params(params, args.out)
@@ -361,9 +406,9 @@ def ablate(items: dict[str, list[Item]], base: ReaderParams) -> None:
     print("ablation (test split / seed): gold in answer, top sentence gold, answered, abstained, AUC")
     for group, dropped in {"(all features)": (), **GROUPS}.items():
         names = [n for n in SENTENCE_FEATURES if n not in dropped]
-        params = fit(items["train"], base, names)
+        params = fit([items["train"], items["seed-train"]], base, names)
         cells = []
-        for name in ("test", "seed"):
+        for name in ("test", "seed-test"):
             f = figures(items[name], params)
             cells.append(f"{f['answer_holds_gold']:.3f} {f['top_sentence_is_gold']:.3f} "
                          f"{f['answered_answerable']:.3f} {f['abstained_unanswerable']:.3f} {f['abstention_auc']:.3f}")

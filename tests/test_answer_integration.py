@@ -15,6 +15,7 @@ import pytest
 from qa import Answer, Retriever
 from qa.embedding import Embedder
 from qa.reader import NO_ANSWER, load_params
+from qa.reader.params import seed_split
 
 from .conftest import ROOT, SEEDS
 
@@ -77,7 +78,7 @@ def test_the_five_countries_the_envoy_visited(seed_retriever: Retriever, questio
 
 
 @pytest.mark.parametrize("question", ["Who replaced Khalilzad as envoy?",
-                                      "Which university did Khalilzad study at?"])
+                                      "Where was Zalmay Khalilzad born?"])
 def test_on_topic_questions_the_articles_do_not_answer_are_declined(seed_retriever: Retriever,
                                                                       question: str) -> None:
     answer = seed_retriever.ask(question)
@@ -194,14 +195,15 @@ def test_every_eval_answer_quotes_its_cited_spans_exactly(seed_retriever: Retrie
         check_quoting(seed_retriever, answer)
 
 
-def test_eval_figures_hold_their_calibrated_levels(seed_retriever: Retriever,
-                                                   eval_answers: list[tuple[dict, Answer]]) -> None:
-    answerable = [(row, answer) for row, answer in eval_answers if row["answers"]]
+def test_eval_figures_on_the_questions_the_reader_was_not_fitted_on(seed_retriever: Retriever,
+                                                                   eval_answers: list[tuple[dict, Answer]]) -> None:
+    held_out = [(row, answer) for row, answer in eval_answers if seed_split(row["id"], row["docs"]) == "test"]
+    answerable = [(row, answer) for row, answer in held_out if row["answers"]]
     answered = sum(not answer.abstained for _, answer in answerable) / len(answerable)
     holding = sum(holds(answer, row["answers"]) for row, answer in answerable) / len(answerable)
-    # The seed set is never trained on; these levels sit below the measured ones (reported in the README).
-    assert answered >= 0.8
-    assert holding >= 0.7
+    # levels a little below the measured ones (README), as a guard against regressions
+    assert answered >= 0.6
+    assert holding >= 0.45  # abstentions count as misses
     followups = [(row, answer) for row, answer in answerable if row.get("history")]
     with_history = sum(holds(answer, row["answers"]) for row, answer in followups)
     without = sum(holds(seed_retriever.ask(row["question"]), row["answers"]) for row, _ in followups)

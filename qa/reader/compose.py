@@ -30,10 +30,14 @@ def _key(text: str) -> str:
 
 
 def select(sentences: Sequence[Sentence], probabilities: np.ndarray, similarity: np.ndarray | None = None, *,
-           limit: int = 2, second: float = 0.5, duplicate: float = 0.9) -> list[Choice]:
+           limit: int = 2, second: float = 0.5, duplicate: float = 0.9,
+           lists: Sequence[bool] | None = None) -> list[Choice]:
     """The most probable quotable sentence (with the sentence before it when it points back: "They are Qatar,
     ..."), then, while under `limit` sentences, the next ones whose probability reaches `second` times the
-    best's and that repeat nothing chosen. A sentence repeated in other articles (same words, or cosine >=
+    best's and that repeat nothing chosen. `lists` (given when the question asks for several things, "Which five
+    countries ...?") flags the sentences that list names: when no chosen sentence does, the most probable one
+    that does is quoted instead (with the sentence before it when it points back), after the best one if both
+    fit within `limit`. A sentence repeated in other articles (same words, or cosine >=
     `duplicate`) is quoted once; its copies go to `also`."""
     keys = [_key(s.text) for s in sentences]
 
@@ -53,6 +57,12 @@ def select(sentences: Sequence[Sentence], probabilities: np.ndarray, similarity:
         if chosen and len(chosen) + len(group) > limit:
             continue
         chosen.extend(group)
+    if lists is not None and chosen and not any(lists[j] for j in chosen):
+        listing = next((i for i in order if lists[i]), None)
+        if listing is not None:
+            lead = sentences[listing].previous
+            group = [lead, listing] if lead is not None and POINTS_BACK.match(sentences[listing].text) else [listing]
+            chosen = ([chosen[0]] if chosen[0] not in group and len(group) < limit else []) + group
     choices = []
     for i in chosen:
         copies: dict[str, Citation] = {}  # one per other article, best first

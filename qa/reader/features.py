@@ -30,9 +30,14 @@ _MONTH = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]
 _NUMBER = re.compile(r"\d|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty"
                      r"|fifty|hundreds?|thousands?|millions?|billions?|dozens?)\b", re.I)
 _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][\w'-]+")
+# A question asking for several things ("Which five countries ...?") and a sentence holding a list of names.
+ASKS_LIST = re.compile(r"\b(?:two|three|four|five|six|seven|eight|nine|ten|several|\d+)\s+(?:\w+\s+)?\w+s\b"
+                       r"|\b(?:which|what)\s+(?:\w+\s+)?(?:countries|cities|states|nations|provinces|teams|members"
+                       r"|companies|groups|languages)\b", re.I)
+_LIST = re.compile(r"[A-Z][\w-]+(?:(?:,\s*|,?\s+and\s+(?:of course\s+)?)[A-Z][\w-]+)+")
 POINTS_BACK = re.compile(r"[\"'“‘(]*(?:They|These|Those|It|This|He|She|Such|Both|Their|His|Her)\b")
 
-SENTENCE_FEATURES = (
+BASE_FEATURES = (
     "cosine", "cosine_previous", "cosine_next", "terms", "terms_previous", "terms_next",
     "kernel_1", "kernel_2", "kernel_3", "kernel_4", "kernel_5",
     "coverage", "coverage_previous", "coverage_next", "coverage_window", "unmatched_window", "unmatched_passage",
@@ -41,6 +46,11 @@ SENTENCE_FEATURES = (
     "first_in_passage", "log_words", "points_back", "inverse_rank", "passage_z", "top_passage",
     "rarest_unmatched",
 )
+# Features computed from the others: an answer often follows the sentence that restates the question
+# ("... a series of five countries. They are Qatar, Pakistan, ...").
+DERIVED_FEATURES = ("kind_match", "answers_previous", "previous_closer", "continues_previous", "list_match")
+SENTENCE_FEATURES = BASE_FEATURES + DERIVED_FEATURES
+KIND_PAIRS = ("who_name", "where_name", "when_date", "year_year", "number_number", "which_name")
 QUESTION_FEATURES = (
     "best_logit", "margin", "best_cosine", "best_terms", "best_coverage_window", "best_unmatched_window",
     "best_unmatched_passage", "best_rarest_unmatched", "most_cosine", "most_terms", "standout", "top_z",
@@ -133,9 +143,9 @@ def holds(sentence: str, question: str) -> dict[str, bool]:
 def sentence_features(pool: Pool, reading: Reading, params: ReaderParams) -> dict[str, np.ndarray]:
     """Each feature of SENTENCE_FEATURES, one value per sentence of the pool."""
     count = len(pool.sentences)
-    columns = {name: np.zeros(count) for name in SENTENCE_FEATURES}
+    columns = {name: np.zeros(count) for name in BASE_FEATURES}
     if not count:
-        return columns
+        return derive(columns, [], pool.question)
     cosines = (pool.vectors @ reading.query.T).max(axis=1)
     dimension = reading.question.vectors.shape[1]
     scores = np.array([hit.score for hit in pool.hits])
@@ -188,7 +198,33 @@ def sentence_features(pool: Pool, reading: Reading, params: ReaderParams) -> dic
         }
         for name, value in row.items():
             columns[name][i] = float(value)
-    return columns
+    return derive(columns, [s.text for s in pool.sentences], pool.question)
+
+
+def holds_list(sentence: str, question: str) -> bool:
+    """Whether the sentence lists two or more names that the question does not hold, the last joined by "and"
+    ("Qatar, Pakistan and ...")."""
+    asked = {w.lower() for w in re.findall(r"\w+", question)}
+    return any(" and " in match.group()
+               and sum(name.lower() not in asked for name in re.findall(r"[A-Z][\w-]+", match.group())) >= 2
+               for match in _LIST.finditer(sentence))
+
+
+def derive(columns: dict[str, np.ndarray], texts: Sequence[str], question: str) -> dict[str, np.ndarray]:
+    """`columns` (BASE_FEATURES) with DERIVED_FEATURES added, and a sentence that points back ("They are Qatar,
+    ...") read together with the sentence before it, which it brings along when quoted: its cosine, term share
+    and coverage are at least that sentence's (a lower bound of the pair's: the pair holds both)."""
+    together = (columns["points_back"] > 0) & (columns["first_in_passage"] == 0)
+    columns = dict(columns)
+    for own, before in (("cosine", "cosine_previous"), ("terms", "terms_previous"),
+                        ("coverage", "coverage_previous")):
+        columns[own] = np.where(together, np.maximum(columns[own], columns[before]), columns[own])
+    kind = np.max([columns[name] for name in KIND_PAIRS], axis=0)
+    return columns | {"kind_match": kind, "answers_previous": kind * columns["coverage_previous"],
+                      "previous_closer": np.maximum(0.0, columns["coverage_previous"] - columns["coverage"]),
+                      "continues_previous": columns["points_back"] * columns["coverage_previous"],
+                      "list_match": np.array([float(bool(ASKS_LIST.search(question)) and holds_list(text, question))
+                                              for text in texts]).reshape(len(kind))}
 
 
 def question_basics(pool: Pool, reading: Reading | None) -> dict[str, float]:

@@ -14,7 +14,7 @@ from ..records import Answer
 from ..retriever import check_question
 from .candidates import Pool, gather
 from .compose import Choice, Writer, number, reading_order, select, written
-from .features import question_basics, question_features, sentence_features
+from .features import ASKS_LIST, holds_list, question_basics, question_features, sentence_features
 from .followup import context_questions, history_questions
 from .params import ReaderParams, load_params
 from .reading import PassageWords, read
@@ -79,9 +79,11 @@ class Reader:
         `history` holds the earlier turns, oldest first: Answers, question strings or (question, answer) pairs."""
         question = check_question(question)
         scoring = self.score(retriever, question, history)
-        choices = select(scoring.pool.sentences, scoring.probabilities, scoring.pool.vectors @ scoring.pool.vectors.T,
+        pool = scoring.pool
+        lists = [holds_list(s.text, question) for s in pool.sentences] if ASKS_LIST.search(question) else None
+        choices = select(pool.sentences, scoring.probabilities, pool.vectors @ pool.vectors.T,
                          limit=self.params.max_sentences, second=self.params.second,
-                         duplicate=self.params.duplicate)
+                         duplicate=self.params.duplicate, lists=lists)
         confidence, answers = self.decide(question, scoring, choices)
         if not answers:
             return Answer(question, NO_ANSWER, (), (), True, confidence,
