@@ -275,6 +275,10 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.limit is not None and args.limit < 1:
         raise QAError("--limit must be at least 1")
+    names = [n.strip() for n in args.readers.split(",") if n.strip()] if args.readers else list(READERS)
+    unknown = [name for name in names if name not in READERS]
+    if unknown:
+        raise QAError(f"unknown reader {unknown[0]!r}: use one of {', '.join(READERS)}")
     with _progress(args.quiet, "Embedding sentences") as progress:
         run = prepare_eval(settings, question_set=args.question_set, squad=args.squad, limit=args.limit,
                            progress=progress)
@@ -285,7 +289,6 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
             answer_scorer=lambda _retriever, _questions: answer_figures(run.answer_retriever, run.answer_questions,
                                                                         progress=progress),
             progress=(lambda _name, done, total: progress(done, total)) if progress else None)
-    names = [n.strip() for n in args.readers.split(",") if n.strip()] if args.readers else list(READERS)
     readers: dict[str, dict[str, float] | str] = {}
     for name in names:
         if name == settings.reader:

@@ -128,13 +128,20 @@ def test_ask_abstains_on_an_unrelated_question(capsys, corpus: Path) -> None:
 
 def test_eval_reports_every_configuration_and_writes_json(capsys, corpus: Path, tmp_path: Path) -> None:
     report_path = tmp_path / "report.json"
-    code, out, err = run(capsys, "eval", "--corpus", str(corpus), "--limit", "12", "--json", str(report_path))
+    code, out, err = run(capsys, "eval", "--corpus", str(corpus), "--limit", "12", "--readers", "extractive",
+                         "--json", str(report_path))
     assert code == 0, err
     for row in ("bm25", "dense", "hybrid", "rrf", "hybrid w=0.5"):
         assert f"\n{row} " in out
-    assert "answered_answerable" in out
+    assert "\nextractive " in out and "abstained" in out and "format err" in out
     report = json.loads(report_path.read_text())
     assert report["settings"]["model"] == "all-MiniLM-L6-v2" and report["counts"]["questions"] == 12
+    assert set(report["readers"]) == {"extractive"} and "answered_answerable" in report["readers"]["extractive"]
+
+
+def test_eval_names_an_unknown_reader(capsys, corpus: Path) -> None:
+    code, _, err = run(capsys, "eval", "--corpus", str(corpus), "--limit", "2", "--readers", "oracle")
+    assert code == 2 and "unknown reader 'oracle'" in err
 
 
 def test_eval_rejects_a_missing_question_set(capsys, corpus: Path) -> None:
