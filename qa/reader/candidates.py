@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..question import MAX_QUESTION_CHARS
 from ..records import Citation, Hit
 from .params import ReaderParams
 
 if TYPE_CHECKING:
     from ..retriever import Retriever
 
-MAX_QUERY_CHARS = 2000  # the retriever's limit on a question: a follow-up's context is cut to fit
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +51,7 @@ class Pool:
 def search_query(question: str, context: Sequence[str]) -> str:
     """The question with the earlier questions it leans on in front, oldest dropped first to fit the limit."""
     parts = list(context)
-    while parts and len(" ".join([*parts, question])) > MAX_QUERY_CHARS:
+    while parts and len(" ".join([*parts, question])) > MAX_QUESTION_CHARS:
         parts.pop(0)
     return " ".join([*parts, question])
 

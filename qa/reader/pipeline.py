@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..question import check_question
 from ..records import Answer
-from ..retriever import check_question
 from .candidates import Pool, gather
 from .compose import Choice, Writer, number, reading_order, select, written
 from .features import ASKS_LIST, holds_list, question_basics, question_features, sentence_features
