@@ -295,3 +295,31 @@ def test_the_server_reader_needs_an_address() -> None:
         server_model(Settings())
     with pytest.raises(LLMError, match="not an http"):
         ServerBackend("localhost:8080")
+
+
+# --- the judge's parameters -------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("learned", "judged", "answers"), [
+    (0.9, 0.9, True), (0.6, 0.4, True), (0.59, 0.9, False), (0.9, 0.39, False), (0.1, 0.1, False)])
+def test_the_judge_can_only_veto_what_the_reader_would_answer(learned: float, judged: float, answers: bool) -> None:
+    from qa.llm.params import JudgeParams
+
+    combine = JudgeParams("m", veto_threshold=0.4).combine(reader_threshold=0.6)
+    assert (combine(learned, judged) >= 0.5) is answers
+    assert 0.0 <= combine(learned, judged) <= 1.0
+
+
+def test_the_shipped_judge_parameters_load() -> None:
+    from qa.llm.params import load_judge_params
+    from qa.llm.weights import QWEN_1_5B
+
+    params = load_judge_params()
+    assert params.model == QWEN_1_5B.name and 0.0 < params.veto_threshold < 1.0
+
+
+def test_unreadable_judge_parameters_are_one_line(tmp_path: Path) -> None:
+    from qa.llm.params import load_judge_params
+
+    (tmp_path / "judge.json").write_text("{")
+    with pytest.raises(LLMError, match="refit them with python bench/fit_judge.py --write"):
+        load_judge_params(tmp_path / "judge.json")
