@@ -150,9 +150,14 @@ def _progress(quiet: bool, label: str) -> Iterator[Callable[[int, int], None] | 
         yield None
         return
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn
+    from rich.text import Text
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+    class Rate(ProgressColumn):
+        def render(self, task) -> Text:  # type: ignore[no-untyped-def]
+            return Text(f"{task.speed:,.0f}/s" if task.speed else "")
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), Rate(), TimeRemainingColumn(),
                   console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("Loading the model and reading articles", total=None)
 
@@ -165,7 +170,7 @@ def _progress(quiet: bool, label: str) -> Iterator[Callable[[int, int], None] | 
 def _open(settings: Settings, quiet: bool):
     from .retriever import Retriever
 
-    with _progress(quiet, "Embedding sentences") as progress:
+    with _progress(quiet, "Embedding passages") as progress:
         retriever = Retriever.from_settings(settings, progress=progress)
     return retriever  # skipped files and index repairs were logged as warnings
 
@@ -245,9 +250,11 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
     retriever = _open(settings, args.quiet)
     report = retriever.report
     sync = report.sync
-    where = settings.index_path if settings.store == "embedded" else getattr(retriever.store, "where", settings.store)
+    where = getattr(retriever.store, "folder", settings.index_path) if settings.store == "embedded" else \
+        getattr(retriever.store, "where", settings.store)
+    resumed = f", {sync.resumed} from an interrupted run" if sync.resumed else ""
     print(printable(f"Indexed {report.articles} articles, {report.passages} passages in {where} "
-                    f"({sync.embedded} embedded, {sync.reused} unchanged, {sync.removed} removed; "
+                    f"({sync.embedded} embedded, {sync.reused} unchanged{resumed}, {sync.removed} removed; "
                     f"{report.seconds:.1f} s)"))
     return 0
 
@@ -279,7 +286,7 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     unknown = [name for name in names if name not in READERS]
     if unknown:
         raise QAError(f"unknown reader {unknown[0]!r}: use one of {', '.join(READERS)}")
-    with _progress(args.quiet, "Embedding sentences") as progress:
+    with _progress(args.quiet, "Embedding passages") as progress:
         run = prepare_eval(settings, question_set=args.question_set, squad=args.squad, limit=args.limit,
                            progress=progress)
     with _progress(args.quiet, "Evaluating") as progress:

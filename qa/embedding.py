@@ -21,6 +21,7 @@ import numpy as np
 from .errors import ModelNotFoundError
 from .settings import DEFAULT_MODEL
 from .stamps import remove_stamp, stamp_matches, write_stamp
+from .threads import torch_threads_for
 
 log = logging.getLogger(__name__)
 
@@ -285,7 +286,7 @@ class Embedder:
 
             encoded = self._model.tokenizer(list(texts), padding=True, truncation=True, return_tensors="pt",
                                             max_length=int(self._model.max_seq_length))
-            with torch.inference_mode():
+            with torch.inference_mode(), torch_threads_for(len(texts)):
                 hidden = transformer.auto_model(**encoded).last_hidden_state.numpy()
         result = []
         for row, text in enumerate(texts):
@@ -309,6 +310,7 @@ class Embedder:
         return WordVectors(text, spans, self._encode_locked([text[a:b] for a, b in spans], 64))
 
     def _encode_locked(self, texts: list[str], batch_size: int) -> np.ndarray:
-        vectors = self._model.encode(texts, batch_size=batch_size, normalize_embeddings=True,
-                                     convert_to_numpy=True, show_progress_bar=False)
+        with torch_threads_for(len(texts)):  # see qa/threads.py: a question encodes fastest on one thread
+            vectors = self._model.encode(texts, batch_size=batch_size, normalize_embeddings=True,
+                                         convert_to_numpy=True, show_progress_bar=False)
         return np.asarray(vectors, dtype=np.float32)

@@ -21,3 +21,11 @@ class QuestionError(QAError):
 
 class StoreError(QAError):
     """The store address is wrong, or its server cannot be reached or refused a request."""
+
+
+class IndexWriteError(QAError):
+    """The index could not be written (a full or read-only disk); the previous index is left as it was."""
+
+
+class IndexBusyError(QAError):
+    """Another process is writing the index and did not finish in time."""

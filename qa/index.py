@@ -1,47 +1,59 @@
-"""The persisted index: passages (JSONL), their vectors (.npy) and a manifest; load, check, update, save."""
+"""The persisted index: a passage table, float16 sentence vectors and a BM25 index, in a generation folder that
+the manifest (written last) names; built in committed segments, so an interrupted run resumes; one writer at a time.
+
+Layout of an index folder::
+
+    manifest.json     identity (format, model, splitter), the live generation, its files' sizes and hashes, articles
+    gen-XXXX/         passages.npy (article, ordinal, start, end, first sentence), sentences.npy (start, end),
+                      vectors.npy (float16, one unit vector per sentence), bm25/ (bm25s arrays, memory-mapped),
+                      dense.faiss (an approximate dense index, for large indexes only)
+    partial/          segments embedded by a run that has not finished: seg-N.npy + seg-N.json (written last)
+    lock              held (flock) by the process that syncs the folder
+
+A new generation is written beside the live one and becomes live when the manifest is replaced (an atomic
+rename), so a crash or a full disk at any moment leaves the previous index whole.
+"""
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import json
 import logging
 import os
+import shutil
 import tempfile
-from collections.abc import Callable
+import time
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from . import ann
 from .articles import Article
 from .embedding import Embedder
+from .errors import IndexBusyError, IndexWriteError
+from .lexical import LexicalIndex
 from .passages import Passage, Span, split_passages
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 SPLITTER_VERSION = 2  # bump when split_passages changes its output for the same settings
-MANIFEST, PASSAGES, VECTORS = "manifest.json", "passages.jsonl", "vectors.npy"
+MANIFEST, LOCK, PARTIAL = "manifest.json", "lock", "partial"
+PASSAGES, SENTENCES, VECTORS, BM25 = "passages.npy", "sentences.npy", "vectors.npy", "bm25"
+APPROXIMATE = "dense.faiss"  # the approximate dense index, only for large indexes (qa/ann.py)
+LEGACY_FILES = ("passages.jsonl", "vectors.npy")  # format 1, converted on first open
+VECTOR_DTYPE = np.float16  # rankings match float32's on the seed and SQuAD sets (see README)
+COMMIT_EVERY = 2048  # sentences embedded between two commits of an unfinished run
+FULL_HASH_BYTES = 16 << 20  # files up to this size are hashed whole when opened; larger ones head and tail
+LOCK_WAIT = 3600.0  # seconds a second writer waits for the first before giving up
 
 Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True, slots=True)
-class IndexContents:
-    """Passages of all articles, in article order, and one unit vector per passage sentence.
-
-    Rows of `vectors` follow the passages' sentences in order: passage i owns the rows
-    `offsets[i]:offsets[i + 1]`.
-    """
-
-    passages: list[Passage]
-    vectors: np.ndarray
-
-    @property
-    def offsets(self) -> np.ndarray:
-        counts = [len(p.sentences) for p in self.passages]
-        return np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,16 +64,80 @@ class SyncReport:
     embedded: int
     removed: int
     rebuilt_because: str | None  # why a saved index was thrown away, if it was
+    resumed: int = 0  # articles whose vectors came from an interrupted earlier run (not embedded again)
 
     @property
     def changed(self) -> bool:
-        return bool(self.embedded or self.removed or self.rebuilt_because)
+        return bool(self.embedded or self.removed or self.rebuilt_because or self.resumed)
+
+
+class PassageTable(Sequence[Passage]):
+    """The index's passages, made on demand from its arrays; texts are sliced from the articles."""
+
+    def __init__(self, table: np.ndarray, sentences: np.ndarray, articles: Sequence[Article]) -> None:
+        self.table = table  # (passages x 5) int64: article number, ordinal, start, end, first sentence row
+        self.sentences = sentences  # (sentences x 2) int64: start, end
+        self._articles = list(articles)
+        self._numbers: dict[str, int] | None = None
+        self.offsets = np.append(table[:, 4], len(sentences)).astype(np.int64) if len(table) else \
+            np.zeros(1, dtype=np.int64)
+
+    def __len__(self) -> int:
+        return len(self.table)
+
+    def row_of(self, doc_id: str, start: int) -> int | None:
+        """The row of the passage of article `doc_id` that starts at character `start`, if there is one."""
+        if self._numbers is None:
+            self._numbers = {a.doc_id: n for n, a in enumerate(self._articles)}
+        number = self._numbers.get(doc_id)
+        if number is None:
+            return None
+        low, high = np.searchsorted(self.table[:, 0], [number, number + 1])
+        found = low + np.flatnonzero(self.table[low:high, 2] == start)
+        return int(found[0]) if len(found) else None
+
+    def __getitem__(self, row):  # type: ignore[override]
+        if isinstance(row, slice):
+            return [self[i] for i in range(*row.indices(len(self)))]
+        number, ordinal, start, end, first = (int(x) for x in self.table[row])
+        article = self._articles[number]
+        last = int(self.offsets[row + 1] if row >= 0 else self.offsets[row])
+        spans = tuple(Span(int(a), int(b)) for a, b in self.sentences[first:last])
+        return Passage(article.doc_id, ordinal, start, end, article.text[start:end], spans)
+
+
+@dataclass(frozen=True, slots=True)
+class IndexContents:
+    """A live index: passages, one float16 unit vector per passage sentence (memory-mapped) and BM25.
+
+    Rows of `vectors` follow the passages' sentences in order: passage i owns `offsets[i]:offsets[i + 1]`.
+    """
+
+    passages: PassageTable
+    vectors: np.ndarray
+    lexical: LexicalIndex
+    folder: Path | None  # the generation folder; None for an empty index
+
+    @property
+    def offsets(self) -> np.ndarray:
+        return self.passages.offsets
+
+
+@dataclass(slots=True)
+class _Piece:
+    """One article's share of a new generation: its passages as arrays and its sentence vectors."""
+
+    spans: np.ndarray  # (passages x 3): ordinal, start, end
+    counts: np.ndarray  # sentences per passage
+    sentences: np.ndarray  # (sentences x 2)
+    vectors: np.ndarray | None  # (sentences x dimension); None until embedded
 
 
 class IndexStore:
     """An index folder tied to one model and one splitter configuration."""
 
-    def __init__(self, folder: Path, model_name: str, model_fingerprint: str, min_words: int, max_words: int) -> None:
+    def __init__(self, folder: Path, model_name: str, model_fingerprint: str, min_words: int, max_words: int,
+                 *, commit_every: int = COMMIT_EVERY, lock_wait: float = LOCK_WAIT) -> None:
         self.folder = folder
         self.identity = {
             "format": FORMAT_VERSION,
@@ -72,103 +148,447 @@ class IndexStore:
         }
         self.min_words = min_words
         self.max_words = max_words
+        self.commit_every = commit_every
+        self.lock_wait = lock_wait
 
-    def sync(self, articles: list[Article], embedder: Embedder, batch_size: int = 32,
+    def sync(self, articles: Sequence[Article], embedder: Embedder, batch_size: int = 32,
              progress: Progress | None = None) -> tuple[IndexContents, SyncReport]:
-        """Bring the saved index in line with `articles`: reuse unchanged ones, embed new and changed ones,
-        drop deleted ones, and save if anything changed. A broken or foreign index is rebuilt."""
-        saved, problem = self._load()
-        previous = saved or {}
-        if problem:
-            log.warning("rebuilding the index in %s: %s", self.folder, problem)
-        passages: list[Passage] = []
-        blocks: list[np.ndarray | None] = []  # one block of sentence vectors per article
-        pending: list[tuple[int, Article, list[Passage]]] = []  # articles whose sentences need embedding
-        for article in articles:
-            old = previous.get(article.path)
-            if old is not None and old[0] == article.content_hash:
-                passages.extend(old[1])
-                blocks.append(old[2])
-                continue
-            fresh = split_passages(article, self.min_words, self.max_words)
-            pending.append((len(blocks), article, fresh))
-            passages.extend(fresh)
-            blocks.append(None)
-        current_paths = {a.path for a in articles}
-        removed = sum(1 for path in previous if path not in current_paths)
-        texts = [article.text[s.start : s.end] for _, article, fresh in pending for p in fresh for s in p.sentences]
-        vectors = embedder.encode(texts, batch_size=batch_size, progress=progress) if texts else None
-        taken = 0
-        for block_number, _, fresh in pending:
-            count = sum(len(p.sentences) for p in fresh)
-            blocks[block_number] = vectors[taken : taken + count] if vectors is not None else None
-            taken += count
-        present = [block for block in blocks if block is not None and len(block)]
-        matrix = np.vstack(present).astype(np.float32) if present else np.zeros((0, 0), dtype=np.float32)
-        contents = IndexContents(passages, matrix)
-        report = SyncReport(len(articles) - len(pending), len(pending), removed, problem)
-        if report.changed or saved is None:
-            self._save(articles, contents)
-        return contents, report
+        """Bring the saved index in line with `articles`: reuse unchanged ones, embed new and changed ones
+        (committing them in segments as it goes), drop deleted ones, and write a new generation if anything
+        changed. A broken or foreign index is rebuilt; an older format is converted without re-embedding."""
+        articles = list(articles)
+        with self._lock():
+            live, problem = self._load(articles)
+            if problem:
+                log.warning("rebuilding the index in %s: %s", self.folder, problem)
+            if live is not None and live.keys == [(a.path, a.content_hash) for a in articles]:
+                return live.contents, SyncReport(len(articles), 0, 0, None)  # the usual open: nothing to do
+            reusable = live.reusable if live else {}
+            legacy = self._load_legacy() if live is None else {}
+            partial = self._load_partial()
+            pieces: list[_Piece | None] = []
+            pending: list[tuple[int, Article, list[Passage]]] = []
+            resumed = 0
+            for number, article in enumerate(articles):
+                key = (article.path, article.content_hash)
+                if key in reusable:
+                    pieces.append(reusable[key])
+                    continue
+                if key in legacy or key in partial:
+                    resumed += key in partial
+                    pieces.append(legacy[key] if key in legacy else partial[key])
+                    continue
+                fresh = split_passages(article, self.min_words, self.max_words)
+                pending.append((number, article, fresh))
+                pieces.append(_piece(fresh, None))
+            current = {a.path for a in articles}
+            removed = sum(1 for path, _ in reusable if path not in current)
+            reused = len(articles) - len(pending) - resumed
+            report = SyncReport(reused, len(pending), removed, problem, resumed)
+            if legacy:
+                log.warning("converting the index in %s to the current format (nothing is embedded again)",
+                            self.folder)
+            if live is not None and not report.changed and not legacy:
+                return live.contents, report
+            self._check_writable()
+            if resumed:
+                log.info("resuming an interrupted run: %d articles already embedded", resumed)
+            self._embed(pending, pieces, embedder, batch_size, progress)
+            contents = self._write_generation(articles, pieces, embedder)
+            return contents, report
+
+    # --- locking ----------------------------------------------------------------------------------------
+
+    @contextmanager
+    def _lock(self) -> Iterator[None]:
+        """Hold the folder's lock while syncing; a second process waits (saying so), then sees the result."""
+        try:
+            import fcntl
+        except ImportError:  # not a POSIX system: no lock
+            yield
+            return
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            handle = os.open(self.folder / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError:  # a read-only place: nobody can write here, so there is nothing to lock
+            yield
+            return
+        try:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                holder = os.pread(handle, 32, 0).decode(errors="replace").strip() or "?"
+                log.warning("the index in %s is being written by another newsqa process (pid %s); waiting for it",
+                            self.folder, holder)
+                deadline = time.monotonic() + self.lock_wait
+                while True:
+                    time.sleep(0.2)
+                    try:
+                        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                        break
+                    except BlockingIOError:
+                        if time.monotonic() > deadline:
+                            raise IndexBusyError(
+                                f"the index in {self.folder} is busy: another newsqa process (pid {holder}) is "
+                                f"writing it; try again when it has finished") from None
+            with suppress(OSError):
+                os.ftruncate(handle, 0)
+                os.pwrite(handle, str(os.getpid()).encode(), 0)
+            yield
+        finally:
+            os.close(handle)  # closing releases the lock
+
+    def _check_writable(self) -> None:
+        try:
+            _probe_write(self.folder)
+        except OSError as error:
+            raise IndexReadOnlyError(
+                f"cannot write the index in {self.folder} ({_reason(error)}): give a writable folder with "
+                f"--index-dir or QA_INDEX_DIR") from None
 
     # --- reading ----------------------------------------------------------------------------------------
 
-    def _load(self) -> tuple[dict[str, tuple[str, list[Passage], np.ndarray]] | None, str | None]:
-        """Saved articles by path -> (hash, passages, sentence vectors); or None and why it cannot be used."""
+    def _load(self, articles: Sequence[Article]) -> tuple[_Live | None, str | None]:
+        """The live index, or None and why it cannot be used (None and None when there is none)."""
         manifest_path = self.folder / MANIFEST
         if not manifest_path.exists():
             return None, None
         try:
             manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+            if not isinstance(manifest, dict):
+                raise ValueError("the manifest is not a JSON object")
+            if manifest.get("format") == 1 and all(manifest.get(k) == v for k, v in self.identity.items()
+                                                   if k != "format"):
+                return None, None  # the previous format, same model: _load_legacy converts it
             for key, value in self.identity.items():
                 if manifest.get(key) != value:
+                    if key == "format":
+                        return None, (f"it was written by {'a newer' if _number(manifest.get(key)) > value else 'another'} "
+                                      f"newsqa (index format {manifest.get(key)!r}, this one reads {value})")
                     return None, f"it was built with another {key} ({manifest.get(key)!r})"
-            passages_bytes = (self.folder / PASSAGES).read_bytes()
-            vectors_bytes = (self.folder / VECTORS).read_bytes()
-            if _sha256(passages_bytes) != manifest["files"][PASSAGES] or \
-                    _sha256(vectors_bytes) != manifest["files"][VECTORS]:
-                return None, "its files do not match its manifest (an interrupted write or a corrupted file)"
-            passages = [_passage_from_json(line) for line in passages_bytes.decode("utf-8").splitlines()]
-            vectors = np.load(io.BytesIO(vectors_bytes), allow_pickle=False)
-            offsets = IndexContents(passages, vectors).offsets
-            if vectors.ndim != 2 or len(vectors) != offsets[-1]:
+            generation = self.folder / str(manifest["generation"])
+            for name, expected in manifest["files"].items():
+                if not _matches(generation / name, expected):
+                    return None, "its files do not match its manifest (an interrupted write or a corrupted file)"
+            table = np.load(generation / PASSAGES, allow_pickle=False)
+            sentences = np.load(generation / SENTENCES, allow_pickle=False)
+            vectors = np.load(generation / VECTORS, allow_pickle=False, mmap_mode="r")
+            saved = manifest["articles"]
+            if table.ndim != 2 or table.shape[1] != 5 or sentences.ndim != 2 or vectors.ndim != 2 or \
+                    len(vectors) != len(sentences) or (len(table) and int(table[:, 0].max()) >= len(saved)):
                 return None, "its vectors and passages disagree"
+            lexical = LexicalIndex.load(generation / BM25)
+            if len(lexical) != len(table):
+                return None, "its BM25 index and passages disagree"
         except (OSError, ValueError, KeyError, TypeError) as error:
             return None, f"it cannot be read ({type(error).__name__}: {error})"
+        return _Live(manifest, generation, table, sentences, vectors, lexical, articles), None
+
+    def _load_legacy(self) -> dict[tuple[str, str], _Piece]:
+        """Articles of a format-1 index (passages.jsonl + float32 vectors.npy) of the same model, to convert."""
+        try:
+            manifest = json.loads((self.folder / MANIFEST).read_text(encoding="utf-8"))
+            if manifest.get("format") != 1:
+                return {}
+            passages_bytes = (self.folder / LEGACY_FILES[0]).read_bytes()
+            vectors_bytes = (self.folder / LEGACY_FILES[1]).read_bytes()
+            if _sha256(passages_bytes) != manifest["files"][LEGACY_FILES[0]] or \
+                    _sha256(vectors_bytes) != manifest["files"][LEGACY_FILES[1]]:
+                return {}
+            passages = [_passage_from_json(line) for line in passages_bytes.decode("utf-8").splitlines()]
+            vectors = np.load(io.BytesIO(vectors_bytes), allow_pickle=False)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return {}
+        counts = np.array([len(p.sentences) for p in passages], dtype=np.int64)
+        if vectors.ndim != 2 or len(vectors) != counts.sum():
+            return {}
+        offsets = np.concatenate([[0], np.cumsum(counts)])
         by_doc: dict[str, list[int]] = {}
         for number, passage in enumerate(passages):
             by_doc.setdefault(passage.doc_id, []).append(number)
-        saved = {}
+        found = {}
         for entry in manifest["articles"]:
             numbers = by_doc.get(entry["doc_id"], [])
             rows = vectors[offsets[numbers[0]] : offsets[numbers[-1] + 1]] if numbers else vectors[:0]
-            saved[entry["path"]] = (entry["hash"], [passages[i] for i in numbers], rows)
-        return saved, None
+            found[(entry["path"], entry["hash"])] = _piece([passages[i] for i in numbers], rows)
+        return found
+
+    def _load_partial(self) -> dict[tuple[str, str], _Piece]:
+        """Articles embedded by an unfinished earlier run, from its committed segments."""
+        found: dict[tuple[str, str], _Piece] = {}
+        folder = self.folder / PARTIAL
+        for record in sorted(folder.glob("seg-*.json")) if folder.is_dir() else []:
+            try:
+                segment = json.loads(record.read_text(encoding="utf-8"))
+                if segment.get("identity") != self.identity:
+                    continue
+                vectors = np.load(record.with_suffix(".npy"), allow_pickle=False, mmap_mode="r")
+                if len(vectors) != sum(entry["sentences"] for entry in segment["articles"]):
+                    continue
+            except (OSError, ValueError, KeyError, TypeError):
+                continue
+            taken = 0
+            for entry in segment["articles"]:
+                found[(entry["path"], entry["hash"])] = _Piece(
+                    np.asarray(entry["spans"], dtype=np.int64).reshape(-1, 3),
+                    np.asarray(entry["counts"], dtype=np.int64),
+                    np.asarray(entry["spans_sentences"], dtype=np.int64).reshape(-1, 2),
+                    vectors[taken : taken + entry["sentences"]])
+                taken += entry["sentences"]
+        return found
+
+    # --- embedding --------------------------------------------------------------------------------------
+
+    def _embed(self, pending: list[tuple[int, Article, list[Passage]]], pieces: list[_Piece | None],
+               embedder: Embedder, batch_size: int, progress: Progress | None) -> None:
+        """Embed the pending articles' sentences, committing a segment every `commit_every` sentences."""
+        total = sum(len(fresh) for _, _, fresh in pending)
+        done = 0
+        if progress and total:
+            progress(0, total)
+        chunk: list[tuple[int, Article, list[Passage]]] = []
+        size = 0
+        for item in pending:
+            chunk.append(item)
+            size += sum(len(p.sentences) for p in item[2])
+            if size >= self.commit_every or item is pending[-1]:
+                done = self._embed_chunk(chunk, pieces, embedder, batch_size, progress, done, total)
+                chunk, size = [], 0
+
+    def _embed_chunk(self, chunk: list[tuple[int, Article, list[Passage]]], pieces: list[_Piece | None],
+                     embedder: Embedder, batch_size: int, progress: Progress | None, done: int, total: int) -> int:
+        texts = [article.text[s.start : s.end] for _, article, fresh in chunk for p in fresh for s in p.sentences]
+        passages = sum(len(fresh) for _, _, fresh in chunk)
+
+        def report(sentences_done: int, sentences_total: int) -> None:
+            if progress:
+                progress(done + passages * sentences_done // max(sentences_total, 1), total)
+
+        vectors = embedder.encode(texts, batch_size=batch_size, progress=report if progress else None)
+        vectors = np.asarray(vectors).astype(VECTOR_DTYPE)
+        taken = 0
+        entries = []
+        for number, article, fresh in chunk:
+            piece = _piece(fresh, None)
+            count = len(piece.sentences)
+            piece.vectors = vectors[taken : taken + count]
+            pieces[number] = piece
+            taken += count
+            entries.append({"path": article.path, "hash": article.content_hash, "sentences": count,
+                            "spans": piece.spans.tolist(), "counts": piece.counts.tolist(),
+                            "spans_sentences": piece.sentences.tolist()})
+        self._commit_segment(vectors, entries)
+        if progress:
+            progress(done + passages, total)
+        return done + passages
+
+    def _commit_segment(self, vectors: np.ndarray, entries: list[dict]) -> None:
+        folder = self.folder / PARTIAL
+        with _writing(self.folder):
+            folder.mkdir(parents=True, exist_ok=True)
+            name = f"seg-{time.time_ns():020d}"
+            buffer = io.BytesIO()
+            np.save(buffer, vectors, allow_pickle=False)
+            _write_atomically(folder / f"{name}.npy", buffer.getvalue())
+            record = {"identity": self.identity, "articles": entries}
+            _write_atomically(folder / f"{name}.json", json.dumps(record).encode("utf-8"))  # the commit
 
     # --- writing ----------------------------------------------------------------------------------------
 
-    def _save(self, articles: list[Article], contents: IndexContents) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        passages_bytes = "".join(json.dumps(_passage_to_json(p), ensure_ascii=False) + "\n"
-                                 for p in contents.passages).encode("utf-8")
-        buffer = io.BytesIO()
-        np.save(buffer, contents.vectors, allow_pickle=False)
-        vectors_bytes = buffer.getvalue()
-        manifest = dict(self.identity)
-        manifest["files"] = {PASSAGES: _sha256(passages_bytes), VECTORS: _sha256(vectors_bytes)}
-        manifest["articles"] = [{"path": a.path, "doc_id": a.doc_id, "title": a.title, "hash": a.content_hash}
-                                for a in articles]
-        manifest_bytes = json.dumps(manifest, indent=1, ensure_ascii=False).encode("utf-8")
-        # Data files first, manifest last: a crash in between leaves hashes that do not match, which the
-        # next open detects and repairs by rebuilding.
-        _write_atomically(self.folder / PASSAGES, passages_bytes)
-        _write_atomically(self.folder / VECTORS, vectors_bytes)
-        _write_atomically(self.folder / MANIFEST, manifest_bytes)
+    def _write_generation(self, articles: list[Article], pieces: list[_Piece | None],
+                          embedder: Embedder) -> IndexContents:
+        """Write all pieces as a new generation, then make it live by replacing the manifest."""
+        name = f"gen-{uuid.uuid4().hex[:12]}"
+        generation = self.folder / name
+        done = [p for p in pieces if p is not None]
+        dimension = next((p.vectors.shape[1] for p in done if p.vectors is not None and p.vectors.ndim == 2
+                          and p.vectors.shape[1]), 0) or _dimension(embedder)
+        sentence_total = int(sum(len(p.sentences) for p in done))
+        with _writing(self.folder, cleanup=generation):
+            generation.mkdir(parents=True)
+            vectors = np.lib.format.open_memmap(generation / VECTORS, mode="w+", dtype=VECTOR_DTYPE,
+                                                shape=(sentence_total, dimension))
+            tables, spans, texts = [], [], []
+            first = 0
+            for number, (article, piece) in enumerate(zip(articles, pieces)):
+                assert piece is not None and piece.vectors is not None
+                count = len(piece.sentences)
+                if count:
+                    vectors[first : first + count] = piece.vectors
+                starts = first + np.concatenate([[0], np.cumsum(piece.counts)[:-1]]).astype(np.int64)
+                tables.append(np.column_stack([np.full(len(piece.spans), number, dtype=np.int64), piece.spans,
+                                               starts]).reshape(-1, 5))
+                spans.append(piece.sentences.reshape(-1, 2))
+                texts.extend(_lexical_text(article.text[int(s):int(e)], article.title)
+                             for _, s, e in piece.spans)
+                first += count
+            vectors.flush()
+            del vectors
+            table = np.concatenate(tables).astype(np.int64) if tables else np.zeros((0, 5), dtype=np.int64)
+            sentences = np.concatenate(spans).astype(np.int64) if spans else np.zeros((0, 2), dtype=np.int64)
+            np.save(generation / PASSAGES, table, allow_pickle=False)
+            np.save(generation / SENTENCES, sentences, allow_pickle=False)
+            LexicalIndex(texts).save(generation / BM25)
+            if sentence_total >= ann.ANN_MIN_SENTENCES:
+                ann.build(np.load(generation / VECTORS, allow_pickle=False, mmap_mode="r"), generation / APPROXIMATE)
+            files = {}
+            for path in sorted(p for p in generation.rglob("*") if p.is_file()):
+                _fsync(path)
+                files[str(path.relative_to(generation))] = _describe(path)
+            manifest = dict(self.identity)
+            manifest["generation"] = name
+            manifest["files"] = files
+            manifest["articles"] = [{"path": a.path, "doc_id": a.doc_id, "title": a.title,
+                                     "hash": a.content_hash} for a in articles]
+            _write_atomically(self.folder / MANIFEST, json.dumps(manifest, indent=1, ensure_ascii=False)
+                              .encode("utf-8"))
+        self._remove_stale(keep=name)
+        live = _Live(manifest, generation, table, sentences,
+                     np.load(generation / VECTORS, allow_pickle=False, mmap_mode="r"),
+                     LexicalIndex.load(generation / BM25), articles)
+        return live.contents
+
+    def _remove_stale(self, keep: str) -> None:
+        """Older generations, the finished run's segments and format-1 files: no longer needed."""
+        for path in self.folder.iterdir():
+            if path.name == keep or path.name in (MANIFEST, LOCK):
+                continue
+            if path.is_dir() and (path.name.startswith("gen-") or path.name == PARTIAL):
+                shutil.rmtree(path, ignore_errors=True)
+            elif path.name in LEGACY_FILES or path.name.startswith(f".{MANIFEST}."):
+                with suppress(OSError):
+                    path.unlink()
 
 
-def _passage_to_json(passage: Passage) -> dict:
-    return {"doc_id": passage.doc_id, "ordinal": passage.ordinal, "start": passage.start, "end": passage.end,
-            "text": passage.text, "sentences": [[s.start, s.end] for s in passage.sentences]}
+class IndexReadOnlyError(IndexWriteError):
+    """The index folder cannot be written (a read-only folder or file system)."""
+
+
+@dataclass(slots=True)
+class _Live:
+    """A loaded generation and the manifest that names it."""
+
+    manifest: dict
+    generation: Path
+    table: np.ndarray
+    sentences: np.ndarray
+    vectors: np.ndarray
+    lexical: LexicalIndex
+    articles: Sequence[Article]
+
+    @property
+    def keys(self) -> list[tuple[str, str]]:
+        return [(entry["path"], entry["hash"]) for entry in self.manifest["articles"]]
+
+    @property
+    def reusable(self) -> dict[tuple[str, str], _Piece]:
+        """Saved articles by (path, content hash), as pieces to copy into a new generation."""
+        found = {}
+        numbers = self.table[:, 0] if len(self.table) else np.zeros(0, dtype=np.int64)
+        bounds = np.searchsorted(numbers, np.arange(len(self.manifest["articles"]) + 1))
+        offsets = np.append(self.table[:, 4], len(self.sentences)) if len(self.table) else np.zeros(1, np.int64)
+        for number, entry in enumerate(self.manifest["articles"]):
+            low, high = int(bounds[number]), int(bounds[number + 1])
+            rows = self.table[low:high]
+            first, last = (int(offsets[low]), int(offsets[high])) if high > low else (0, 0)
+            found[(entry["path"], entry["hash"])] = _Piece(rows[:, 1:4], np.diff(offsets[low : high + 1]),
+                                                           self.sentences[first:last], self.vectors[first:last])
+        return found
+
+    @property
+    def contents(self) -> IndexContents:
+        by_path = {a.path: a for a in self.articles}
+        saved = [by_path.get(entry["path"]) for entry in self.manifest["articles"]]
+        ordered = [a if a is not None else _missing(entry) for a, entry in zip(saved, self.manifest["articles"])]
+        return IndexContents(PassageTable(self.table, self.sentences, ordered), self.vectors, self.lexical,
+                             self.generation)
+
+
+def _missing(entry: dict) -> Article:
+    return Article(doc_id=str(entry["doc_id"]), path=str(entry["path"]), title=str(entry["title"]), text="",
+                   lines=(), content_hash=str(entry["hash"]))
+
+
+def _piece(passages: Sequence[Passage], vectors: np.ndarray | None) -> _Piece:
+    spans = np.array([[p.ordinal, p.start, p.end] for p in passages], dtype=np.int64).reshape(-1, 3)
+    counts = np.array([len(p.sentences) for p in passages], dtype=np.int64)
+    sentences = np.array([[s.start, s.end] for p in passages for s in p.sentences], dtype=np.int64).reshape(-1, 2)
+    return _Piece(spans, counts, sentences, vectors)
+
+
+def _dimension(embedder: Embedder) -> int:
+    return int(np.asarray(embedder.encode(["dimension"])).shape[1])
+
+
+def _lexical_text(text: str, title: str) -> str:
+    """What BM25 reads of a passage: its article's title, then its text."""
+    return f"{title}\n{text}" if title and not text.startswith(title) else text
+
+
+def _number(value: object) -> float:
+    return float(value) if isinstance(value, (int, float)) else 0.0
+
+
+@contextmanager
+def _writing(folder: Path, cleanup: Path | None = None) -> Iterator[None]:
+    """Turn a failed write into one clear IndexWriteError (the live index is untouched by then)."""
+    try:
+        yield
+    except BaseException as error:
+        if cleanup is not None:
+            shutil.rmtree(cleanup, ignore_errors=True)
+        if isinstance(error, OSError):
+            raise IndexWriteError(f"cannot write the index in {folder}: {_reason(error)}; the previous index is "
+                                  f"intact") from None
+        raise
+
+
+def _reason(error: OSError) -> str:
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "the disk is full; free some space and run it again"
+    if error.errno == errno.EFBIG:
+        return "a file grew past the size this system allows (ulimit -f)"
+    if error.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
+        return "the folder is read-only"
+    return error.strerror or str(error)
+
+
+def _probe_write(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    tempfile.TemporaryFile(dir=folder).close()
+
+
+def _describe(path: Path) -> dict:
+    size = path.stat().st_size
+    return {"size": size, "sha256": _file_hash(path, size)}
+
+
+def _matches(path: Path, expected: dict) -> bool:
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return False
+    return size == expected.get("size") and _file_hash(path, size) == expected.get("sha256")
+
+
+def _file_hash(path: Path, size: int) -> str:
+    """SHA-256 of the whole file up to FULL_HASH_BYTES; of its first and last MiB beyond (its size is checked
+    too), so that opening a large index stays fast."""
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        if size <= FULL_HASH_BYTES:
+            for block in iter(lambda: stream.read(1 << 20), b""):
+                digest.update(block)
+        else:
+            digest.update(stream.read(1 << 20))
+            stream.seek(size - (1 << 20))
+            digest.update(stream.read(1 << 20))
+    return digest.hexdigest()
+
+
+def _fsync(path: Path) -> None:
+    with path.open("rb") as stream:
+        os.fsync(stream.fileno())
 
 
 def _passage_from_json(line: str) -> Passage:

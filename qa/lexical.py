@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from collections import Counter
 from collections.abc import Sequence
+from pathlib import Path
 
 import bm25s
 import numpy as np
@@ -18,19 +18,35 @@ logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 
 class LexicalIndex:
-    """BM25 scores of every passage for a query; rebuilt in memory from the passage texts (it is fast)."""
+    """BM25 scores of every passage for a query: built from the passage texts, or loaded (memory-mapped)
+    from a folder written by `save`, so opening a large index does not rebuild it."""
 
-    def __init__(self, texts: Sequence[str]) -> None:
+    def __init__(self, texts: Sequence[str] = (), *, bm25: bm25s.BM25 | None = None) -> None:
         self._stemmer = Stemmer.Stemmer("english")
         self._lock = threading.Lock()  # PyStemmer objects are not safe to share between threads
-        self._size = len(texts)
-        self._bm25 = bm25s.BM25()
-        if texts:
-            tokens = bm25s.tokenize(list(texts), stopwords="en", stemmer=self._stemmer, show_progress=False)
-            self._bm25.index(tokens, show_progress=False)
-            self._vocabulary = set(self._bm25.vocab_dict)
-            names = {number: term for term, number in tokens.vocab.items()}
-            self._frequency = Counter(names[number] for ids in tokens.ids for number in set(ids))
+        if bm25 is None:
+            bm25 = bm25s.BM25()
+            if texts:
+                tokens = bm25s.tokenize(list(texts), stopwords="en", stemmer=self._stemmer, show_progress=False)
+                bm25.index(tokens, show_progress=False)
+        self._bm25 = bm25
+        self._size = int(bm25.scores["num_docs"]) if getattr(bm25, "scores", None) else 0
+        self._vocabulary = bm25.vocab_dict if self._size else {}
+        # The score matrix is column-compressed by term: a term's document frequency is its column's length.
+        self._frequency = np.diff(bm25.scores["indptr"]) if self._size else np.zeros(0, dtype=np.int64)
+
+    @classmethod
+    def load(cls, folder: Path) -> LexicalIndex:
+        """The index `save` wrote in `folder`, its arrays memory-mapped."""
+        if not (folder / "params.index.json").is_file():
+            return cls()
+        return cls(bm25=bm25s.BM25.load(folder, mmap=True, load_corpus=False))
+
+    def save(self, folder: Path) -> None:
+        """Write the index into `folder` (plain .npy arrays and JSON, no pickle)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        if self._size:
+            self._bm25.save(folder, show_progress=False)
 
     def __len__(self) -> int:
         return self._size
@@ -52,7 +68,11 @@ class LexicalIndex:
     def idf(self, term: str) -> float:
         """The term's inverse document frequency over the passages: log((N + 1) / (df + 0.5)); a term found
         nowhere weighs most."""
-        return math.log((self._size + 1) / (self._frequency.get(term, 0) + 0.5)) if self._size else 0.0
+        if not self._size:
+            return 0.0
+        number = self._vocabulary.get(term)
+        frequency = int(self._frequency[number]) if number is not None and number < len(self._frequency) else 0
+        return math.log((self._size + 1) / (frequency + 0.5))
 
     def scores(self, query: str) -> np.ndarray:
         """One BM25 score per passage (zeros when no query term occurs in the corpus)."""

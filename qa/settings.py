@@ -62,6 +62,9 @@ class Settings:
     # Who reads the passages and answers (QA_READER, --reader): "extractive" (the default, learned ranker),
     # "strict" (+ a local LLM judge), "server" (+ an OpenAI-compatible server). See qa/reader/registry.py.
     reader: str = "extractive"
+    # Sentences embedded between two commits while indexing (QA_COMMIT_EVERY): an interrupted `qa index`
+    # resumes from the last commit, so it loses at most this much work.
+    commit_every: int = 2048
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -71,6 +74,8 @@ class Settings:
         if self.batch_size < 1:
             raise QAError(f"batch_size must be at least 1, not {self.batch_size}")
         check_store(self.store)
+        if self.commit_every < 1:
+            raise QAError(f"commit_every must be at least 1, not {self.commit_every}")
         if not 10 <= self.min_words <= self.max_words:
             raise QAError(f"passage sizes need 10 <= min_words <= max_words, not {self.min_words}/{self.max_words}")
         if not self.llm_timeout > 0:
@@ -100,7 +105,7 @@ class Settings:
             raw = environ.get(f"QA_{f.name.upper()}")
             if raw is None or raw == "":
                 continue
-            if f.name in ("min_words", "max_words", "batch_size"):
+            if f.name in ("min_words", "max_words", "batch_size", "commit_every"):
                 from_env[f.name] = _parse(f.name, raw, int)
             elif f.name in ("dense_weight", "llm_timeout"):
                 from_env[f.name] = _parse(f.name, raw, float)

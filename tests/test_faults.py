@@ -6,26 +6,33 @@ Sections follow the items of the faults issue; the slow ones (real subprocesses,
 from __future__ import annotations
 
 import json
+import logging
 import os
+import resource
 import shutil
 import signal
+import stat
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qa import Answer, AnswerCitation, AnswerSentence, Citation, Hit, QuestionError, cli
-from qa.articles import parse_article
+from qa import Answer, AnswerCitation, AnswerSentence, Citation, Hit, QuestionError, Retriever, cli
+from qa.articles import parse_article, scan_folder
 from qa.display import dumps, printable
-from qa.index import SyncReport
+from qa.errors import IndexBusyError, IndexWriteError
+from qa.index import MANIFEST, PARTIAL, IndexStore, SyncReport
 from qa.question import MAX_QUESTION_CHARS, check_question
 from qa.retriever import OpenReport
 
 from .conftest import ROOT, SEEDS
+from .fakes import CountingEmbedder
 
 # Anything a terminal would act on: C0 controls but tab and line feed, DEL, C1 controls (8-bit CSI/OSC).
 TERMINAL_CONTROLS = {chr(c) for c in range(0x20) if c not in (0x09, 0x0A)} | {chr(c) for c in range(0x7F, 0xA0)}
@@ -627,3 +634,265 @@ def test_a_corpus_that_is_a_file(capsys, tmp_path: Path) -> None:
     assert cli.main(["index", str(tmp_path / "notes.bin")]) == 2
     err = capsys.readouterr().err
     assert err.startswith("qa: error: corpus ") and err.count("\n") == 1
+
+
+# --- the index under faults: two writers, kills, full and read-only disks, other versions (items 1, 2, 3, 10)
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for article in sorted(SEEDS.glob("*.txt")):
+        shutil.copy(article, folder / article.name)
+    return folder
+
+
+def qa_command(*args: str, env: dict | None = None, **popen) -> subprocess.Popen:
+    """A real `qa` process on this checkout."""
+    environment = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    return subprocess.Popen([sys.executable, "-c", "from qa.cli import main; raise SystemExit(main())", *args],
+                            env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen)
+
+
+class SlowEmbedder(CountingEmbedder):
+    """A fake model that takes its time, so another process or thread can meet it mid-run."""
+
+    def __init__(self, delay: float) -> None:
+        super().__init__()
+        self.delay = delay
+
+    def encode(self, texts, batch_size=32, progress=None):
+        time.sleep(self.delay)
+        return super().encode(texts, batch_size, progress)
+
+
+# --- 1. two indexers at once ------------------------------------------------------------------------------
+
+
+def test_a_second_indexer_waits_for_the_first_then_reuses_its_work(corpus: Path, caplog) -> None:
+    articles = scan_folder(corpus).articles
+    first = SlowEmbedder(delay=0.3)
+    store = IndexStore(corpus / ".qa-index", "fake-model", "fingerprint-of-fake-model", 60, 180, commit_every=50)
+    writer = threading.Thread(target=store.sync, args=(articles, first))
+    writer.start()
+    while first.encoded == 0:
+        time.sleep(0.02)
+    second = CountingEmbedder()
+    with caplog.at_level("WARNING"):
+        _, report = IndexStore(corpus / ".qa-index", "fake-model", "fingerprint-of-fake-model", 60, 180).sync(
+            articles, second)
+    writer.join()
+    assert "being written by another newsqa process" in caplog.text
+    assert second.encoded == 0 and report.reused == len(articles)  # it waited, then found the finished index
+
+
+def test_a_second_indexer_that_cannot_wait_says_the_index_is_busy(corpus: Path) -> None:
+    articles = scan_folder(corpus).articles
+    first = SlowEmbedder(delay=0.5)
+    store = IndexStore(corpus / ".qa-index", "fake-model", "fingerprint-of-fake-model", 60, 180, commit_every=50)
+    writer = threading.Thread(target=store.sync, args=(articles, first))
+    writer.start()
+    while first.encoded == 0 and writer.is_alive():
+        time.sleep(0.01)
+    impatient = IndexStore(corpus / ".qa-index", "fake-model", "fingerprint-of-fake-model", 60, 180, lock_wait=0.1)
+    with pytest.raises(IndexBusyError, match="busy: another newsqa process .* try again"):
+        impatient.sync(articles, CountingEmbedder())
+    writer.join()
+
+
+# --- 2. killed mid-index ----------------------------------------------------------------------------------
+
+
+def many_articles(folder: Path, copies: int) -> int:
+    """`copies` variants of each seed article (distinct texts), for an index run that takes a while."""
+    folder.mkdir()
+    for n in range(copies):
+        for article in sorted(SEEDS.glob("*.txt")):
+            text = article.read_text(encoding="utf-8")
+            (folder / f"{n:02d}_{article.name}").write_text(f"{text}\n\nCopy number {n} of this story.\n")
+    return copies * 5
+
+
+@pytest.mark.slow
+def test_qa_index_killed_mid_run_resumes_without_embedding_anything_twice(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    count = many_articles(corpus, 3)
+    index = corpus / ".qa-index"
+    env = {"QA_COMMIT_EVERY": "40"}
+    run = qa_command("index", str(corpus), "--quiet", env=env)
+    deadline = time.monotonic() + 300
+    while len(list((index / PARTIAL).glob("seg-*.json"))) < 3:
+        assert run.poll() is None, run.communicate()
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    run.send_signal(signal.SIGKILL)
+    run.wait()
+    segments = [json.loads(p.read_text()) for p in (index / PARTIAL).glob("seg-*.json")]
+    committed = {entry["path"] for segment in segments for entry in segment["articles"]}
+    assert 0 < len(committed) < count and not (index / MANIFEST).exists()
+
+    again = qa_command("index", str(corpus), "--quiet", env=env)
+    out, err = again.communicate(timeout=600)
+    assert again.returncode == 0, err
+    assert f"{count - len(committed)} embedded" in out and f"{len(committed)} from an interrupted run" in out
+
+    saved = json.loads((index / MANIFEST).read_text())
+    check = IndexStore(index, saved["model"], saved["model_fingerprint"], 60, 180)
+    contents, report = check.sync(scan_folder(corpus).articles, CountingEmbedder())
+    assert report.reused == count and not report.changed  # whole: nothing left to embed
+    assert not (index / PARTIAL).exists() and len(contents.vectors) == contents.offsets[-1]
+
+
+def test_ctrl_c_mid_index_keeps_what_was_embedded(corpus: Path) -> None:
+    class Interrupted(CountingEmbedder):
+        def encode(self, texts, batch_size=32, progress=None):
+            if self.encoded >= 100:
+                raise KeyboardInterrupt
+            return super().encode(texts, batch_size, progress)
+
+    embedder = Interrupted()
+    with pytest.raises(KeyboardInterrupt):
+        Retriever.from_folder(corpus, embedder=embedder, commit_every=40)
+    done = embedder.encoded
+    again = CountingEmbedder()
+    retriever = Retriever.from_folder(corpus, embedder=again, commit_every=40)
+    total = sum(len(p.sentences) for p in retriever._passages)
+    assert again.encoded == total - done and retriever.report.sync.resumed > 0
+
+
+# --- 3. read-only corpus, full disk -----------------------------------------------------------------------
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders")
+def test_a_read_only_corpus_keeps_its_index_in_the_user_cache(corpus: Path, tmp_path: Path, caplog) -> None:
+    corpus.chmod(stat.S_IRUSR | stat.S_IXUSR)
+    try:
+        with caplog.at_level("WARNING"):
+            retriever = Retriever.from_folder(corpus, embedder=CountingEmbedder(), cache_dir=tmp_path / "cache")
+        assert "cannot be written: keeping the index in" in caplog.text
+        assert str(retriever.store.folder).startswith(str(tmp_path / "cache" / "indexes"))
+        again = CountingEmbedder()
+        Retriever.from_folder(corpus, embedder=again, cache_dir=tmp_path / "cache")
+        assert again.encoded == 0
+    finally:
+        corpus.chmod(stat.S_IRWXU)
+
+
+def test_an_unwritable_index_folder_falls_back_or_says_so(corpus: Path, tmp_path: Path, monkeypatch) -> None:
+    """The same as above for root, who can write anywhere: the index folder's write probe fails."""
+    import errno
+
+    import qa.index as index_module
+
+    real = index_module._probe_write
+
+    def refuse(folder: Path) -> None:
+        if folder == corpus / ".qa-index":
+            raise OSError(errno.EROFS, "Read-only file system")
+        real(folder)
+
+    monkeypatch.setattr(index_module, "_probe_write", refuse)
+    retriever = Retriever.from_folder(corpus, embedder=CountingEmbedder(), cache_dir=tmp_path / "cache")
+    assert (tmp_path / "cache" / "indexes") in retriever.store.folder.parents
+    with pytest.raises(IndexWriteError, match="cannot write the index in .*read-only.* --index-dir"):
+        Retriever.from_folder(corpus, embedder=CountingEmbedder(), index_dir=corpus / ".qa-index")
+
+
+FULL_DISK_CHILD = """
+import sys
+from qa import Retriever
+from qa.errors import QAError
+from tests.fakes import CountingEmbedder
+try:
+    Retriever.from_folder(sys.argv[1], embedder=CountingEmbedder())
+except QAError as error:
+    print(f"qa: error: {error}", file=sys.stderr)
+    raise SystemExit(2)
+"""
+
+
+def test_a_full_disk_while_writing_gives_one_line_and_keeps_the_previous_index(corpus: Path) -> None:
+    Retriever.from_folder(corpus, embedder=CountingEmbedder())
+    manifest = (corpus / ".qa-index" / MANIFEST).read_bytes()
+    (corpus / "new.txt").write_text("A new story about the envoy.\n\n" + "The envoy spoke at length. " * 4000)
+    limit = 256 * 1024  # bytes per file: the new generation's vectors cannot fit
+
+    def small_disk() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    run = subprocess.run([sys.executable, "-c", FULL_DISK_CHILD, str(corpus)], cwd=ROOT, preexec_fn=small_disk,
+                         env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 2, run.stderr
+    assert run.stderr.count("\n") == 1 and "cannot write the index" in run.stderr and "intact" in run.stderr
+    assert (corpus / ".qa-index" / MANIFEST).read_bytes() == manifest  # the previous index is live
+    assert not [p for p in (corpus / ".qa-index").glob("gen-*") if p.name not in manifest.decode()]
+    retriever = Retriever.from_folder(corpus, embedder=CountingEmbedder())  # room again: it completes
+    assert retriever.report.sync.embedded == 1 and retriever.report.sync.reused == 5
+
+
+# --- 10. an index from another newsqa version or model ----------------------------------------------------
+
+
+def write_format_1_index(corpus: Path, embedder: CountingEmbedder) -> None:
+    """An index as newsqa wrote it before format 2: passages.jsonl, float32 vectors.npy, a manifest."""
+    import hashlib
+    import io
+
+    from qa.passages import split_passages
+
+    folder = corpus / ".qa-index"
+    folder.mkdir()
+    articles = scan_folder(corpus).articles
+    passages = [p for a in articles for p in split_passages(a, 60, 180)]
+    by_id = {a.doc_id: a for a in articles}
+    vectors = embedder.encode([by_id[p.doc_id].text[s.start : s.end] for p in passages for s in p.sentences])
+    lines = "".join(json.dumps({"doc_id": p.doc_id, "ordinal": p.ordinal, "start": p.start, "end": p.end,
+                                "text": p.text, "sentences": [[s.start, s.end] for s in p.sentences]}) + "\n"
+                    for p in passages).encode()
+    buffer = io.BytesIO()
+    np.save(buffer, vectors, allow_pickle=False)
+    (folder / "passages.jsonl").write_bytes(lines)
+    (folder / "vectors.npy").write_bytes(buffer.getvalue())
+    manifest = {"format": 1, "model": embedder.source.name, "model_fingerprint": embedder.source.fingerprint,
+                "splitter": {"version": 2, "min_words": 60, "max_words": 180, "embedded": "sentences"},
+                "files": {"passages.jsonl": hashlib.sha256(lines).hexdigest(),
+                          "vectors.npy": hashlib.sha256(buffer.getvalue()).hexdigest()},
+                "articles": [{"path": a.path, "doc_id": a.doc_id, "title": a.title, "hash": a.content_hash}
+                             for a in articles]}
+    (folder / MANIFEST).write_text(json.dumps(manifest))
+
+
+def test_an_index_of_the_previous_format_is_converted_without_embedding_again(corpus: Path, caplog) -> None:
+    write_format_1_index(corpus, CountingEmbedder())
+    fresh = Retriever.from_folder(corpus, embedder=CountingEmbedder(), index_dir=corpus.parent / "fresh")
+    embedder = CountingEmbedder()
+    with caplog.at_level("WARNING"):
+        converted = Retriever.from_folder(corpus, embedder=embedder)
+    assert embedder.encoded == 0 and caplog.text.count("converting the index") == 1
+    assert not (corpus / ".qa-index" / "passages.jsonl").exists()  # the old files are gone
+    for question in ("Who freed Baradar?", "talks in Doha"):
+        assert [h.citation for h in converted.search(question)] == [h.citation for h in fresh.search(question)]
+
+
+def test_an_index_from_a_newer_newsqa_is_rebuilt_with_a_one_line_notice(corpus: Path, caplog) -> None:
+    Retriever.from_folder(corpus, embedder=CountingEmbedder())
+    manifest_path = corpus / ".qa-index" / MANIFEST
+    manifest = json.loads(manifest_path.read_text())
+    manifest_path.write_text(json.dumps({**manifest, "format": 99}))
+    embedder = CountingEmbedder()
+    with caplog.at_level("WARNING"):
+        retriever = Retriever.from_folder(corpus, embedder=embedder)
+    notices = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(notices) == 1 and "\n" not in notices[0] and "a newer newsqa (index format 99" in notices[0]
+    assert embedder.encoded == sum(len(p.sentences) for p in retriever._passages)
+    assert json.loads(manifest_path.read_text())["format"] == 2
+
+
+def test_an_index_of_another_model_is_rebuilt_with_a_one_line_notice(corpus: Path, caplog) -> None:
+    Retriever.from_folder(corpus, embedder=CountingEmbedder("model-a"))
+    other = CountingEmbedder("model-b")
+    with caplog.at_level("WARNING"):
+        Retriever.from_folder(corpus, embedder=other)
+    notices = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(notices) == 1 and "another model ('model-a')" in notices[0] and other.encoded > 0

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from qa import Retriever
-from qa.index import MANIFEST, PASSAGES, VECTORS
+from qa.index import MANIFEST, PARTIAL, PASSAGES, VECTORS
 
 from .conftest import SEEDS
 from .fakes import CountingEmbedder
@@ -72,33 +72,42 @@ def test_adding_and_deleting_articles(corpus: Path) -> None:
     assert open_with(corpus, CountingEmbedder()).report.sync.embedded == 0
 
 
+def generation(corpus: Path) -> Path:
+    folder = corpus / ".qa-index"
+    return folder / json.loads((folder / MANIFEST).read_text())["generation"]
+
+
 def test_index_files_are_plain_and_consistent(corpus: Path) -> None:
     retriever = open_with(corpus, CountingEmbedder())
     folder = corpus / ".qa-index"
     manifest = json.loads((folder / MANIFEST).read_text())
     assert manifest["model"] == "fake-model" and manifest["splitter"]["max_words"] == 180
     assert {entry["path"] for entry in manifest["articles"]} == {p.name for p in SEEDS.glob("*.txt")}
-    vectors = np.load(folder / VECTORS, allow_pickle=False)
-    lines = (folder / PASSAGES).read_text().splitlines()
-    assert len(lines) == len(retriever) and vectors.shape[0] == sentences(retriever)
-    record = json.loads(lines[0])
-    article = retriever.article(record["doc_id"])
-    assert article.text[record["start"] : record["end"]] == record["text"]
+    vectors = np.load(generation(corpus) / VECTORS, allow_pickle=False)
+    table = np.load(generation(corpus) / PASSAGES, allow_pickle=False)
+    assert vectors.dtype == np.float16 and vectors.shape[0] == sentences(retriever)
+    assert len(table) == len(retriever)
+    number, ordinal, start, end, _ = table[0]
+    article = retriever.article(manifest["articles"][number]["doc_id"])
+    assert article.text[start:end] == retriever._passages[0].text and ordinal == 0
+    assert not (folder / PARTIAL).exists()  # a finished run leaves no segments
 
 
 @pytest.mark.parametrize("damage", ["truncate_vectors", "garbage_manifest", "drop_passages", "edit_passages"])
 def test_damaged_index_is_rebuilt_with_a_warning(corpus: Path, damage: str, caplog) -> None:
     open_with(corpus, CountingEmbedder())
-    folder = corpus / ".qa-index"
+    folder, files = corpus / ".qa-index", generation(corpus)
     if damage == "truncate_vectors":
-        data = (folder / VECTORS).read_bytes()
-        (folder / VECTORS).write_bytes(data[: len(data) // 2])
+        data = (files / VECTORS).read_bytes()
+        (files / VECTORS).write_bytes(data[: len(data) // 2])
     elif damage == "garbage_manifest":
         (folder / MANIFEST).write_bytes(b"\x00\xffnot json")
     elif damage == "drop_passages":
-        (folder / PASSAGES).unlink()
+        (files / PASSAGES).unlink()
     else:
-        (folder / PASSAGES).write_text((folder / PASSAGES).read_text().replace("Taliban", "Talibam"))
+        data = bytearray((files / PASSAGES).read_bytes())
+        data[-3] ^= 0x55
+        (files / PASSAGES).write_bytes(bytes(data))
     embedder = CountingEmbedder()
     with caplog.at_level(logging.WARNING):
         retriever = open_with(corpus, embedder)
@@ -119,8 +128,8 @@ def test_index_of_another_model_or_splitter_is_rebuilt(corpus: Path, caplog) -> 
     assert resized.encoded > 0
 
 
-def test_interrupted_write_leaves_a_detectable_index(corpus: Path, monkeypatch) -> None:
-    open_with(corpus, CountingEmbedder())
+def test_interrupted_write_keeps_the_previous_index_and_what_was_embedded(corpus: Path, monkeypatch) -> None:
+    before = open_with(corpus, CountingEmbedder())
     (corpus / "000_3508494580fc35c5.txt").write_text("A brand new headline for the story\n\nNew body text here.")
     import qa.index as index_module
 
@@ -135,7 +144,12 @@ def test_interrupted_write_leaves_a_detectable_index(corpus: Path, monkeypatch) 
     with pytest.raises(KeyboardInterrupt):
         open_with(corpus, CountingEmbedder())
     monkeypatch.setattr(index_module, "_write_atomically", real_write)
-    assert not [p for p in (corpus / ".qa-index").iterdir() if p.name.startswith(".")]  # no temp files left
+    folder = corpus / ".qa-index"
+    assert not [p for p in folder.iterdir() if p.name.startswith(".")]  # no temp files left
+    assert [p.name for p in folder.glob("gen-*")] == [generation(corpus).name]  # the half-written one is gone
     embedder = CountingEmbedder()
     retriever = open_with(corpus, embedder)
-    assert retriever.report.sync.rebuilt_because and embedder.encoded == sentences(retriever)
+    assert embedder.encoded == 0  # the changed article's vectors were committed before the crash
+    assert retriever.report.sync.resumed == 1 and retriever.report.sync.reused == 4
+    assert len(retriever) != len(before) or retriever.search("brand new headline", k=1, method="bm25")
+    assert retriever.search("brand new headline", k=1, method="bm25")[0].citation.doc_id == "000_3508494580fc35c5"

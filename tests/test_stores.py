@@ -58,3 +58,62 @@ def test_top_k_orders_best_first_ties_by_row_and_drops_zeros_when_asked() -> Non
     assert list(top_k(scores, 3).rows) == [1, 3, 2]
     assert list(top_k(scores, 10, positive=True).rows) == [1, 3, 2]
     assert len(top_k(scores, 0).rows) == 0
+
+
+def test_bm25_is_reopened_from_its_files_without_rebuilding(tmp_path: Path, monkeypatch) -> None:
+    store, _ = synced_store(tmp_path)
+    questions = ["Who freed Baradar from prison?", "Doha talks with the Taliban"]
+    before = store.lexical_scores(questions)
+
+    def no_rebuild(*args, **kwargs):
+        raise AssertionError("BM25 was rebuilt")
+
+    import bm25s
+
+    monkeypatch.setattr(bm25s.BM25, "index", no_rebuild)
+    reopened, embedder = synced_store(tmp_path)
+    assert embedder.encoded == 0
+    assert isinstance(reopened.lexical._bm25.scores["data"], np.memmap)  # mapped, not read into memory
+    assert np.array_equal(reopened.lexical_scores(questions), before)
+    assert reopened.idf("doha") == store.idf("doha") < reopened.idf("neverseen")
+
+
+def test_float16_vectors_rank_as_float32_ones(seed_retriever) -> None:
+    """The stored vectors are float16: on the seed eval questions the dense ranking matches float32's."""
+    import json
+
+    store = seed_retriever.store
+    texts = [seed_retriever.article(p.doc_id).text[s.start : s.end] for p in store.passages for s in p.sentences]
+    exact = seed_retriever.embedder.encode(texts)
+    starts = np.cumsum([0] + [len(p.sentences) for p in store.passages])[:-1]
+    lines = (ROOT / "eval" / "questions.jsonl").read_text().splitlines()
+    questions = [json.loads(line)["question"] for line in lines]
+    vectors = seed_retriever.embedder.encode(questions)
+    stored = store.dense_scores(vectors)
+    full = np.maximum.reduceat(vectors @ exact.T, starts, axis=1)
+    assert np.abs(stored - full).max() < 2e-3
+    same_top = np.mean(stored.argmax(axis=1) == full.argmax(axis=1))
+    overlap = np.mean([len(set(np.argsort(-a)[:10]) & set(np.argsort(-b)[:10])) / 10 for a, b in zip(stored, full)])
+    assert same_top >= 0.98 and overlap >= 0.97
+
+
+def test_at_scale_search_fuses_candidates_from_the_approximate_index(tmp_path: Path, monkeypatch) -> None:
+    """With the size thresholds lowered, the seeds take the large-corpus path: an IVF index proposes
+    sentences, their passages are scored exactly, and the hybrid fuses the two sides' candidate union."""
+    import qa.ann
+    import qa.retriever
+    from qa import Retriever
+
+    questions = ["Who freed Baradar from prison?", "Doha talks with the Taliban", "envoy Khalilzad resigned"]
+    exact = Retriever.from_folder(ROOT / "seeds", embedder=CountingEmbedder(), index_dir=tmp_path / "exact")
+    monkeypatch.setattr(qa.ann, "ANN_MIN_SENTENCES", 0)
+    monkeypatch.setattr(qa.retriever, "EXACT_PASSAGES", 0)
+    scaled = Retriever.from_folder(ROOT / "seeds", embedder=CountingEmbedder(), index_dir=tmp_path / "scaled")
+    assert scaled.store._approximate is not None
+    for method in ("hybrid", "dense", "bm25", "rrf"):
+        for question in questions:
+            want = exact.search(question, k=3, method=method)
+            got = scaled.search(question, k=3, method=method)
+            assert got[0].citation == want[0].citation, (method, question)
+            if method in ("dense", "bm25"):
+                assert abs(got[0].score - want[0].score) < 1e-3

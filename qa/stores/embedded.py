@@ -1,44 +1,86 @@
-"""The embedded store (the default): an index folder of files, BM25 in process, exact dense scoring."""
+"""The embedded store (the default): an index folder of files (`qa.index`), BM25 memory-mapped from it, and
+exact best-sentence dense scoring."""
 
 from __future__ import annotations
 
+import hashlib
+import logging
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
+from ..ann import ApproximateIndex
 from ..articles import Article
 from ..embedding import Embedder, ModelSource
-from ..index import IndexStore, SyncReport
+from ..index import APPROXIMATE, COMMIT_EVERY, IndexContents, IndexReadOnlyError, IndexStore, SyncReport
 from ..lexical import LexicalIndex
 from ..passages import Passage
+from ..threads import single_blas_thread
 from .base import Candidates, Progress
 
-SCORE_CHUNK = 256  # questions scored at once: bounds the (questions x sentences) intermediate matrix
+log = logging.getLogger(__name__)
+
+SENTENCE_CANDIDATES = 256  # sentences the approximate index proposes per question; their passages are scored exactly
+RAM_VECTORS = 320 << 20  # bytes: up to this size the vectors are held in memory as float32, beyond it read mapped
+BLOCK = 1 << 16  # sentence vectors converted from float16 at a time when they are read mapped
+SCORE_CELLS = 1 << 24  # question x sentence scores computed at once: bounds the intermediate matrix
+
+
+def fallback_folder(corpus: Path, cache_dir: Path) -> Path:
+    """Where the index of a read-only corpus folder lives: a per-user cache folder named after the corpus."""
+    absolute = str(Path(corpus).expanduser().resolve())
+    return cache_dir / "indexes" / f"{Path(absolute).name or 'root'}-{hashlib.sha256(absolute.encode()).hexdigest()[:12]}"
 
 
 class EmbeddedStore:
-    """Passages and sentence vectors in an index folder (see `qa.index`); BM25 kept in memory."""
+    """Passages and sentence vectors in an index folder; BM25 and vectors memory-mapped from it."""
 
-    def __init__(self, folder: Path, model: ModelSource, min_words: int, max_words: int) -> None:
+    def __init__(self, folder: Path, model: ModelSource, min_words: int, max_words: int,
+                 fallback: Path | None = None, *, commit_every: int = COMMIT_EVERY) -> None:
         self.folder = folder
-        self._index = IndexStore(folder, model.name, model.fingerprint, min_words, max_words)
-        self._passages: list[Passage] = []
+        self._commit_every = commit_every
+        self._model = model
+        self._sizes = (min_words, max_words)
+        self._fallback = fallback
         self._vectors = np.zeros((0, 0), dtype=np.float32)
-        self._starts = np.zeros(0, dtype=np.int64)
-        self._lexical = LexicalIndex([])
+        self._in_memory = True
+        self._offsets = np.zeros(1, dtype=np.int64)
+        self._passages: Sequence[Passage] = []
+        self._lexical = LexicalIndex()
+        self._approximate: ApproximateIndex | None = None
+        self._kept: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # a sample's rows, vectors, firsts
+        self._last_bm25: tuple[str, np.ndarray] | None = None
 
     # --- indexing ---------------------------------------------------------------------------------------
 
+    def index_store(self, folder: Path | None = None) -> IndexStore:
+        return IndexStore(folder or self.folder, self._model.name, self._model.fingerprint, *self._sizes,
+                          commit_every=self._commit_every)
+
     def sync(self, articles: Sequence[Article], embedder: Embedder, *, batch_size: int = 32,
              progress: Progress | None = None) -> SyncReport:
-        contents, report = self._index.sync(list(articles), embedder, batch_size, progress)
-        titles = {a.doc_id: a.title for a in articles}
-        self._passages = contents.passages
-        self._vectors = contents.vectors
-        self._starts = contents.offsets[:-1]
-        self._lexical = LexicalIndex([lexical_text(p.text, titles.get(p.doc_id, "")) for p in self._passages])
+        try:
+            contents, report = self.index_store().sync(articles, embedder, batch_size, progress)
+        except IndexReadOnlyError:
+            if self._fallback is None:
+                raise
+            log.warning("%s cannot be written: keeping the index in %s", self.folder, self._fallback)
+            self.folder = self._fallback
+            contents, report = self.index_store().sync(articles, embedder, batch_size, progress)
+        self._take(contents)
         return report
+
+    def _take(self, contents: IndexContents) -> None:
+        self._passages = contents.passages
+        self._kept = self._last_bm25 = None
+        self._offsets = contents.offsets
+        self._lexical = contents.lexical
+        vectors = contents.vectors
+        self._in_memory = vectors.size * 4 <= RAM_VECTORS
+        self._vectors = np.asarray(vectors, dtype=np.float32) if self._in_memory else vectors
+        found = contents.folder / APPROXIMATE if contents.folder is not None else None
+        self._approximate = ApproximateIndex(found) if found is not None and found.is_file() else None
 
     # --- reading ----------------------------------------------------------------------------------------
 
@@ -51,30 +93,78 @@ class EmbeddedStore:
         return self._lexical
 
     def sentence_vectors(self, row: int) -> np.ndarray:
-        first = int(self._starts[row])
-        return self._vectors[first : first + len(self._passages[row].sentences)]
+        return np.asarray(self._vectors[int(self._offsets[row]) : int(self._offsets[row + 1])], dtype=np.float32)
 
     def dense_scores(self, question_vectors: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         """Each passage scores as its best sentence: a question usually matches one sentence, and a
         whole-passage embedding dilutes that match with the passage's other sentences."""
-        question_vectors = np.asarray(question_vectors, dtype=np.float32)
+        questions = np.asarray(question_vectors, dtype=np.float32).reshape(len(question_vectors), -1)
+        if rows is not None:
+            return self._dense_rows(questions, np.asarray(rows, dtype=np.int64))
         if not len(self._passages):
-            return np.zeros((len(question_vectors), 0 if rows is None else len(rows)), dtype=np.float32)
-        if len(question_vectors) > SCORE_CHUNK:
-            return np.vstack([self.dense_scores(question_vectors[i : i + SCORE_CHUNK], rows)
-                              for i in range(0, len(question_vectors), SCORE_CHUNK)])
-        scores = np.maximum.reduceat(question_vectors @ self._vectors.T, self._starts, axis=1)
-        return scores if rows is None else scores[:, rows]
+            return np.zeros((len(questions), 0), dtype=np.float32)
+        step = max(1, SCORE_CELLS // max(len(self._vectors), 1))
+        if len(questions) > step:
+            return np.vstack([self.dense_scores(questions[i : i + step]) for i in range(0, len(questions), step)])
+        with single_blas_thread():  # see qa/threads.py
+            if self._in_memory:
+                cosines = questions @ self._vectors.T
+            else:
+                cosines = np.empty((len(questions), len(self._vectors)), dtype=np.float32)
+                for begin in range(0, len(self._vectors), BLOCK):
+                    block = np.asarray(self._vectors[begin : begin + BLOCK], dtype=np.float32)
+                    cosines[:, begin : begin + len(block)] = questions @ block.T
+        return np.maximum.reduceat(cosines, self._offsets[:-1], axis=1)
+
+    def _dense_rows(self, questions: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Exact best-sentence cosines of the given passages only (candidate re-scoring)."""
+        if not len(rows):
+            return np.zeros((len(questions), 0), dtype=np.float32)
+        kept = self._kept  # read once: another thread may replace it
+        if kept is not None and kept[0] is rows:  # the same (read-only) rows as last time
+            vectors, firsts = kept[1], kept[2]
+        else:
+            starts, ends = self._offsets[rows], self._offsets[rows + 1]
+            counts = ends - starts
+            firsts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+            sentences = np.repeat(starts - firsts, counts) + np.arange(counts.sum())
+            vectors = np.asarray(self._vectors[sentences], dtype=np.float32)
+            if not rows.flags.writeable:  # a fixed sample (qa.fusion.sample_rows): keep its vectors at hand
+                self._kept = (rows, vectors, firsts)
+        with single_blas_thread():
+            cosines = questions @ vectors.T
+        return np.maximum.reduceat(cosines, firsts, axis=1)
 
     def lexical_scores(self, questions: Sequence[str], rows: np.ndarray | None = None) -> np.ndarray:
         if not questions:
             return np.zeros((0, len(self._passages) if rows is None else len(rows)), dtype=np.float32)
-        scores = np.vstack([self._lexical.scores(q) for q in questions])
-        return scores if rows is None else scores[:, rows]
+        scores = np.vstack([self._bm25(q) for q in questions])
+        return scores if rows is None else scores[:, np.asarray(rows, dtype=np.int64)]
+
+    def _bm25(self, question: str) -> np.ndarray:
+        """BM25 scores of every passage; the last question's are kept, since fusion asks for them twice."""
+        kept = self._last_bm25  # read once: another thread may replace it
+        if kept is None or kept[0] != question:
+            kept = (question, self._lexical.scores(question))
+            self._last_bm25 = kept
+        return kept[1]
 
     def dense_search(self, question_vectors: np.ndarray, k: int,
                      allowed: np.ndarray | None = None) -> list[Candidates]:
-        return [top_k(row, k, allowed) for row in self.dense_scores(question_vectors)]
+        if self._approximate is None:
+            return [top_k(row, k, allowed) for row in self.dense_scores(question_vectors)]
+        questions = np.asarray(question_vectors, dtype=np.float32).reshape(len(question_vectors), -1)
+        found = []
+        for question, ids in zip(questions, self._approximate.search(questions, max(SENTENCE_CANDIDATES, 2 * k))):
+            rows = np.unique(np.searchsorted(self._offsets, ids[ids >= 0], side="right") - 1)
+            if allowed is not None:
+                rows = rows[np.asarray(allowed, dtype=bool)[rows]]
+                if len(rows) < k:  # a narrow filter: score what it allows exactly
+                    rows = np.flatnonzero(allowed)
+            scores = self._dense_rows(question[None, :], rows)[0]
+            best = top_k(scores, k)
+            found.append(Candidates(rows[best.rows], best.scores))
+        return found
 
     def lexical_search(self, questions: Sequence[str], k: int,
                        allowed: np.ndarray | None = None) -> list[Candidates]:
@@ -85,11 +175,6 @@ class EmbeddedStore:
 
     def idf(self, term: str) -> float:
         return self._lexical.idf(term)
-
-
-def lexical_text(text: str, title: str) -> str:
-    """What BM25 reads of a passage: its article's title, then its text."""
-    return f"{title}\n{text}" if title and not text.startswith(title) else text
 
 
 def top_k(scores: np.ndarray, k: int, allowed: np.ndarray | None = None, positive: bool = False) -> Candidates:
