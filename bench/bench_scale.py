@@ -172,6 +172,7 @@ def child(index: Path, articles_count: int, archive: Path, questions_count: int)
         "bare_encode_again_ms": median_ms(lambda q: embedder.encode([q]), questions),
         "rss_articles_mb": rss_articles,
     }
+    figures["rss_after_search_mb"] = peak_rss_mb()
     figures["encode_after_product_ms"] = encode_after_product(retriever, embedder, questions[:10])
     figures["ask_ms"] = median_ms(lambda q: retriever.ask(q), questions[:5])
     figures["peak_rss_mb"] = peak_rss_mb()
@@ -184,6 +185,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,50000,all", help="passage counts, or 'all'")
     parser.add_argument("--slice", type=int, default=40, help="articles embedded for real (throughput)")
     parser.add_argument("--questions", type=int, default=30)
+    parser.add_argument("--reuse", action="store_true", help="reuse stand-in indexes already in --work")
     parser.add_argument("--articles", type=int, help="read only the archive's first N articles (a quick trial)")
     parser.add_argument("--work", type=Path, help="where the indexes go (default: a temporary folder)")
     parser.add_argument("--child", nargs=2, metavar=("INDEX", "ARTICLES"), help=argparse.SUPPRESS)
@@ -203,9 +205,9 @@ def main() -> None:
     print(f"split into {int(counts[-1])} passages in {time.perf_counter() - began:.1f} s", flush=True)
 
     embedder = Embedder(locate_model(settings.model, settings.cache_dir))
+    total_sentences = None
     if args.slice:
         slice_figures = embedding_throughput(articles[: args.slice], embedder, settings, work)
-        total_sentences = None
         print(f"embedding, {slice_figures['sentences']} real sentences ({slice_figures['articles']} articles): "
               f"bare encode {slice_figures['bare_sentences_per_s']:.0f}/s, index build "
               f"{slice_figures['build_sentences_per_s']:.0f}/s, ratio "
@@ -214,8 +216,12 @@ def main() -> None:
     for size in args.sizes.split(","):
         take = len(articles) if size == "all" else int(np.searchsorted(counts, int(size))) + 1
         folder = work / f"index-{size}"
-        shutil.rmtree(folder, ignore_errors=True)
-        built = build_stand_in(articles[:take], embedder.source, settings, folder)
+        if args.reuse and (folder / "manifest.json").exists():
+            built = json.loads((folder / "built.json").read_text())
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+            built = build_stand_in(articles[:take], embedder.source, settings, folder)
+            (folder / "built.json").write_text(json.dumps(built))
         total_sentences = built["sentences"] if size == "all" else total_sentences
         print(f"[{size}] {take} articles, {built['passages']} passages, {built['sentences']} sentences: written "
               f"with stand-in vectors in {built['write_s']:.1f} s, {built['index_mb']:.0f} MB", flush=True)
@@ -231,7 +237,8 @@ def main() -> None:
               f"{figures['hybrid_ms'] / figures['bare_encode_ms']:.2f}x; encode right after the dense product "
               f"{figures['encode_after_product_ms']:.1f} ms "
               f"({figures['encode_after_product_ms'] / figures['bare_encode_ms']:.2f}x); ask {figures['ask_ms']:.0f} ms; "
-              f"peak RSS {figures['peak_rss_mb']:.0f} MB (articles alone {figures['rss_articles_mb']:.0f} MB)",
+              f"peak RSS {figures['rss_after_search_mb']:.0f} MB after searching, {figures['peak_rss_mb']:.0f} MB after "
+              f"answering (articles alone {figures['rss_articles_mb']:.0f} MB)",
               flush=True)
     if args.slice and total_sentences:
         hours = total_sentences / slice_figures["build_sentences_per_s"] / 3600
