@@ -37,7 +37,7 @@ from . import ann
 from .articles import Article
 from .embedding import Embedder
 from .errors import IndexBusyError, IndexWriteError
-from .lexical import LexicalIndex
+from .lexical import LexicalIndex, lexical_text
 from .passages import Passage, Span, split_passages
 
 log = logging.getLogger(__name__)
@@ -419,7 +419,7 @@ class IndexStore:
                 tables.append(np.column_stack([np.full(len(piece.spans), number, dtype=np.int64), piece.spans,
                                                starts]).reshape(-1, 5))
                 spans.append(piece.sentences.reshape(-1, 2))
-                texts.extend(_lexical_text(article.text[int(s):int(e)], article.title)
+                texts.extend(lexical_text(article.text[int(s):int(e)], article.title)
                              for _, s, e in piece.spans)
                 first += count
             vectors.flush()
@@ -518,11 +518,6 @@ def _piece(passages: Sequence[Passage], vectors: np.ndarray | None) -> _Piece:
 
 def _dimension(embedder: Embedder) -> int:
     return int(np.asarray(embedder.encode(["dimension"])).shape[1])
-
-
-def _lexical_text(text: str, title: str) -> str:
-    """What BM25 reads of a passage: its article's title, then its text."""
-    return f"{title}\n{text}" if title and not text.startswith(title) else text
 
 
 def _number(value: object) -> float:

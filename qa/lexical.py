@@ -17,6 +17,11 @@ import Stemmer
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 
+def lexical_text(text: str, title: str) -> str:
+    """What BM25 reads of a passage: its article's title, then its text."""
+    return f"{title}\n{text}" if title and not text.startswith(title) else text
+
+
 class LexicalIndex:
     """BM25 scores of every passage for a query: built from the passage texts, or loaded (memory-mapped)
     from a folder written by `save`, so opening a large index does not rebuild it."""

@@ -14,7 +14,7 @@ from ..ann import ApproximateIndex
 from ..articles import Article
 from ..embedding import Embedder, ModelSource
 from ..index import APPROXIMATE, COMMIT_EVERY, IndexContents, IndexReadOnlyError, IndexStore, SyncReport
-from ..lexical import LexicalIndex
+from ..lexical import LexicalIndex, lexical_text  # noqa: F401  (lexical_text: used by other stores)
 from ..passages import Passage
 from ..threads import single_blas_thread
 from .base import Candidates, Progress
