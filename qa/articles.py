@@ -10,13 +10,18 @@ from pathlib import Path
 
 from .errors import CorpusError
 from .folders import list_files, read_limited
-from .htmltext import html_to_text
+from .frontmatter import read_front_matter
+from .htmltext import extract_page
+from .metadata import normalize_date
 
 log = logging.getLogger(__name__)
 
 ARTICLE_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
+EXPORT_SUFFIXES = (".jsonl", ".jsonl.gz")  # one JSON object per article and line
+MAX_WARNINGS = 10  # skipped files and lines logged one by one; the rest are counted
 MAX_ARTICLE_BYTES = 20_000_000  # larger files are data dumps, not articles
 MAX_TITLE_CHARS = 200  # a title line longer than this is the article itself, shortened to be its title
+HEADLINE_WORDS = 25  # longer lines are paragraphs, even without a full stop (SQuAD's "... correctly.:266")
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +38,10 @@ class Article:
     text: str
     lines: tuple[tuple[int, int], ...]  # kept lines as (start, end) spans of `text`, in order
     content_hash: str  # sha256 of the file's bytes
+    date: str = ""  # ISO "YYYY-MM-DD" (or "YYYY-MM-DDTHH:MM..." when the time is known); "" when unknown
+    outlet: str = ""  # who published it: a name ("USA Today") or a host name ("usatoday.com")
+    url: str = ""  # where it was published (canonical URL when the page names one)
+    author: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,19 +57,35 @@ class FolderScan:
 
 
 def scan_folder(folder: Path | str) -> FolderScan:
-    """Read every article under `folder` (recursively, hidden folders excluded), in path order.
+    """Read every article under `folder` (recursively, hidden folders excluded), in path order; `folder` may
+    also be one file (an article, or a .jsonl/.jsonl.gz export of many).
 
-    Empty, binary and non-UTF-8 files are skipped with a reason, so one bad file never stops the rest.
+    Empty, binary and non-UTF-8 files, and bad lines of an export, are skipped with a reason, so one bad file
+    never stops the rest.
     """
+    from .exports import is_export, read_export
+
     root = Path(folder)
     if not root.exists():
-        raise CorpusError(f"corpus folder {root} does not exist")
-    if not root.is_dir():
+        raise CorpusError(f"corpus {root} does not exist")
+    if root.is_file():
+        if not (is_export(root.name) or root.suffix.lower() in ARTICLE_SUFFIXES):
+            raise CorpusError(f"corpus {root} is neither a folder nor an article file "
+                              f"({', '.join(ARTICLE_SUFFIXES + EXPORT_SUFFIXES)})")
+        files, root = [root], root.parent
+    elif root.is_dir():
+        files = sorted(_article_files(root))
+    else:
         raise CorpusError(f"corpus {root} is not a folder")
     articles: list[Article] = []
     skipped: list[SkippedFile] = []
-    for file in sorted(_article_files(root)):
+    for file in files:
         relative = file.relative_to(root).as_posix()
+        if is_export(file.name):
+            found, bad = read_export(file, relative)
+            articles.extend(found)
+            skipped.extend(bad)
+            continue
         try:
             data = read_limited(file, MAX_ARTICLE_BYTES)  # an oversized file is never read whole
         except OSError as error:
@@ -75,13 +100,15 @@ def scan_folder(folder: Path | str) -> FolderScan:
             skipped.append(SkippedFile(relative, "holds no article text"))
             continue
         articles.append(article)
-    for skip in skipped:
-        log.warning("skipped %s: %s", skip.path, skip.reason)
+    for number, skip in enumerate(skipped):
+        if number == MAX_WARNINGS:
+            log.warning("skipped %d more (run with --verbose to list them)", len(skipped) - number)
+        log.log(logging.WARNING if number < MAX_WARNINGS else logging.INFO, "skipped %s: %s", skip.path, skip.reason)
     return FolderScan(articles, skipped)
 
 
 def _article_files(root: Path) -> list[Path]:
-    return list_files(root, ARTICLE_SUFFIXES)
+    return list_files(root, ARTICLE_SUFFIXES + EXPORT_SUFFIXES)
 
 
 def _why_unreadable(data: bytes) -> str | None:
@@ -99,24 +126,44 @@ def _why_unreadable(data: bytes) -> str | None:
 
 
 def parse_article(path: str, data: bytes) -> Article | None:
-    """Build an Article from a file's bytes (UTF-8), or None when nothing of it is article text."""
+    """Build an Article from a file's bytes (UTF-8), or None when nothing of it is article text.
+
+    HTML goes through trafilatura (text and metadata); .txt and .md keep their text exactly, with metadata
+    from an optional front-matter block (`date:`, `outlet:`, `url:`, `title:`), which is not article text.
+    """
     text = data.decode("utf-8")
     if text.startswith("\ufeff"):
         text = text[1:]
-    html_title = None
+    content_hash = hashlib.sha256(data).hexdigest()
+    doc_id = path.rsplit(".", 1)[0]
     if path.lower().endswith((".html", ".htm")):
-        html_title, text = html_to_text(text)
-    lines = keep_article_lines(text)
+        page = extract_page(text)
+        return make_article(doc_id, path, page.text, content_hash, title=page.title, date=page.date,
+                            outlet=page.outlet, url=page.url, author=page.author)
+    front = read_front_matter(text)
+    meta = front.fields
+    return make_article(doc_id, path, text, content_hash, title=meta.get("title", ""),
+                        date=normalize_date(meta.get("date", "")), outlet=meta.get("outlet", ""),
+                        url=meta.get("url", ""), author=meta.get("author", ""), body_start=front.end)
+
+
+def make_article(doc_id: str, path: str, text: str, content_hash: str, *, title: str = "", date: str = "",
+                 outlet: str = "", url: str = "", author: str = "", body_start: int = 0) -> Article | None:
+    """An Article from text and metadata, its debris found; None when no line of it is article text.
+
+    Without a `title`, the first kept line is the title; with one (from metadata), short labels before the
+    first paragraph are page chrome or bylines, never the headline, and are dropped.
+    """
+    lines = keep_article_lines(text, body_start, titled=bool(title.strip()))
     if not lines:
         return None
     first_start, first_end = lines[0]
-    title = html_title or _clean_title(text[first_start:first_end])
-    doc_id = path.rsplit(".", 1)[0]
-    return Article(doc_id, path, title, text, tuple(lines), hashlib.sha256(data).hexdigest())
+    title = " ".join(title.split()) or _clean_title(text[first_start:first_end])
+    return Article(doc_id, path, title, text, tuple(lines), content_hash, date, outlet, url, author)
 
 
 def _clean_title(line: str) -> str:
-    title = re.sub(r"^\s*#+\s*", "", line[: MAX_TITLE_CHARS * 2]).strip()
+    title = re.sub(r"^\s*#+\s+", "", line[: MAX_TITLE_CHARS * 2]).strip()  # "# Heading", not "#MeToo"
     if len(title) > MAX_TITLE_CHARS:  # a one-line article: its title is its start, not all of it
         title = title[:MAX_TITLE_CHARS].rsplit(" ", 1)[0] + "…"
     return title
@@ -134,9 +181,18 @@ _IMAGE_PLACEHOLDER = re.compile(r"\b\d+\s*[x×:]\s*\d+\b|\b(image|photo|picture|
 _AD_BLOCK = re.compile(r"\bad[\s-]?block", re.I)
 _PROMPT = re.compile(
     r"leave a (reply|comment)|e-?mail address will not be published|required fields are marked"
-    r"|\bsubscribe\b|\bnewsletter\b|\bsign (up|in)\b|\blog ?in\b|back to top|skip to (main )?content"
+    r"|\bsubscribe\b|^(sign|log) ?(up|in)\b|\bsign (up|in) (for|with) (our|the|free)\b"
+    r"|back to top|skip to (main )?content"
     r"|^share (this|on)\b|follow us|^(\d+ )?comments?$|^related( articles| posts| stories)?$|^read more"
-    r"|^advertisement$|\bcookies?\b|all rights reserved|^copyright\b|^©",
+    r"|^advertisement$|\b(uses?|accept|allow)( all)? cookies\b|\bcookies? (policy|settings|consent)\b"
+    r"|all rights reserved|^copyright\b|^©",
+    re.I,
+)
+# A byline or dateline under a headline ("From USA TODAY Network and wire reports", "Feb. 3, 2016, 12:00 a.m. ET").
+_DATELINE = re.compile(
+    r"^\W*((words|photos?|story|text) )?(by|from|updated|published|posted)\b"
+    r"|\b(writer|reporter|correspondent)$|\b[ap]\.m\.|\b\d{1,2}:\d{2}\b"
+    r"|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? \d{1,2}\b",
     re.I,
 )
 _BRACKET_CREDIT = re.compile(r"\[[^\[\]\n/]*/[^\[\]\n]*\]\s*$")  # "... [Photographer/Agency]" caption credit
@@ -151,6 +207,24 @@ def _is_short_label(line: str) -> bool:
     return _words(line) < 4 and not _TERMINAL.search(line)
 
 
+def _is_headline(line: str) -> bool:
+    """A line that reads as a headline rather than a paragraph or a byline: short, with no closing full stop
+    or ending in a question or exclamation mark ("Will the talks succeed?")."""
+    stripped = line.strip()
+    if _words(stripped) > HEADLINE_WORDS or _DATELINE.search(stripped):
+        return False
+    return not _TERMINAL.search(stripped) or stripped.endswith(("?", "!"))
+
+
+def _runs_on(text: str, end: int) -> bool:
+    """Whether the line ending at `end` is hard-wrapped into the next ("... carbon dioxide (CO" / "2). The ..."):
+    no blank line between them and the next starts with neither a capital nor a quote."""
+    rest = text[end:]
+    following = rest.lstrip()
+    gap = rest[: len(rest) - len(following)]
+    return bool(following) and gap.count("\n") < 2 and not (following[0].isupper() or following[0] in "\"'“‘")
+
+
 def _is_debris(line: str, previous: str | None) -> bool:
     stripped = line.strip()
     if not _MARKUP_ONLY.sub("", stripped).strip():
@@ -161,17 +235,21 @@ def _is_debris(line: str, previous: str | None) -> bool:
         return True
     if _words(stripped) <= 12 and _PROMPT.search(stripped.strip("•·–—-* ")):
         return True
-    if _words(stripped) <= 4 and not _TERMINAL.search(stripped) and _IMAGE_PLACEHOLDER.search(stripped):
-        return True  # "16x9 Image", "Photo gallery"
+    if _words(stripped) <= 4 and not _TERMINAL.search(stripped) and _IMAGE_PLACEHOLDER.search(stripped) \
+            and not re.search(r"\w", _IMAGE_PLACEHOLDER.sub("", stripped)):
+        return True  # "16x9 Image", "Photo gallery", but not "Photos: Wildfires in Europe"
     if _BRACKET_CREDIT.search(stripped):
         return True
     return previous is not None and stripped == previous  # a caption repeated as alt text
 
 
-def _line_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of every non-blank line, trimmed of surrounding whitespace."""
+_LINE = re.compile(r"[^\n]+")
+
+
+def _line_spans(text: str, start: int = 0) -> list[tuple[int, int]]:
+    """(start, end) of every non-blank line from `start` on, trimmed of surrounding whitespace."""
     spans = []
-    for match in re.finditer(r"[^\n]+", text):
+    for match in _LINE.finditer(text, start):
         raw = match.group()
         if raw.strip():
             start = match.start() + (len(raw) - len(raw.lstrip()))
@@ -180,18 +258,23 @@ def _line_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def keep_article_lines(text: str) -> list[tuple[int, int]]:
-    """The spans of `text`'s lines that belong to the article, debris and page chrome dropped."""
+def keep_article_lines(text: str, begin: int = 0, titled: bool = False) -> list[tuple[int, int]]:
+    """The spans of `text`'s lines from `begin` on that belong to the article, debris and page chrome dropped.
+    `titled`: the headline is known from metadata, so no short line before the first paragraph is it."""
     kept: list[tuple[int, int]] = []
     previous: str | None = None
-    for start, end in _line_spans(text):
+    for start, end in _line_spans(text, begin):
         line = text[start:end]
         if not _is_debris(line, previous):
             kept.append((start, end))
         previous = line.strip()
-    # Page chrome before the headline: short labels ("Accessibility links", "Breaking News").
-    while kept and _is_short_label(text[kept[0][0] : kept[0][1]]):
-        kept.pop(0)
+    # Page chrome before the headline: short labels ("Accessibility links", "Breaking News") are dropped only
+    # when a headline follows them. With none after them, the first short line *is* the headline ("Super
+    # Bowl 50" above its first paragraph) and is never thrown away.
+    first = next((i for i, (s, e) in enumerate(kept) if not _is_short_label(text[s:e])), None)
+    if first is not None and (titled or (_is_headline(text[kept[first][0] : kept[first][1]])
+                                         and not _runs_on(text, kept[first][1]))):
+        del kept[:first]
     # ... and after the last paragraph ("Source", "Tags", "Share").
     while kept and _is_short_label(text[kept[-1][0] : kept[-1][1]]):
         kept.pop()

@@ -15,7 +15,7 @@ from typing import NoReturn
 
 from .display import dumps, printable
 from .errors import QAError
-from .records import Answer, Hit
+from .records import Answer, Citation, Hit
 from .settings import METHODS, Settings
 
 log = logging.getLogger("qa")
@@ -55,7 +55,8 @@ class _Parser(argparse.ArgumentParser):
 
 def _parser() -> argparse.ArgumentParser:
     common = _Parser(add_help=False)
-    common.add_argument("--corpus", metavar="DIR", help="folder of .txt/.md/.html articles (default: seeds/)")
+    common.add_argument("--corpus", metavar="DIR",
+                        help="folder of .txt/.md/.html articles and .jsonl exports, or one such file (default: seeds/)")
     common.add_argument("--model", help="embedding model: a local folder or a locally cached model name")
     common.add_argument("--index-dir", metavar="DIR", help="where the index lives (default: DIR/.qa-index)")
     common.add_argument("--llm-url", metavar="URL",
@@ -79,21 +80,31 @@ def _parser() -> argparse.ArgumentParser:
     ask = commands.add_parser("ask", parents=[common], help="answer a question, with numbered sources")
     ask.add_argument("question")
     ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+    _filter_flags(ask)
 
     search = commands.add_parser("search", parents=[common], help="show the passages that best match")
     search.add_argument("question")
     search.add_argument("-k", type=int, default=5, help="how many passages (default 5)")
     search.add_argument("--method", choices=METHODS, help="retrieval method (default hybrid)")
     search.add_argument("--json", action="store_true", help="print the hits as JSON")
+    _filter_flags(search)
 
     index = commands.add_parser("index", parents=[common], help="build or update the index of a folder")
-    index.add_argument("folder", nargs="?", help="the corpus folder (same as --corpus)")
+    index.add_argument("folder", nargs="?", help="the corpus folder or file (same as --corpus)")
     index.add_argument("--part", metavar="I/N", help="index only this machine's share of the articles, e.g. 2/4 "
                                                      "(needs a shared store: --store milvus://...)")
+
+    add = commands.add_parser("add", parents=[common],
+                              help="fetch article pages or RSS/Atom feeds into the corpus folder (uses the network)")
+    add.add_argument("urls", nargs="+", metavar="URL", help="an article page or a feed (each entry's page is fetched)")
+    add.add_argument("--no-index", action="store_true", help="only fetch; index on the next start")
 
     evaluate = commands.add_parser("eval", parents=[common], help="measure retrieval and answer accuracy")
     evaluate.add_argument("--set", dest="question_set", metavar="FILE", help="question set (eval/questions.jsonl)")
     evaluate.add_argument("--squad", metavar="DIR", help="evaluate on a SQuAD-format folder instead")
+    evaluate.add_argument("--through-files", action="store_true",
+                          help="with --squad: write each paragraph as a file (title, blank line, text) and index "
+                               "that folder, as articles are read")
     evaluate.add_argument("--limit", type=int, help="use only the first N questions")
     evaluate.add_argument("--readers", metavar="NAMES",
                           help="comma-separated readers to compare (default: every reader this installation has)")
@@ -108,6 +119,21 @@ def _silence_stdout() -> None:
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError):
         pass
+
+
+def _filter_flags(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--since", metavar="DATE", help="only articles from DATE on (YYYY-MM-DD, YYYY-MM or YYYY)")
+    command.add_argument("--until", metavar="DATE", help="only articles up to DATE (YYYY-MM-DD, YYYY-MM or YYYY)")
+    command.add_argument("--outlet", dest="outlets", action="append", metavar="NAME",
+                         help="only articles of this outlet (repeat or separate by commas: cnn,usatoday.com)")
+
+
+def _filters(args: argparse.Namespace) -> dict[str, object]:
+    from .filters import Filters
+
+    outlets = [name for value in args.outlets or () for name in value.split(",")] or None
+    Filters.of(args.since, args.until, outlets)  # a bad date is refused before the model loads
+    return {"since": args.since, "until": args.until, "outlets": outlets}
 
 
 class _StderrHandler(logging.StreamHandler):
@@ -136,7 +162,8 @@ def _configure_logging(verbose: bool) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO if verbose else logging.WARNING)
-    for noisy in ("sentence_transformers", "transformers", "huggingface_hub", "bm25s", "torch"):
+    for noisy in ("sentence_transformers", "transformers", "huggingface_hub", "bm25s", "torch", "trafilatura",
+                  "htmldate", "courlan", "feedparser"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
     logging.getLogger("qa").setLevel(logging.INFO if verbose else logging.WARNING)
     for name in ("sentence_transformers", "transformers", "huggingface_hub"):
@@ -190,8 +217,9 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
     question = check_question(args.question)
     if args.k < 1:
         raise QAError("-k must be at least 1")
+    filters = _filters(args)
     retriever = _open(settings, args.quiet)
-    hits = retriever.search(question, k=args.k, method=args.method)
+    hits = retriever.search(question, k=args.k, method=args.method, **filters)
     if args.json:
         print(dumps([hit.to_dict() for hit in hits]))
     else:
@@ -204,18 +232,26 @@ def format_hits(hits: Sequence[Hit]) -> str:
     blocks = []
     for hit in hits:
         c = hit.citation
-        head = f"{hit.rank}. {c.title}\n   {c.path}, characters {c.start}-{c.end}, score {hit.score:.3f}"
+        head = f"{hit.rank}. {c.title}\n   {_where(c)}, characters {c.start}-{c.end}, score {hit.score:.3f}"
+        for copy in hit.copies:
+            head += f"\n   also: {_where(copy)}"
         body = textwrap.fill(" ".join(hit.text.split()), width=100, initial_indent="   ", subsequent_indent="   ")
         blocks.append(f"{head}\n{body}")
     return printable("\n\n".join(blocks)) if blocks else "No passages."
+
+
+def _where(citation: Citation) -> str:
+    """ "USA Today · 2024-05-31 · file.txt", or just the file when outlet and date are unknown."""
+    return " · ".join(part for part in (citation.byline, citation.path) if part)
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
     from .retriever import check_question
 
     question = check_question(args.question)
+    filters = _filters(args)
     retriever = _open(settings, args.quiet)
-    answer = retriever.ask(question)
+    answer = retriever.ask(question, **filters)
     if args.json:
         print(dumps(answer.to_dict()))
     else:
@@ -236,9 +272,11 @@ def format_answer(answer: Answer) -> str:
     lines += ["", "Sources:"]
     for source in answer.citations:
         c = source.citation
-        lines.append(f"[{source.number}] {c.title} ({c.path}, characters {c.start}-{c.end})")
+        lines.append(f"[{source.number}] {c.title} ({_where(c)}, characters {c.start}-{c.end})")
+        if c.url:
+            lines.append(f"    {c.url}")
         for other in source.also:
-            lines.append(f"    also in {other.title} ({other.path}, characters {other.start}-{other.end})")
+            lines.append(f"    also in {other.title} ({_where(other)}, characters {other.start}-{other.end})")
     return printable("\n".join(lines))
 
 
@@ -272,6 +310,22 @@ def _index_part(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _add(args: argparse.Namespace, settings: Settings) -> int:
+    from .adding import add_urls
+
+    folder = Path(settings.corpus)
+    report = add_urls(args.urls, folder)
+    for line in report.failed:
+        print(printable(f"qa: warning: {line}"), file=sys.stderr)
+    print(printable(f"Added {len(report.added)} article(s) to {folder}; {len(report.already)} already there, "
+                    f"{len(report.failed)} failed"))
+    for path in report.added:
+        print(printable(f"  {path.name}"))
+    if report.added and not args.no_index:
+        _index(argparse.Namespace(folder=None, quiet=args.quiet, part=None), settings)
+    return 1 if report.failed and not report.added else 0
+
+
 def _eval(args: argparse.Namespace, settings: Settings) -> int:
     from dataclasses import replace
 
@@ -286,9 +340,11 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     unknown = [name for name in names if name not in READERS]
     if unknown:
         raise QAError(f"unknown reader {unknown[0]!r}: use one of {', '.join(READERS)}")
+    if args.through_files and not args.squad:
+        raise QAError("--through-files goes with --squad DIR")
     with _progress(args.quiet, "Embedding passages") as progress:
         run = prepare_eval(settings, question_set=args.question_set, squad=args.squad, limit=args.limit,
-                           progress=progress)
+                           progress=progress, through_files=args.through_files)
     with _progress(args.quiet, "Evaluating") as progress:
         report = run_eval(
             run.retriever, run.questions, set_name=run.set_name, corpus=run.corpus,
@@ -328,7 +384,7 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
-    "chat": _chat, "ask": _ask, "search": _search, "index": _index, "eval": _eval,
+    "chat": _chat, "ask": _ask, "search": _search, "index": _index, "eval": _eval, "add": _add,
 }
 
 if __name__ == "__main__":

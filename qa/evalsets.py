@@ -184,28 +184,53 @@ def default_question_set() -> Path:
 
 def prepare_eval(settings: Settings, *, question_set: Path | str | None = None, squad: Path | str | None = None,
                  limit: int | None = None, progress: Callable[[int, int], None] | None = None,
-                 embedder: Embedder | None = None) -> EvalRun:
+                 embedder: Embedder | None = None, through_files: bool = False) -> EvalRun:
     """Open the retriever and questions to evaluate: the SQuAD-format folder `squad` (indexed once, in
     `settings.index_dir` when set, else in the cache folder), or else the question set (default
-    `eval/questions.jsonl`) on `settings.corpus`. `limit` keeps the first N questions."""
+    `eval/questions.jsonl`) on `settings.corpus`. `limit` keeps the first N questions.
+
+    `through_files`: SQuAD's paragraphs are written as one file each (title line, blank line, paragraph) and
+    that folder is read like any corpus, so the eval also measures what reading articles from files loses."""
     from .retriever import Retriever
 
     if squad is not None:
         folder = Path(squad)
         data = load_squad(folder, limit)
-        index_dir = settings.index_dir or settings.cache_dir / "eval" / f"{folder.resolve().name}-index"
-        retriever = Retriever.from_articles(data.articles, settings.with_overrides(index_dir=index_dir),
-                                            progress=progress, embedder=embedder)
+        base = settings.cache_dir / "eval" / f"{folder.resolve().name}{'-files' if through_files else ''}"
+        index_dir = settings.index_dir or base.with_name(base.name + "-index")
         held = hold_out(data)
-        held_retriever = Retriever.from_articles(
-            held.articles, settings.with_overrides(index_dir=index_dir.with_name(index_dir.name + "-holdout")),
-            progress=progress, embedder=retriever.embedder)
-        return EvalRun(retriever, data.questions, str(folder / QUERIES), f"{folder / CORPUS} (paragraphs)",
+
+        def open_set(articles: Sequence[Article], index: Path, files: Path, shared: Embedder | None) -> Retriever:
+            chosen = settings.with_overrides(index_dir=index)
+            if not through_files:
+                return Retriever.from_articles(articles, chosen, progress=progress, embedder=shared)
+            write_paragraph_files(articles, files)
+            return Retriever.from_settings(chosen.with_overrides(corpus=files), progress=progress, embedder=shared)
+
+        retriever = open_set(data.articles, index_dir, base, embedder)
+        held_retriever = open_set(held.articles, index_dir.with_name(index_dir.name + "-holdout"),
+                                  base.with_name(base.name + "-holdout"), retriever.embedder)
+        kind = "paragraph files" if through_files else "paragraphs"
+        return EvalRun(retriever, data.questions, str(folder / QUERIES), f"{folder / CORPUS} ({kind})",
                        held_retriever, answer_sample(held.questions))
     path = Path(question_set) if question_set is not None else default_question_set()
     questions = tuple(load_question_set(path, limit))
     retriever = Retriever.from_settings(settings, progress=progress, embedder=embedder)
     return EvalRun(retriever, questions, str(path), str(settings.corpus), retriever, questions)
+
+
+def write_paragraph_files(articles: Sequence[Article], folder: Path) -> None:
+    """Each paragraph as `folder/ID.txt`: its title line, a blank line, the paragraph (the layout of a news
+    article saved as text). Files already there with the same text are left alone; others are removed."""
+    folder.mkdir(parents=True, exist_ok=True)
+    wanted = {f"{article.doc_id}.txt": f"{article.title}\n\n{article.text.strip()}\n" for article in articles}
+    for stale in folder.glob("*.txt"):
+        if stale.name not in wanted:
+            stale.unlink()
+    for name, text in wanted.items():
+        path = folder / name
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
 
 
 def answer_sample(questions: Sequence[EvalQuestion], size: int = ANSWER_SAMPLE) -> tuple[EvalQuestion, ...]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 
@@ -15,6 +15,18 @@ class Citation:
     path: str  # article file, relative to the corpus folder
     start: int  # character offsets into the article's text: text[start:end] is the cited text
     end: int
+    date: str = ""  # the article's date, ISO "YYYY-MM-DD" (or with a time); "" when unknown
+    outlet: str = ""  # who published it ("USA Today", "usatoday.com"); "" when unknown
+    url: str = ""  # where it was published; "" when unknown
+
+    def at(self, start: int, end: int) -> Citation:
+        """The same article and metadata, another span of its text (e.g. one sentence of this passage)."""
+        return replace(self, start=start, end=end)
+
+    @property
+    def byline(self) -> str:
+        """Outlet and date for people to read, "USA Today · 2024-05-31"; "" when neither is known."""
+        return " · ".join(part for part in (self.outlet, self.date[:10]) if part)
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +37,7 @@ class Hit:
     score: float
     text: str
     citation: Citation
+    copies: tuple[Citation, ...] = ()  # the same story at other outlets or addresses (syndicated copies)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

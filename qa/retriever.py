@@ -5,21 +5,25 @@ from __future__ import annotations
 import copy
 import logging
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .articles import Article, SkippedFile, scan_folder
+from .duplicates import find_copies
 from .embedding import Embedder, locate_model
 from .errors import CorpusError, QAError
+from .filters import Filters
 from .fusion import fuse_candidates, rrf, z_score
 from .index import SyncReport
 from .passages import Passage, Span
 from .question import MAX_QUESTION_CHARS, check_question  # noqa: F401  (re-exported: callers import it here)
 from .records import Citation, Hit
+from .selection import Selection
 from .settings import Method, Settings
 from .stores import PassageStore, open_store
 
@@ -43,13 +47,15 @@ class OpenReport:
     skipped: tuple[SkippedFile, ...]
     sync: SyncReport
     seconds: float
+    copies: int = 0  # articles found to be syndicated copies of another
 
 
 class Retriever:
     """Hybrid BM25 + dense retrieval over a folder of articles, with a persisted, incremental index."""
 
     def __init__(self, settings: Settings, articles: Sequence[Article], store: PassageStore,
-                 embedder: Embedder, report: OpenReport | None = None) -> None:
+                 embedder: Embedder, report: OpenReport | None = None,
+                 copies: Sequence[Sequence[str]] = ()) -> None:
         """A retriever over `store`, already synced with `articles` (see `from_articles`)."""
         self.settings = settings
         self.embedder = embedder
@@ -58,6 +64,8 @@ class Retriever:
         self._articles = {a.doc_id: a for a in articles}
         self._rows: dict[tuple[str, int], int] | None = None  # made on first use, for stores without row_of
         self._readers: dict[str, Reader] = {}  # built on first use, kept warm (a reader may hold a model)
+        self._filters = Filters()  # what this view searches by default (see `filtered`)
+        self._selection = Selection(self._articles, [p.doc_id for p in self._passages], copies)
 
     # --- construction -----------------------------------------------------------------------------------
 
@@ -76,7 +84,7 @@ class Retriever:
         scan = scan_folder(settings.corpus)
         if not scan.articles:
             reasons = "; ".join(f"{s.path} {s.reason}" for s in scan.skipped[:3])
-            raise CorpusError(f"no readable article (.txt, .md, .html) in {settings.corpus}"
+            raise CorpusError(f"no readable article (.txt, .md, .html, .jsonl) in {settings.corpus}"
                               + (f": {reasons}" if reasons else ""))
         return cls.from_articles(scan.articles, settings, progress=progress, embedder=embedder,
                                  skipped=scan.skipped, began=began)
@@ -90,8 +98,10 @@ class Retriever:
         embedder = embedder or Embedder(locate_model(settings.model, settings.cache_dir))
         store = open_store(settings, embedder.source)
         sync = store.sync(list(articles), embedder, batch_size=settings.batch_size, progress=progress)
-        report = OpenReport(len(articles), len(store.passages), tuple(skipped), sync, time.perf_counter() - began)
-        return cls(settings, articles, store, embedder, report)
+        copies = find_copies(articles, settings.index_path) if settings.find_copies else []
+        report = OpenReport(len(articles), len(store.passages), tuple(skipped), sync, time.perf_counter() - began,
+                            sum(len(group) - 1 for group in copies))
+        return cls(settings, articles, store, embedder, report, copies)
 
     def with_settings(self, **overrides: Any) -> Retriever:
         """A retriever sharing this one's model and index that scores with other settings (method,
@@ -132,20 +142,73 @@ class Retriever:
         """The inverse document frequency of a BM25 term over the passages; rarer terms weigh more."""
         return self.store.idf(term)
 
-    def search(self, question: str, k: int = 5, method: Method | None = None) -> list[Hit]:
-        """The k best passages for `question`, best first."""
-        return self.search_many([question], k, method)[0]
+    def search(self, question: str, k: int = 5, method: Method | None = None, *, since: str | None = None,
+               until: str | None = None, outlets: Iterable[str] | str | None = None) -> list[Hit]:
+        """The k best passages for `question`, best first; `since`/`until` ("YYYY-MM-DD", "YYYY-MM", "YYYY")
+        and `outlets` keep to articles of those dates and outlets (fewer than k hits when fewer qualify)."""
+        return self.search_many([question], k, method, since=since, until=until, outlets=outlets)[0]
 
-    def search_many(self, questions: Sequence[str], k: int = 5, method: Method | None = None) -> list[list[Hit]]:
+    def search_many(self, questions: Sequence[str], k: int = 5, method: Method | None = None, *,
+                    since: str | None = None, until: str | None = None,
+                    outlets: Iterable[str] | str | None = None) -> list[list[Hit]]:
         """`search` for several questions at once (their embeddings are computed in one batch)."""
         cleaned = [check_question(q) for q in questions]
+        filters = self._merged(since, until, outlets)
         method = method or self.settings.method
         if len(self.store.passages) <= EXACT_PASSAGES:
-            return [self._hits(row, k) for row in self.score_many(cleaned, method)]
+            return [self._hits(row, k, filters) for row in self.score_many(cleaned, method)]
+        mask = self._mask(filters)
         vectors = None if method == "bm25" else self.embedder.encode(cleaned, batch_size=self.settings.batch_size)
-        found = fuse_candidates(self.store, cleaned, vectors, method, self.settings.dense_weight, k)
-        return [[Hit(rank, float(score), self.store.passages[int(row)].text, self.citation(int(row)))
-                 for rank, (row, score) in enumerate(zip(c.rows, c.scores), start=1)] for c in found]
+        # with a filter or copies, more candidates are fused and those the mask refuses are passed over
+        found = fuse_candidates(self.store, cleaned, vectors, method, self.settings.dense_weight,
+                                k if mask is None else k * 10)
+        results = []
+        for candidates in found:
+            hits: list[Hit] = []
+            for row, score in zip(candidates.rows, candidates.scores):
+                if len(hits) == k:
+                    break
+                if mask is not None and not mask[int(row)]:
+                    continue
+                citation = self.citation(int(row))
+                hits.append(Hit(len(hits) + 1, float(score), self.store.passages[int(row)].text, citation,
+                                self._selection.copies(citation, filters)))
+            results.append(hits)
+        return results
+
+    # --- filters ----------------------------------------------------------------------------------------
+
+    def filtered(self, since: str | None = None, until: str | None = None,
+                 outlets: Iterable[str] | str | None = None) -> Retriever:
+        """A view of this retriever whose searches and answers keep to these dates and outlets by default."""
+        view = copy.copy(self)
+        view._filters = self._merged(since, until, outlets)
+        return view
+
+    @property
+    def filters(self) -> Filters:
+        return self._filters
+
+    def outlets(self) -> list[tuple[str, int]]:
+        """The outlets of the articles and how many articles each has, most first."""
+        counts = Counter(a.outlet for a in self._articles.values() if a.outlet)
+        return counts.most_common()
+
+    def _merged(self, since: str | None, until: str | None, outlets: Iterable[str] | str | None) -> Filters:
+        if since is None and until is None and outlets is None:
+            return self._filters
+        given = Filters.of(since, until, outlets)
+        return Filters(given.since or self._filters.since, given.until or self._filters.until,
+                       given.outlets or self._filters.outlets)
+
+    def _mask(self, filters: Filters) -> np.ndarray | None:
+        """Which passages may be returned: of articles `filters` admit, one copy per syndicated story."""
+        return self._selection.mask(filters)
+
+    @property
+    def copy_groups(self) -> list[tuple[str, ...]]:
+        """The doc ids of each story found at more than one outlet or address, the original first."""
+        return self._selection.copy_groups
 
     def score_many(self, questions: Sequence[str], method: Method | None = None) -> np.ndarray:
         """A (questions x passages) matrix of retrieval scores, every passage scored exactly; higher is better.
@@ -171,12 +234,22 @@ class Retriever:
         """(questions x passages) cosines of each question to each passage's best sentence."""
         return self.store.dense_scores(question_vectors)
 
-    def _hits(self, scores: np.ndarray, k: int) -> list[Hit]:
+    def _hits(self, scores: np.ndarray, k: int, filters: Filters | None = None) -> list[Hit]:
+        """The k best rows of `scores` as hits, of the passages `filters` (default: this view's) let through."""
+        filters = self._filters if filters is None else filters
+        mask = self._mask(filters)
+        if mask is not None:
+            scores = np.where(mask, scores, -np.inf)
+            k = min(k, int(mask.sum()))
         k = max(0, min(k, len(scores)))
         top = np.argpartition(-scores, k - 1)[:k] if 0 < k < len(scores) else np.arange(len(scores))
         top = top[np.lexsort((top, -scores[top]))][:k]
-        return [Hit(rank, float(scores[i]), self._passages[i].text, self.citation(int(i)))
-                for rank, i in enumerate(top, start=1)]
+        hits = []
+        for rank, i in enumerate(top, start=1):
+            citation = self.citation(int(i))
+            hits.append(Hit(rank, float(scores[i]), self._passages[i].text, citation,
+                            self._selection.copies(citation, filters)))
+        return hits
 
     def passage_sentences(self, passage: Citation) -> tuple[tuple[Span, ...], np.ndarray]:
         """The sentences of the passage that `passage` cites, and their stored unit vectors (one row each)."""
@@ -197,12 +270,28 @@ class Retriever:
     def citation(self, row: int) -> Citation:
         passage = self.store.passages[row]
         article = self._articles[passage.doc_id]
-        return Citation(article.doc_id, article.title, article.path, passage.start, passage.end)
+        return Citation(article.doc_id, article.title, article.path, passage.start, passage.end,
+                        article.date, article.outlet, article.url)
 
-    def ask(self, question: str, history: Sequence[Any] | None = None, reader: str | None = None) -> Answer:
+    def ask(self, question: str, history: Sequence[Any] | None = None, reader: str | None = None, *,
+            since: str | None = None, until: str | None = None,
+            outlets: Iterable[str] | str | None = None) -> Answer:
         """A short answer quoted from the articles, each sentence cited, or an honest abstention, by the reader
-        named `reader` (default: the `reader` setting)."""
-        return self.reader(reader).answer(self, question, history)
+        named `reader` (default: the `reader` setting); the filters keep it to articles of those dates and
+        outlets, as in `search`."""
+        view = self if since is None and until is None and outlets is None else self.filtered(since, until, outlets)
+        return view._with_copies(view.reader(reader).answer(view, question, history))
+
+    def _with_copies(self, answer: Answer) -> Answer:
+        """Each quoted sentence also cites where it appears in the other copies of its story."""
+        if not self._selection.copy_groups or answer.abstained:
+            return answer
+        sources = []
+        for source in answer.citations:
+            known = {c.doc_id for c in source.also} | {source.citation.doc_id}
+            extra = tuple(c for c in self._selection.copies(source.citation, self._filters) if c.doc_id not in known)
+            sources.append(replace(source, also=tuple(source.also) + extra) if extra else source)
+        return replace(answer, citations=tuple(sources))
 
     def reader(self, name: str | None = None) -> Reader:
         """The reader called `name` (default: the `reader` setting), built once and kept."""

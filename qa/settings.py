@@ -32,7 +32,7 @@ def _default_cache_dir() -> Path:
 
 @dataclass(frozen=True, slots=True)
 class Settings:
-    # Folder of .txt/.md/.html articles to answer from (QA_CORPUS).
+    # Folder of .txt/.md/.html articles and .jsonl(.gz) exports to answer from, or one such file (QA_CORPUS).
     corpus: Path = field(default_factory=_default_corpus)
     # Embedding model: the bundled all-MiniLM-L6-v2, a local sentence-transformers folder, or the name of
     # a model already in the local Hugging Face cache (QA_MODEL). Nothing is ever downloaded.
@@ -65,6 +65,9 @@ class Settings:
     # Sentences embedded between two commits while indexing (QA_COMMIT_EVERY): an interrupted `qa index`
     # resumes from the last commit, so it loses at most this much work.
     commit_every: int = 2048
+    # Find syndicated copies (one story at several outlets or addresses) when opening the corpus, and show
+    # each story once, citing every copy (QA_FIND_COPIES=0 turns it off).
+    find_copies: bool = True
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
@@ -83,7 +86,11 @@ class Settings:
 
     @property
     def index_path(self) -> Path:
-        return self.index_dir if self.index_dir is not None else Path(self.corpus) / ".qa-index"
+        """`index_dir`, else `.qa-index` inside the corpus folder, or `.NAME.qa-index` beside a corpus file."""
+        if self.index_dir is not None:
+            return self.index_dir
+        corpus = Path(self.corpus)
+        return corpus.with_name(f".{corpus.name}.qa-index") if corpus.is_file() else corpus / ".qa-index"
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with the given fields changed; `None` values are ignored, paths are coerced."""
@@ -109,6 +116,8 @@ class Settings:
                 from_env[f.name] = _parse(f.name, raw, int)
             elif f.name in ("dense_weight", "llm_timeout"):
                 from_env[f.name] = _parse(f.name, raw, float)
+            elif f.name == "find_copies":
+                from_env[f.name] = raw.strip().lower() not in ("0", "false", "no", "off")
             else:
                 from_env[f.name] = raw
         return cls().with_overrides(**from_env).with_overrides(**overrides)

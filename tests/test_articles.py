@@ -12,6 +12,19 @@ from qa.errors import CorpusError
 from .conftest import SEEDS
 
 
+def shared_data(name: str) -> Path:
+    """A file of the team's shared data folder (`shared/data/NAME` beside the checkout or above it); the tests
+    that read it are skipped where it is absent."""
+    for folder in Path(__file__).resolve().parents:
+        if (folder / "shared" / "data" / name).exists():
+            return folder / "shared" / "data" / name
+    return Path("/nonexistent") / name
+
+
+ARCHIVE = shared_data("news_archive/articles.jsonl.gz")
+SQUAD = shared_data("squad11_dev/corpus.jsonl")
+
+
 def kept(text: str) -> list[str]:
     return [text[s:e] for s, e in keep_article_lines(text)]
 
@@ -93,8 +106,9 @@ def test_nested_markdown_and_html_articles(tmp_path: Path) -> None:
     assert articles["world/story"].title == "Envoy lands in Doha today"
     html = articles["page"]
     assert html.title == "Envoy lands in Doha"
-    assert "The envoy & his team landed." in html.text
-    assert "var x" not in html.text and "Home News" not in html.text
+    body = [html.text[s:e] for s, e in html.lines]
+    assert "The envoy & his team landed." in body
+    assert "var x" not in html.text and "Home News" not in body
 
 
 def test_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
@@ -104,3 +118,91 @@ def test_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_file_with_only_debris_is_skipped(tmp_path: Path) -> None:
     assert parse_article("x.txt", b"![]() |\nAccessibility links\n") is None
+
+
+# --- The headline is never lost ---------------------------------------------------------------------------
+
+
+def titled(title: str, body: str) -> str | None:
+    """The title parse_article finds in the SQuAD layout: title line, blank line, text."""
+    article = parse_article("a.txt", f"{title}\n\n{body}\n".encode())
+    return article.title if article else None
+
+
+@pytest.mark.parametrize("title", ["Super Bowl 50", "Warsaw", "Oxygen", "Nikola Tesla", "50 States",
+                                   "#MeToo one year on", "Photos: Wildfires in Europe"])
+def test_short_headline_above_a_paragraph_is_the_title(title: str) -> None:
+    body = "Super Bowl 50 was an American football game to determine the champion of the league for the season."
+    assert titled(title, body) == title
+
+
+def test_short_headline_survives_a_byline_or_dateline_under_it() -> None:
+    body = "The bees vanished from the orchard overnight, growers said on Monday."
+    assert titled("A bumblebee vanishes", f"Free Press Staff Writer\n\n{body}") == "A bumblebee vanishes"
+    assert titled("Oscar trivia", f"Feb. 3, 2016, 12:00 a.m. ET\n\n{body}") == "Oscar trivia"
+    assert titled("50 States", f"From USA TODAY Network and wire reports\n\n{body}") == "50 States"
+
+
+def test_hard_wrapped_first_paragraph_is_not_a_headline() -> None:
+    body = "Oxygen is present in the atmosphere in trace quantities in the form of carbon dioxide (CO\n2). The rest."
+    assert titled("Oxygen", body) == "Oxygen"
+
+
+def test_headlines_that_look_like_prompts_are_kept() -> None:
+    body = "The petition gathered thirty thousand names in a day, its organisers said."
+    for title in ("Thousands sign up to boycott the airline over its deal",
+                  "The Oreo twist: MIT study reveals how to perfectly open cookie",
+                  "Twitter down: thousands of users struggle to login",
+                  "Delaware Eats, the weekly newsletter, is a must-read"):
+        assert titled(title, body) == title
+
+
+def test_chrome_before_a_question_headline_is_dropped() -> None:
+    text = "Accessibility links\n\nBreaking News\n\nWill the talks succeed?\n\nThe envoy arrived on Monday."
+    assert kept(text) == ["Will the talks succeed?", "The envoy arrived on Monday."]
+
+
+def test_known_title_drops_labels_before_the_first_paragraph() -> None:
+    text = "Brian Truitt\n\nUSA TODAY\n\nIn the hands of the right creative types, a king can be more."
+    assert [text[s:e] for s, e in keep_article_lines(text, titled=True)] == [text.rsplit("\n", 1)[1]]
+
+
+@pytest.mark.skipif(not SQUAD.is_file(), reason="the shared SQuAD data is not here")
+def test_every_squad_title_survives_the_file_layout() -> None:
+    import json
+
+    rows = [json.loads(line) for line in SQUAD.read_text(encoding="utf-8").splitlines()]
+    lost = [row["title"] for row in rows if titled(row["title"], row["text"]) != row["title"]]
+    assert not lost, lost[:5]
+
+
+@pytest.mark.skipif(not ARCHIVE.is_file(), reason="the shared news archive is not here")
+def test_news_archive_titles_survive_the_file_layout() -> None:
+    import gzip
+    import itertools
+    import json
+
+    with gzip.open(ARCHIVE, "rt", encoding="utf-8") as stream:
+        rows = [json.loads(line) for line in itertools.islice(stream, 1000)]
+    lost = [row["title"] for row in rows if titled(row["title"], row["text"]) != row["title"].strip()]
+    assert not lost, lost[:5]
+
+
+# --- Front matter -----------------------------------------------------------------------------------------
+
+
+def test_front_matter_gives_metadata_and_is_not_article_text() -> None:
+    text = ("---\ndate: May 31, 2024\noutlet: USA Today\nurl: https://www.usatoday.com/story/x\nlayout: post\n---\n"
+            "Envoy lands in Doha for talks\n\nThe envoy arrived on Monday.\n")
+    article = parse_article("story.md", text.encode())
+    assert (article.date, article.outlet, article.url) == ("2024-05-31", "USA Today", "https://www.usatoday.com/story/x")
+    assert article.title == "Envoy lands in Doha for talks"
+    assert article.text == text  # offsets still point into the file's text
+    assert [article.text[s:e] for s, e in article.lines] == ["Envoy lands in Doha for talks",
+                                                           "The envoy arrived on Monday."]
+
+
+def test_text_without_front_matter_has_no_metadata() -> None:
+    article = parse_article("story.txt", b"Envoy lands in Doha for talks\n---\nThe envoy arrived on Monday.\n")
+    assert (article.date, article.outlet, article.url) == ("", "", "")
+    assert article.title == "Envoy lands in Doha for talks"

@@ -204,10 +204,15 @@ class QAApp(App[None]):
 
         worker = get_current_worker()
         try:
+            from qa.filters import split_filters
+
+            asked, filters = split_filters(question)  # "since:2024-05 outlet:cnn What ..." keeps to those
+            given = {k: v for k, v in filters.items() if v is not None}
             with reporting(lambda text: self.post_message(AskActivity(turn_id, text)), lambda: worker.is_cancelled):
                 # a fake retriever in tests may not take `reader`: pass it only when one was chosen
-                answer = (retriever.ask(question, history=history, reader=reader) if reader
-                          else retriever.ask(question, history=history))
+                if reader:
+                    given["reader"] = reader
+                answer = retriever.ask(asked, history=history, **given)
             articles = {}
             for doc_id in cited_doc_ids(answer):
                 try:

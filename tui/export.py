@@ -45,13 +45,16 @@ def conversation_markdown(exchanges: Sequence[Exchange], corpus: str, saved: dat
         for source in sources_of(answer):
             article = exchange.articles.get(source.span.doc_id)
             label = "" if source.kind == "cited" else "closest "
-            out.append(f"{source.number}. *{_one_line(source.span.title)}* — `{source.span.path}`, "
+            byline = f"{source.span.byline} · " if source.span.byline else ""
+            out.append(f"{source.number}. *{_one_line(source.span.title)}* — {byline}`{source.span.path}`, "
                        f"{label}characters {source.span.start}–{source.span.end}")
+            if source.span.url:
+                out.append(f"   <{source.span.url}>")
             text = _one_line(quoted(article, source.span))
             if text:
                 out.append(f"   > {text}")
             if source.also:
-                out.append("   also in: " + ", ".join(f"`{c.path}`" for c in source.also))
+                out.append("   also in: " + ", ".join(f"{c.outlet} `{c.path}`".strip() for c in source.also))
         out.append("")
     return printable("\n".join(out).rstrip() + "\n")
 
@@ -76,7 +79,8 @@ def save_conversation(exchanges: Sequence[Exchange], corpus: str, folder: Path,
 def _source_line(exchange: Exchange, source: Source) -> str:
     article = exchange.articles.get(source.span.doc_id)
     text = _one_line(quoted(article, source.span))
-    head = f"[{source.number}] {source.span.title} ({source.span.path})"
+    where = " · ".join(part for part in (source.span.byline, source.span.path) if part)
+    head = f"[{source.number}] {source.span.title} ({where})"
     return f"{head}: \"{text}\"" if source.kind == "cited" and text else head
 
 

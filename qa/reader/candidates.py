@@ -69,7 +69,7 @@ def gather(retriever: Retriever, question: str, context: Sequence[str], params: 
         for position, span in enumerate(spans):
             text = article.text[span.start : span.end]
             sentences.append(Sentence(
-                text, Citation(hit.citation.doc_id, hit.citation.title, hit.citation.path, span.start, span.end),
+                text, hit.citation.at(span.start, span.end),  # keeps the article's date, outlet and url
                 hit.citation, hit.rank, position,
                 len(text.split()) >= params.min_words and text.strip() != article.title.strip(),
                 first + position - 1 if position else None,

@@ -42,7 +42,10 @@ class ArticleScreen(Screen):
                 (f"[{self.source.number}] ", "bold $text-accent"),
                 (printable(self.article.title or self.article.path), "bold"),
                 "\n",
-                (f"{printable(self.article.path)} · the {kind} is highlighted · Escape to go back", "$text-muted"),
+                (printable(" · ".join(part for part in (self.article.outlet, self.article.date[:10], self.article.path)
+                                     if part))
+                 + f" · the {kind} is highlighted · Escape to go back", "$text-muted"),
+                *(("\n", (printable(self.article.url), "$text-muted")) if self.article.url else ()),
             ),
             id="article-title",
         )

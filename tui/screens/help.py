@@ -28,7 +28,8 @@ ABOUT = (
     "Answers are sentences quoted from the articles; [n] after a sentence names its source, listed in the "
     "sources panel with the sentence highlighted in its context. When the articles do not answer a question "
     "the chat says so (\"The articles don't say\") and lists the closest passages instead. Follow-up "
-    "questions see the earlier answers of the conversation."
+    "questions see the earlier answers of the conversation. To keep to some articles, type filters with the "
+    "question: since:2024-05 until:2024-06-30 outlet:cnn,usatoday What did the envoy say?"
 )
 
 

@@ -78,12 +78,12 @@ class SourcesPanel(Vertical):
             (f"[{source.number}] ", "bold $text-accent"),
             (printable(source.span.title or source.span.path), "bold"),
             "\n",
-            (printable(source.span.path), "$text-muted"),
+            (printable(" · ".join(part for part in (source.span.byline, source.span.path) if part)), "$text-muted"),
             "\n",
             snippet(self._article(source), source),
         ]
         if source.also:
-            parts += ["\n", (printable("also in: " + ", ".join(c.path for c in source.also)), "italic $text-muted")]
+            parts += ["\n", (printable("also in: " + ", ".join(c.outlet or c.path for c in source.also)), "italic $text-muted")]
         return Option(Content.assemble(*parts), id=f"source-{source.number}")
 
     @on(OptionList.OptionSelected)

@@ -1,0 +1,132 @@
+"""Syndicated copies: the same story at two outlets or two addresses, found by MinHash over word shingles."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import os
+import re
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from .articles import Article
+
+log = logging.getLogger(__name__)
+
+SHINGLE = 5  # words per shingle
+PERMUTATIONS = 128
+THRESHOLD = 0.7  # estimated Jaccard similarity of shingle sets from which two articles are one story
+MIN_SHINGLES = 20  # shorter articles are never called copies: a few shared phrases would decide it
+SCHEME = "affine32"  # datasketch's permutation scheme (2.x); stored with the cache, which another scheme discards
+CACHE = "minhash.npz"  # in the index folder: one signature per article, keyed by its content hash
+_WORD = re.compile(r"\w+")
+
+
+def article_shingles(article: Article) -> set[bytes]:
+    """The article's word 5-grams, lowercased, over its kept lines only (page debris differs between copies)."""
+    words = [w for start, end in article.lines for w in _WORD.findall(article.text[start:end].lower())]
+    return {" ".join(words[i : i + SHINGLE]).encode() for i in range(max(0, len(words) - SHINGLE + 1))}
+
+
+def find_copies(articles: Sequence[Article], cache_folder: Path | None = None,
+                threshold: float = THRESHOLD) -> list[list[str]]:
+    """Groups of doc ids that are copies of one story, each group ordered with its original first (the
+    earliest dated, then in path order); articles without a copy are in no group."""
+    from datasketch import MinHash, MinHashLSH
+
+    signatures = _signatures(articles, cache_folder)
+    lsh = MinHashLSH(threshold=threshold, num_perm=PERMUTATIONS)
+    hashes = {}
+    for number in range(len(articles)):
+        if signatures[number] is None:
+            continue
+        hashes[number] = MinHash(num_perm=PERMUTATIONS, hashvalues=signatures[number], scheme=SCHEME)
+        lsh.insert(number, hashes[number], check_duplication=False)
+    parent = list(range(len(articles)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for number, minhash in hashes.items():
+        for other in lsh.query(minhash):
+            # LSH finds candidates; the signatures' own estimate decides (fewer false pairs near the threshold)
+            if other != number and minhash.jaccard(hashes[other]) >= threshold:
+                parent[root(other)] = root(number)
+    groups: dict[int, list[Article]] = {}
+    for number in hashes:
+        groups.setdefault(root(number), []).append(articles[number])
+    return [[a.doc_id for a in sorted(group, key=lambda a: (a.date or "9999", a.path))]
+            for group in groups.values() if len(group) > 1]
+
+
+def _signatures(articles: Sequence[Article], cache_folder: Path | None) -> list[np.ndarray | None]:
+    """One MinHash signature per article (None when it is too short), reusing cached ones by content hash."""
+    from datasketch import MinHash
+
+    cached = _load(cache_folder) if cache_folder else {}
+    result: list[np.ndarray | None] = []
+    fresh = 0
+    for article in articles:
+        key = hashlib.sha256(f"{article.content_hash}:{article.lines}".encode()).hexdigest()[:32]
+        if key in cached:
+            result.append(cached[key])
+            continue
+        shingles = article_shingles(article)
+        if len(shingles) < MIN_SHINGLES:
+            result.append(None)
+            cached[key] = None
+            continue
+        minhash = MinHash(num_perm=PERMUTATIONS, scheme=SCHEME)
+        minhash.update_batch(list(shingles))
+        result.append(minhash.hashvalues.copy())
+        cached[key] = result[-1]
+        fresh += 1
+    if cache_folder and fresh:
+        keep = {hashlib.sha256(f"{a.content_hash}:{a.lines}".encode()).hexdigest()[:32] for a in articles}
+        _save(cache_folder, {k: v for k, v in cached.items() if k in keep})
+    return result
+
+
+def _load(folder: Path) -> dict[str, np.ndarray | None]:
+    try:
+        with np.load(folder / CACHE, allow_pickle=False) as data:
+            keys = json.loads(bytes(data["keys"]).decode("utf-8"))
+            matrix, present = data["signatures"], data["present"]
+            if bytes(data["scheme"]).decode("utf-8") != SCHEME:
+                return {}
+    except (OSError, ValueError, KeyError) as error:
+        if (folder / CACHE).exists():
+            log.info("recomputing copy signatures: %s", error)
+        return {}
+    if matrix.ndim != 2 or len(matrix) != len(keys) or len(present) != len(keys) \
+            or (len(keys) and matrix.shape[1] != PERMUTATIONS):
+        return {}
+    return {key: (row if there else None) for key, row, there in zip(keys, matrix, present)}
+
+
+def _save(folder: Path, signatures: dict[str, np.ndarray | None]) -> None:
+    keys = list(signatures)
+    matrix = np.zeros((len(keys), PERMUTATIONS), dtype=np.uint32)
+    present = np.zeros(len(keys), dtype=bool)
+    for row, key in enumerate(keys):
+        if signatures[key] is not None:
+            matrix[row], present[row] = signatures[key], True
+    buffer = io.BytesIO()
+    np.savez(buffer, keys=np.frombuffer(json.dumps(keys).encode("utf-8"), dtype=np.uint8), signatures=matrix,
+             present=present, scheme=np.frombuffer(SCHEME.encode("utf-8"), dtype=np.uint8))
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{CACHE}.", dir=folder)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(buffer.getvalue())
+        os.replace(temporary, folder / CACHE)
+    except OSError as error:
+        log.warning("could not save copy signatures in %s: %s", folder, error)

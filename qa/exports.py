@@ -1,0 +1,118 @@
+"""Exports of news APIs and datasets: a .jsonl or .jsonl.gz file, one JSON object per article and line."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from .articles import EXPORT_SUFFIXES, Article, SkippedFile, make_article
+from .metadata import host_of, normalize_date
+
+log = logging.getLogger(__name__)
+
+# The field names exports use for each piece of an article, most common first.
+FIELDS: dict[str, tuple[str, ...]] = {
+    "text": ("text", "content", "body", "maintext", "article"),
+    "title": ("title", "headline"),
+    "date": ("date", "published", "publishedAt", "published_at", "pubDate", "date_publish", "retrieved"),
+    "outlet": ("outlet", "source", "site", "source_name", "sitename", "publisher"),
+    "url": ("url", "link", "canonical_url"),
+    "id": ("id", "_id", "guid", "uuid"),
+    "author": ("author", "byline", "authors"),
+}
+
+
+def is_export(name: str) -> bool:
+    return name.lower().endswith(EXPORT_SUFFIXES)
+
+
+def read_export(file: Path, relative: str) -> tuple[list[Article], list[SkippedFile]]:
+    """The articles of one export, and a SkippedFile per bad line ("FILE line N") or for an unreadable file.
+
+    Each article's path is "FILE#ID" and its doc_id "FILE-WITHOUT-SUFFIX#ID", so citations name the file and
+    the article; an article without an id is known by its line number ("line-12").
+    """
+    stem = relative[: -len(next(s for s in EXPORT_SUFFIXES[::-1] if relative.lower().endswith(s)))]
+    articles: list[Article] = []
+    skipped: list[SkippedFile] = []
+    seen: set[str] = set()
+    try:
+        for number, line in _lines(file):
+            where = f"{relative} line {number}"
+            record, problem = _record(line)
+            if record is None:
+                if problem:
+                    skipped.append(SkippedFile(where, problem))
+                continue
+            article_id = _first(record, "id") or f"line-{number}"
+            if article_id in seen:
+                skipped.append(SkippedFile(where, f"repeats the id {article_id!r}"))
+                continue
+            article = _article(record, article_id, stem, relative, line)
+            if article is None:
+                skipped.append(SkippedFile(where, "has no article text (no text, content or body field)"))
+                continue
+            seen.add(article_id)
+            articles.append(article)
+    except (OSError, EOFError, UnicodeDecodeError, gzip.BadGzipFile) as error:
+        skipped.append(SkippedFile(relative, f"cannot be read past {len(articles)} articles ({error})"))
+    if not articles and not skipped:
+        skipped.append(SkippedFile(relative, "is empty"))
+    return articles, skipped
+
+
+def _lines(file: Path) -> Iterator[tuple[int, bytes]]:
+    opener = gzip.open if file.name.lower().endswith(".gz") else open
+    with opener(file, "rb") as stream:
+        yield from enumerate(stream, start=1)
+
+
+def _record(line: bytes) -> tuple[dict[str, Any] | None, str | None]:
+    if not line.strip():
+        return None, None
+    try:
+        data = json.loads(line)
+    except UnicodeDecodeError:
+        return None, "is not UTF-8"
+    except json.JSONDecodeError as error:
+        return None, f"is not JSON ({error.msg} at column {error.colno})"
+    if not isinstance(data, dict):
+        return None, "is not a JSON object"
+    return data, None
+
+
+def _article(record: dict[str, Any], article_id: str, stem: str, relative: str, line: bytes) -> Article | None:
+    text = _first(record, "text", keep_lines=True)
+    if not text.strip():
+        return None
+    url = _first(record, "url")
+    return make_article(f"{stem}#{article_id}", f"{relative}#{article_id}", text,
+                        hashlib.sha256(line.strip()).hexdigest(), title=_first(record, "title"),
+                        date=normalize_date(_first(record, "date")),
+                        outlet=_first(record, "outlet") or host_of(url), url=url, author=_first(record, "author"))
+
+
+def _first(record: dict[str, Any], kind: str, keep_lines: bool = False) -> str:
+    """The first non-empty value among `kind`'s field names, as text ("" when none)."""
+    for name in FIELDS[kind]:
+        value = _as_text(record.get(name))
+        if value.strip():
+            return value if keep_lines else " ".join(value.split())
+    return ""
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, dict):  # NewsAPI's "source": {"id": ..., "name": "BBC News"}
+        return _as_text(value.get("name") or value.get("title") or value.get("id"))
+    if isinstance(value, list):  # "authors": ["A", "B"]
+        return ", ".join(v for v in (_as_text(item) for item in value) if v)
+    return ""

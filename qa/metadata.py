@@ -1,0 +1,73 @@
+"""Article metadata as people and feeds write it, made comparable: ISO dates and outlet names."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
+
+_ISO_PREFIX = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+_WRITTEN_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%b. %d, %Y", "%d %B %Y", "%d %b %Y", "%Y/%m/%d", "%d.%m.%Y")
+
+
+def normalize_date(raw: object) -> str:
+    """`raw` as ISO 8601: "YYYY-MM-DD", or "YYYY-MM-DDTHH:MM:SS" (UTC when a zone was given) when it carries a
+    time; "" when it is empty or not a date. Accepts ISO forms, RFC 822 feed dates and "May 31, 2024"."""
+    if not isinstance(raw, str):
+        return ""
+    text = " ".join(raw.split())
+    if not text:
+        return ""
+    if _ISO_PREFIX.match(text):
+        return text if len(text) == 10 else ""  # "2024" or "2024-05" is no day
+    parsed = _parse(text)
+    if parsed is None:
+        return ""
+    if parsed.tzinfo is not None:
+        parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+    has_time = bool(re.search(r"\d:\d\d", text))
+    return parsed.isoformat(timespec="seconds") if has_time else parsed.date().isoformat()
+
+
+def _parse(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        pass
+    try:
+        return parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        pass
+    for layout in _WRITTEN_FORMATS:
+        try:
+            return datetime.strptime(text, layout)
+        except ValueError:
+            continue
+    return None
+
+
+def check_date_bound(raw: str, name: str) -> str:
+    """A --since/--until bound: "YYYY", "YYYY-MM" or "YYYY-MM-DD"; ValueError naming `name` otherwise."""
+    text = raw.strip()
+    if not _ISO_PREFIX.match(text):
+        raise ValueError(f"{name} {raw!r} is not a date: write YYYY-MM-DD, YYYY-MM or YYYY")
+    return text
+
+
+def host_of(url: str) -> str:
+    """The host name of `url` without "www." ("https://www.cnn.com/x" -> "cnn.com"); "" when there is none."""
+    try:
+        host = urlsplit(url.strip()).hostname or ""
+    except ValueError:
+        return ""
+    return host.removeprefix("www.")
+
+
+def outlet_key(name: str) -> str:
+    """A form of an outlet's name that its spellings share: "USA Today", "usatoday.com" and "www.usatoday.com"
+    all give "usatoday"."""
+    text = name.strip().lower().removeprefix("https://").removeprefix("http://").removeprefix("www.")
+    if "." in text and " " not in text:
+        text = text.split(".", 1)[0]  # a host name: its first label names the outlet
+    return re.sub(r"[^0-9a-z]", "", text)

@@ -1,0 +1,94 @@
+"""`qa add`: pages and feeds from a local HTTP server, saved with their metadata, never twice."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from qa.adding import add_urls
+from qa.articles import scan_folder
+from qa.cli import main
+
+PAGE = (Path(__file__).parent / "data" / "ledger_page.html").read_text(encoding="utf-8")
+SECOND = PAGE.replace("Envoy lands in Doha for a new round of talks", "Talks in Doha end without a deal") \
+             .replace("2024/05/31/envoy-doha", "2024/06/14/talks-end").replace("2024-05-31T08:15:00Z", "2024-06-14T18:00:00Z")
+FEED = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>The Harbour Ledger: World</title><link>{base}/</link>
+<item><title>Envoy lands in Doha for a new round of talks</title><link>{base}/envoy.html</link>
+  <pubDate>Fri, 31 May 2024 08:15:00 GMT</pubDate></item>
+<item><title>Talks in Doha end without a deal</title><link>{base}/talks.html</link>
+  <pubDate>Fri, 14 Jun 2024 18:00:00 GMT</pubDate></item>
+<item><title>Gone from the site</title><link>{base}/missing.html</link><pubDate>Sat, 15 Jun 2024 09:00:00 GMT</pubDate>
+  <description>&lt;p&gt;The negotiators left Doha on Saturday morning after twelve days of talks.&lt;/p&gt;&lt;p&gt;They will meet again in July, both sides said in short statements to the press.&lt;/p&gt;</description></item>
+</channel></rss>"""
+
+
+@pytest.fixture()
+def server(tmp_path: Path) -> Iterator[str]:
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "envoy.html").write_text(PAGE, encoding="utf-8")
+    (site / "talks.html").write_text(SECOND, encoding="utf-8")
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    base = f"http://127.0.0.1:{httpd.server_address[1]}"
+    (site / "feed.xml").write_text(FEED.format(base=base), encoding="utf-8")
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield base
+    httpd.shutdown()
+    httpd.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_a_page_is_saved_with_its_metadata_once(server: str, tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    report = add_urls([f"{server}/envoy.html"], corpus)
+    assert len(report.added) == 1 and not report.failed
+    article = scan_folder(corpus).articles[0]
+    assert article.title == "Envoy lands in Doha for a new round of talks"
+    assert (article.date, article.outlet, article.author) == ("2024-05-31", "The Harbour Ledger", "Jane Roe")
+    assert article.url == "https://ledger.example/world/2024/05/31/envoy-doha"
+    assert "prisoner exchange & a reduction in violence" in article.text
+    again = add_urls([f"{server}/envoy.html"], corpus)
+    assert again.added == [] and again.already == [f"{server}/envoy.html"]
+
+
+def test_a_feed_adds_each_entry_and_falls_back_to_its_own_text(server: str, tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    report = add_urls([f"{server}/feed.xml"], corpus)
+    assert len(report.added) == 3 and not report.failed
+    articles = {a.title: a for a in scan_folder(corpus).articles}
+    assert set(articles) == {"Envoy lands in Doha for a new round of talks", "Talks in Doha end without a deal",
+                             "Gone from the site"}
+    gone = articles["Gone from the site"]
+    assert (gone.date, gone.outlet, gone.url) == ("2024-06-15T09:00:00", "The Harbour Ledger: World",
+                                                  f"{server}/missing.html")
+    assert "twelve days of talks." in gone.text and "<p>" not in gone.text
+    assert articles["Talks in Doha end without a deal"].date == "2024-06-14"
+    again = add_urls([f"{server}/feed.xml", f"{server}/envoy.html"], corpus)
+    assert again.added == [] and len(again.already) == 4
+
+
+def test_unreachable_and_bad_addresses_fail_with_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status = main(["add", "http://127.0.0.1:9/nothing.html", "ftp://example.org/x", "--corpus", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert status == 1
+    assert "http://127.0.0.1:9/nothing.html:" in err and "only http:// and https://" in err
+    assert "Traceback" not in err
+
+
+def test_a_corpus_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    corpus = tmp_path / "news.jsonl"
+    corpus.write_text("{}\n")
+    assert main(["add", "http://127.0.0.1:9/x", "--corpus", str(corpus)]) == 2
+    assert "is a file" in capsys.readouterr().err

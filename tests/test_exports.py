@@ -1,0 +1,94 @@
+"""JSONL exports as corpora: field names mapped, bad lines skipped with a reason, a file as the corpus."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import logging
+from pathlib import Path
+
+import pytest
+
+from qa.articles import scan_folder
+from qa.errors import CorpusError
+from qa.settings import Settings
+
+BODY = "The envoy arrived in Doha on Monday for talks. Officials said the talks would last a week."
+
+
+def write_jsonl(path: Path, rows: list[object]) -> Path:
+    lines = [row if isinstance(row, str) else json.dumps(row) for row in rows]
+    data = ("\n".join(lines) + "\n").encode()
+    path.write_bytes(gzip.compress(data) if path.name.endswith(".gz") else data)
+    return path
+
+
+def test_common_field_names_are_mapped(tmp_path: Path) -> None:
+    write_jsonl(tmp_path / "export.jsonl", [
+        {"id": "a1", "title": "Envoy in Doha", "text": BODY, "date": "2024-05-31", "outlet": "USA Today",
+         "url": "https://www.usatoday.com/a1"},
+        {"_id": 7, "headline": "Talks resume", "content": BODY, "publishedAt": "2024-06-01T10:30:00Z",
+         "source": {"id": "bbc-news", "name": "BBC News"}, "link": "https://www.bbc.co.uk/news/7",
+         "author": "Jane Roe"},
+        {"headline": "Third story", "body": BODY, "retrieved": "Fri, 07 Jun 2024 09:00:00 GMT",
+         "url": "https://edition.cnn.com/x"},
+    ])
+    articles = scan_folder(tmp_path / "export.jsonl").articles
+    assert [(a.doc_id, a.path) for a in articles] == [
+        ("export#a1", "export.jsonl#a1"), ("export#7", "export.jsonl#7"), ("export#line-3", "export.jsonl#line-3")]
+    first, second, third = articles
+    assert (first.title, first.date, first.outlet, first.url) == (
+        "Envoy in Doha", "2024-05-31", "USA Today", "https://www.usatoday.com/a1")
+    assert (second.title, second.date, second.outlet, second.author) == (
+        "Talks resume", "2024-06-01T10:30:00", "BBC News", "Jane Roe")
+    assert (third.date, third.outlet) == ("2024-06-07T09:00:00", "edition.cnn.com")  # outlet from the URL host
+    assert all(a.text == BODY for a in articles)  # citations point into the record's text
+
+
+def test_bad_lines_are_skipped_with_a_clear_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    write_jsonl(tmp_path / "news.jsonl.gz", [
+        {"id": "ok1", "title": "First", "text": BODY},
+        "{not json",
+        "[1, 2]",
+        {"id": "no-text", "title": "Empty", "text": "  "},
+        {"id": "ok1", "title": "Again", "text": BODY},
+        "",
+        {"id": "ok2", "title": "Second", "text": BODY},
+    ])
+    with caplog.at_level(logging.WARNING):
+        scan = scan_folder(tmp_path)
+    assert [a.doc_id for a in scan.articles] == ["news#ok1", "news#ok2"]
+    reasons = {s.path: s.reason for s in scan.skipped}
+    assert set(reasons) == {"news.jsonl.gz line 2", "news.jsonl.gz line 3", "news.jsonl.gz line 4",
+                            "news.jsonl.gz line 5"}
+    assert "not JSON" in reasons["news.jsonl.gz line 2"] and "not a JSON object" in reasons["news.jsonl.gz line 3"]
+    assert "no article text" in reasons["news.jsonl.gz line 4"] and "repeats the id" in reasons["news.jsonl.gz line 5"]
+    assert "skipped news.jsonl.gz line 2: is not JSON" in caplog.text
+
+
+def test_truncated_gzip_keeps_what_was_read(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "cut.jsonl.gz", [{"id": str(i), "title": "T", "text": BODY * 40}
+                                                   for i in range(200)])
+    path.write_bytes(path.read_bytes()[:-200])
+    scan = scan_folder(path)
+    assert 0 < len(scan.articles) < 200
+    assert any("cannot be read past" in s.reason for s in scan.skipped)
+
+
+def test_folder_mixes_exports_and_files(tmp_path: Path) -> None:
+    (tmp_path / "story.txt").write_text("Envoy lands in Doha\n\nThe envoy arrived on Monday.\n")
+    (tmp_path / "feeds").mkdir()
+    write_jsonl(tmp_path / "feeds" / "wire.jsonl", [{"id": "w1", "title": "Wire story", "text": BODY}])
+    assert [a.path for a in scan_folder(tmp_path).articles] == ["feeds/wire.jsonl#w1", "story.txt"]
+
+
+def test_a_file_that_is_no_corpus_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "notes.pdf").write_bytes(b"%PDF")
+    with pytest.raises(CorpusError, match="neither a folder nor an article file"):
+        scan_folder(tmp_path / "notes.pdf")
+
+
+def test_index_of_a_corpus_file_lives_beside_it(tmp_path: Path) -> None:
+    corpus = write_jsonl(tmp_path / "export.jsonl", [{"id": "a", "text": BODY}])
+    assert Settings(corpus=corpus).index_path == tmp_path / ".export.jsonl.qa-index"
+    assert Settings(corpus=tmp_path).index_path == tmp_path / ".qa-index"

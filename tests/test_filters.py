@@ -1,0 +1,93 @@
+"""Searching and answering within dates and outlets."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from qa import Retriever
+from qa.articles import Article
+from qa.filters import FilterError, Filters
+
+from .fakes import CountingEmbedder
+
+STORIES = [
+    ("a", "2024-05-31", "USA Today", "The harbour bridge reopened after repairs to its steel cables and deck."),
+    ("b", "2024-06-15", "cnn.com", "The harbour bridge closed again when engineers found cracks in a cable."),
+    ("c", "2023-01-02", "theweek.co.uk", "The harbour bridge was first planned a century ago by city engineers."),
+    ("d", "", "", "The harbour bridge tolls will rise next year, the city council decided."),
+]
+
+
+@pytest.fixture(scope="module")
+def retriever(tmp_path_factory: pytest.TempPathFactory) -> Retriever:
+    folder = tmp_path_factory.mktemp("filters")
+    rows = [{"id": i, "title": f"Bridge story {i}", "text": text, "date": date, "outlet": outlet}
+            for i, date, outlet, text in STORIES]
+    (folder / "news.jsonl").write_text("\n".join(json.dumps(row) for row in rows) + "\n")
+    return Retriever.from_folder(folder, embedder=CountingEmbedder())
+
+
+def docs(hits) -> set[str]:
+    return {hit.citation.doc_id.split("#")[1] for hit in hits}
+
+
+def test_no_filter_searches_everything(retriever: Retriever) -> None:
+    assert docs(retriever.search("harbour bridge", k=10)) == {"a", "b", "c", "d"}
+
+
+def test_date_bounds_are_inclusive_prefixes(retriever: Retriever) -> None:
+    assert docs(retriever.search("harbour bridge", k=10, since="2024")) == {"a", "b"}
+    assert docs(retriever.search("harbour bridge", k=10, since="2024-06")) == {"b"}
+    assert docs(retriever.search("harbour bridge", k=10, until="2024-05")) == {"a", "c"}
+    assert docs(retriever.search("harbour bridge", k=10, since="2024-05-31", until="2024-05-31")) == {"a"}
+
+
+def test_outlets_match_whatever_their_spelling(retriever: Retriever) -> None:
+    assert docs(retriever.search("harbour bridge", k=10, outlets=["usatoday.com", "CNN"])) == {"a", "b"}
+    assert docs(retriever.search("harbour bridge", k=10, outlets="The Week")) == {"c"}  # theweek.co.uk
+    assert docs(retriever.search("harbour bridge", k=10, outlets="BBC")) == set()
+
+
+def test_citations_carry_the_metadata(retriever: Retriever) -> None:
+    hit = retriever.search("bridge reopened repairs", k=1, outlets="usatoday")[0]
+    c = hit.citation
+    assert (c.date, c.outlet, c.byline, c.path) == ("2024-05-31", "USA Today", "USA Today · 2024-05-31", "news.jsonl#a")
+    assert hit.to_dict()["citation"]["outlet"] == "USA Today"
+
+
+def test_filtered_view_and_ask_keep_to_the_filters(retriever: Retriever) -> None:
+    view = retriever.filtered(outlets="cnn")
+    assert docs(view.search("harbour bridge", k=10)) == {"b"}
+    assert docs(view.search("harbour bridge", k=10, since="2025")) == set()
+    answer = retriever.ask("Why did the harbour bridge close again?", since="2024-06")
+    cited = {c.citation.doc_id for c in answer.citations} | {h.citation.doc_id for h in answer.closest}
+    assert cited <= {"news#b"}
+
+
+def test_bad_filters_are_refused_with_a_reason() -> None:
+    with pytest.raises(FilterError, match="not a date"):
+        Filters.of(since="last week")
+    with pytest.raises(FilterError, match="after"):
+        Filters.of(since="2024-06", until="2024-05")
+    article = Article("x", "x.txt", "T", "text", ((0, 4),), "h", "2024-05-31", "USA Today")
+    assert Filters.of(until="2024-05-31").admits(article) and not Filters.of(until="2024-05-30").admits(article)
+
+
+def test_cli_refuses_a_bad_date_before_loading(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from qa.cli import main
+
+    assert main(["search", "bridge", "--since", "soon", "--corpus", str(tmp_path)]) == 2
+    assert "not a date" in capsys.readouterr().err
+
+
+def test_inline_filters_are_split_from_the_question() -> None:
+    from qa.filters import split_filters
+
+    text, found = split_filters("since:2024-05 What closed the bridge? outlet:cnn,usatoday.com OUTLET:bbc")
+    assert text == "What closed the bridge?"
+    assert found == {"since": "2024-05", "until": None, "outlets": ["cnn", "usatoday.com", "bbc"]}
+    assert split_filters("Who said: since when?") == ("Who said: since when?",
+                                                      {"since": None, "until": None, "outlets": None})

@@ -1,0 +1,28 @@
+"""Saved pages through trafilatura: main text without chrome, and the page's metadata."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qa.articles import parse_article, scan_folder
+
+PAGE = Path(__file__).parent / "data" / "ledger_page.html"
+
+
+def test_saved_page_gives_text_and_metadata() -> None:
+    article = parse_article("ledger_page.html", PAGE.read_bytes())
+    assert article.title == "Envoy lands in Doha for a new round of talks"
+    assert (article.date, article.outlet, article.author) == ("2024-05-31", "The Harbour Ledger", "Jane Roe")
+    assert article.url == "https://ledger.example/world/2024/05/31/envoy-doha"
+    body = [article.text[s:e] for s, e in article.lines]
+    assert any(line.startswith("Officials said the talks would focus on a prisoner exchange & a reduction")
+               for line in body)
+    assert body[-1] == "Analysts in the region expect the round to last at least ten days, longer than any before it."
+    for chrome in ("Most read", "Storm hits the coast", "cookies", "All rights reserved", "tracking", "Sport"):
+        assert chrome not in article.text, chrome
+
+
+def test_page_without_article_text_is_skipped(tmp_path: Path) -> None:
+    (tmp_path / "empty.html").write_text("<html><head><title>Nothing</title></head><body><nav>Home</nav></body></html>")
+    scan = scan_folder(tmp_path)
+    assert scan.articles == [] and scan.skipped[0].path == "empty.html"

@@ -1,0 +1,59 @@
+"""The chat with article metadata: outlet and date beside each source, filters typed with the question."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from qa import Answer
+from tests.test_tui import ROOT, screen_text
+from tests.test_tui_support import FakeRetriever, ask, loader_for, settle
+from tui.app import QAApp
+from tui.export import conversation_markdown
+from tui.widgets.sources import SourcesPanel
+
+URL = "https://www.usatoday.com/story/news/harbour-bridge"
+
+
+class DatedRetriever(FakeRetriever):
+    """The fake corpus with a date, an outlet and an address on every article; records the filters asked for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._articles = {doc: replace(a, date="2024-05-31", outlet="USA Today", url=URL)
+                          for doc, a in self._articles.items()}
+        self.filters: list[dict] = []
+
+    def ask(self, question: str, history: Sequence[Answer] | None = None, **filters) -> Answer:
+        self.filters.append(filters)
+        answer = super().ask(question, history)
+        sources = [replace(c, citation=replace(c.citation, date="2024-05-31", outlet="USA Today", url=URL))
+                   for c in answer.citations]
+        return replace(answer, citations=tuple(sources))
+
+
+async def test_sources_show_outlet_and_date_and_filters_reach_the_retriever() -> None:
+    fake = DatedRetriever()
+    app = QAApp(loader_for(fake), ROOT / "seeds")
+    async with app.run_test(size=(120, 34)) as pilot:
+        await settle(pilot)
+        await ask(pilot, "since:2024-05 outlet:usatoday,cnn How much will the bridge cost?")
+        assert fake.calls[-1][0] == "How much will the bridge cost?"
+        assert fake.filters[-1] == {"since": "2024-05", "outlets": ["usatoday", "cnn"]}
+        assert "USA Today · 2024-05-31 · harbour-bridge.txt" in screen_text(app)
+        app.screen.query_one(SourcesPanel).open(1)
+        await settle(pilot)
+        assert "USA Today · 2024-05-31 · harbour-bridge.txt" in screen_text(app)
+        assert URL in screen_text(app)
+        saved = conversation_markdown(app.exchanges, "corpus", datetime(2024, 6, 1))
+        assert "USA Today · 2024-05-31 · `harbour-bridge.txt`" in saved and f"<{URL}>" in saved
+
+
+async def test_questions_without_filters_ask_as_before() -> None:
+    fake = DatedRetriever()
+    app = QAApp(loader_for(fake), ROOT / "seeds")
+    async with app.run_test(size=(120, 34)) as pilot:
+        await settle(pilot)
+        await ask(pilot, "How much will the bridge cost?")
+        assert fake.filters[-1] == {}
