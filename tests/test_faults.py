@@ -373,7 +373,7 @@ def test_megabyte_lines_split_in_linear_time() -> None:
     sentence = "The council voted on Tuesday to approve the new harbour bridge budget for next year. "
     prose = sentence * (4_000_000 // len(sentence))
     began = time.perf_counter()
-    article = parse_article("long.txt", f"One line\n{prose}\n".encode())
+    article = parse_article("long.txt", f"{prose}\n".encode())  # one line: no headline above it
     passages = split_passages(article)
     assert passages[-1].end == len(article.text.rstrip()) and len(passages) > 3000
     assert len(article.title) <= 201 and article.title.endswith("…")  # BM25 reads it with every passage
