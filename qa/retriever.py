@@ -98,7 +98,9 @@ class Retriever:
         embedder = embedder or Embedder(locate_model(settings.model, settings.cache_dir))
         store = open_store(settings, embedder.source)
         sync = store.sync(list(articles), embedder, batch_size=settings.batch_size, progress=progress)
-        copies = find_copies(articles, settings.index_path) if settings.find_copies else []
+        # Signatures are cached in the embedded store's folder; a remote store writes nothing beside the articles.
+        cache = settings.index_path if settings.store == "embedded" else None
+        copies = find_copies(articles, cache) if settings.find_copies else []
         report = OpenReport(len(articles), len(store.passages), tuple(skipped), sync, time.perf_counter() - began,
                             sum(len(group) - 1 for group in copies))
         return cls(settings, articles, store, embedder, report, copies)

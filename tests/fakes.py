@@ -27,7 +27,8 @@ class CountingEmbedder:
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
         if progress:
             progress(len(texts), len(texts))
-        return vectors / np.where(norms > 0, norms, 1.0)
+        # Values a float16 index stores exactly, so every store holds the very same vectors.
+        return (vectors / np.where(norms > 0, norms, 1.0)).astype(np.float16).astype(np.float32)
 
     def word_vectors(self, texts) -> list[WordVectors]:
         """Each word's vector is its own bag-of-words vector: a word matches itself and nothing else."""

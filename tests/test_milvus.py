@@ -175,7 +175,8 @@ def test_dense_and_hybrid_rankings_match_the_embedded_store(milvus: str, corpus:
     for question in QUESTIONS:
         assert ranking(remote, question, "dense") == ranking(embedded, question, "dense")
         e = embedded.search(question, 10, "dense")
-        assert np.allclose([h.score for h in remote.search(question, 10, "dense")], [h.score for h in e], atol=1e-5)
+        # The embedded store keeps float16 vectors, Milvus float32: cosines agree to float16's precision.
+        assert np.allclose([h.score for h in remote.search(question, 10, "dense")], [h.score for h in e], atol=2e-3)
         assert ranking(remote, question, "hybrid", 3) == ranking(embedded, question, "hybrid", 3)
 
 
@@ -194,7 +195,7 @@ def test_candidates_exact_scores_and_filters(milvus: str, corpus: Path, request)
     embedded, remote = open_both(corpus, collection_url(milvus, request), embedder)
     vectors = embedder.encode(QUESTIONS[:2])
     rows = np.array([5, 0, 9])
-    assert np.allclose(remote.store.dense_scores(vectors, rows), embedded.store.dense_scores(vectors, rows), atol=1e-5)
+    assert np.allclose(remote.store.dense_scores(vectors, rows), embedded.store.dense_scores(vectors, rows), atol=2e-3)
     found = remote.store.dense_search(vectors, 4)
     assert [list(f.rows) for f in found] == [list(f.rows) for f in embedded.store.dense_search(vectors, 4)]
     allowed = np.array([p.doc_id == "003_9623a98c6a797b2a" for p in remote.store.passages])
