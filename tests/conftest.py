@@ -30,3 +30,13 @@ def seed_retriever(embedder: Embedder, tmp_path_factory: pytest.TempPathFactory)
     for article in SEEDS.glob("*.txt"):
         shutil.copy(article, corpus / article.name)
     return Retriever.from_folder(corpus, embedder=embedder)
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    """A fresh copy of the seed articles in a temporary folder, for tests that change or index it."""
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for article in sorted(SEEDS.glob("*.txt")):
+        shutil.copy(article, folder / article.name)
+    return folder

@@ -639,13 +639,6 @@ def test_a_corpus_that_is_a_file(capsys, tmp_path: Path) -> None:
 # --- the index under faults: two writers, kills, full and read-only disks, other versions (items 1, 2, 3, 10)
 
 
-@pytest.fixture
-def corpus(tmp_path: Path) -> Path:
-    folder = tmp_path / "corpus"
-    folder.mkdir()
-    for article in sorted(SEEDS.glob("*.txt")):
-        shutil.copy(article, folder / article.name)
-    return folder
 
 
 def qa_command(*args: str, env: dict | None = None, **popen) -> subprocess.Popen:

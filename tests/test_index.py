@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -15,15 +14,6 @@ from qa.index import MANIFEST, PARTIAL, PASSAGES, VECTORS
 
 from .conftest import SEEDS
 from .fakes import CountingEmbedder
-
-
-@pytest.fixture
-def corpus(tmp_path: Path) -> Path:
-    folder = tmp_path / "corpus"
-    folder.mkdir()
-    for article in sorted(SEEDS.glob("*.txt")):
-        shutil.copy(article, folder / article.name)
-    return folder
 
 
 def open_with(corpus: Path, embedder: CountingEmbedder, **settings) -> Retriever:

@@ -22,7 +22,6 @@ from qa.settings import Settings
 from qa.stores.milvus import MilvusStore
 from qa.storeurl import MilvusAddress, Part
 
-from .conftest import SEEDS
 from .fakes import CountingEmbedder
 
 QUESTIONS = ["Who freed Baradar from prison?", "Which countries did the envoy visit?", "Doha talks with the Taliban",
@@ -62,13 +61,6 @@ def milvus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     log.close()
 
 
-@pytest.fixture
-def corpus(tmp_path: Path) -> Path:
-    folder = tmp_path / "corpus"
-    folder.mkdir()
-    for article in sorted(SEEDS.glob("*.txt")):
-        shutil.copy(article, folder / article.name)
-    return folder
 
 
 def collection_url(milvus: str, request: pytest.FixtureRequest) -> str:
