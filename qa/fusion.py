@@ -3,8 +3,9 @@
 Over every passage (small corpora) the hybrid is `w * z(dense) + (1 - w) * z(bm25)`, each side standardised
 per question. At scale no side scores every passage, so the union of both sides' candidates is fused instead:
 each candidate is scored exactly on both sides and standardised with the statistics of the whole corpus —
-BM25's exactly (its scores for all passages are cheap), the dense side's from a fixed sample of passages —
-so a candidate gets very nearly the score it would get over every passage.
+BM25's exactly where its scores for all passages are cheap (a local store), the dense side's (and a server
+store's BM25) from a fixed sample of passages — so a candidate gets very nearly the score it would get over
+every passage.
 """
 
 from __future__ import annotations
@@ -67,8 +68,8 @@ def fuse_candidates(store: PassageStore, questions: Sequence[str], vectors: np.n
         if method == "rrf":
             fused = _rrf_from(lexical[i], rows, pool) + _rrf_from(dense[i], rows, pool)
         else:
-            all_lexical = store.lexical_scores([question])[0]
-            lexical_z = _standardise(all_lexical[rows], all_lexical)
+            population = store.lexical_scores([question], None if store.local else sample)[0]
+            lexical_z = _standardise(store.lexical_scores([question], rows)[0], population)
             dense_z = _standardise(store.dense_scores(vectors[i : i + 1], rows)[0],
                                    store.dense_scores(vectors[i : i + 1], sample)[0])
             fused = dense_weight * dense_z + (1.0 - dense_weight) * lexical_z

@@ -33,7 +33,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-EXACT_PASSAGES = 20_000  # up to this many passages, search scores every one; beyond, it fuses candidates
+EXACT_PASSAGES = 20_000  # up to this many passages of a local store, search scores every one; beyond, it fuses
+# candidates (qa.fusion). For a store on a server every score is a request: beyond this many, candidates.
+SERVER_EXACT_PASSAGES = 2_000
 
 Progress = Callable[[int, int], None]
 
@@ -157,21 +159,16 @@ class Retriever:
         cleaned = [check_question(q) for q in questions]
         filters = self._merged(since, until, outlets)
         method = method or self.settings.method
-        if len(self.store.passages) <= EXACT_PASSAGES:
+        if len(self.store.passages) <= (EXACT_PASSAGES if self.store.local else SERVER_EXACT_PASSAGES):
             return [self._hits(row, k, filters) for row in self.score_many(cleaned, method)]
         mask = self._mask(filters)
         vectors = None if method == "bm25" else self.embedder.encode(cleaned, batch_size=self.settings.batch_size)
-        # with a filter or copies, more candidates are fused and those the mask refuses are passed over
-        found = fuse_candidates(self.store, cleaned, vectors, method, self.settings.dense_weight,
-                                k if mask is None else k * 10)
+        # the mask goes into each side's candidate search, so a narrow filter still finds k passages
+        found = fuse_candidates(self.store, cleaned, vectors, method, self.settings.dense_weight, k, allowed=mask)
         results = []
         for candidates in found:
             hits: list[Hit] = []
-            for row, score in zip(candidates.rows, candidates.scores):
-                if len(hits) == k:
-                    break
-                if mask is not None and not mask[int(row)]:
-                    continue
+            for row, score in zip(candidates.rows[:k], candidates.scores[:k]):
                 citation = self.citation(int(row))
                 hits.append(Hit(len(hits) + 1, float(score), self.store.passages[int(row)].text, citation,
                                 self._selection.copies(citation, filters)))

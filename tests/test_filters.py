@@ -91,3 +91,25 @@ def test_inline_filters_are_split_from_the_question() -> None:
     assert found == {"since": "2024-05", "until": None, "outlets": ["cnn", "usatoday.com", "bbc"]}
     assert split_filters("Who said: since when?") == ("Who said: since when?",
                                                       {"since": None, "until": None, "outlets": None})
+
+
+def test_a_narrow_filter_still_finds_k_passages_at_scale(tmp_path: Path, monkeypatch) -> None:
+    """On a large corpus search fuses each side's best candidates; the filter must go into that candidate
+    search, or an outlet whose articles all rank below the candidate pool would find nothing."""
+    import qa.fusion
+    import qa.retriever
+
+    rows = [{"id": f"big{i}", "title": f"Bridge report {i}", "outlet": "Big Paper",
+             "text": f"The harbour bridge cables and the harbour bridge deck were inspected, report {i}."}
+            for i in range(60)]
+    rows += [{"id": f"small{i}", "title": f"Council note {i}", "outlet": "Small Paper",
+              "text": f"The council also spoke about a bridge, among many other things, note {i}."}
+             for i in range(3)]
+    (tmp_path / "news.jsonl").write_text("\n".join(json.dumps(row) for row in rows) + "\n")
+    monkeypatch.setattr(qa.retriever, "EXACT_PASSAGES", 0)
+    monkeypatch.setattr(qa.fusion, "CANDIDATES", 5)
+    scaled = Retriever.from_folder(tmp_path, embedder=CountingEmbedder(), find_copies=False)
+    unfiltered = scaled.search("harbour bridge cables", k=5)
+    assert all(hit.citation.outlet == "Big Paper" for hit in unfiltered)
+    hits = scaled.search("harbour bridge cables", k=3, outlets="Small Paper")
+    assert docs(hits) == {"small0", "small1", "small2"}

@@ -182,6 +182,25 @@ def test_bm25_through_milvus_ranks_like_the_embedded_bm25(milvus: str, corpus: P
     assert remote.search("zzzz qqqq", 5, "bm25")[0].score == 0.0  # no term known: nothing scores
 
 
+
+def test_a_large_collection_fuses_candidates_like_the_embedded_store(milvus: str, corpus: Path, request,
+                                                                     monkeypatch) -> None:
+    """Beyond a few thousand passages a Milvus store is never asked for every passage's score: each side
+    proposes candidates, standardised with a sample's statistics (here the sample is every passage), so
+    the hybrid ranks as the embedded store's exact scores do."""
+    import qa.retriever
+
+    embedded, remote = open_both(corpus, collection_url(milvus, request), CountingEmbedder())
+    monkeypatch.setattr(qa.retriever, "SERVER_EXACT_PASSAGES", 0)
+    asked = []
+    real = remote.store._scores
+    monkeypatch.setattr(remote.store, "_scores", lambda queries, rows, *a, **kw: (
+        asked.append(rows is None), real(queries, rows, *a, **kw))[1])
+    for question in QUESTIONS:
+        assert ranking(remote, question, "hybrid", 3) == ranking(embedded, question, "hybrid", 3)
+        assert ranking(remote, question, "dense", 5) == ranking(embedded, question, "dense", 5)
+    assert asked and not any(asked)  # every score asked for was of given rows
+
 def test_candidates_exact_scores_and_filters(milvus: str, corpus: Path, request) -> None:
     embedder = CountingEmbedder()
     embedded, remote = open_both(corpus, collection_url(milvus, request), embedder)

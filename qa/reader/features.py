@@ -77,7 +77,7 @@ class Words:
 class Reading:
     """The model's reading of a question and its candidate sentences."""
 
-    query: np.ndarray  # the question's unit vector(s), one row each (the question, and the widened one)
+    query: np.ndarray  # the question's unit vector, as one row
     question: Words  # the question's content words (of the widened question for a follow-up)
     question_terms: dict[str, float]  # its BM25 terms and their idf
     sentence_terms: list[frozenset[str]]  # per sentence of the pool
@@ -151,7 +151,7 @@ def sentence_features(pool: Pool, reading: Reading, params: ReaderParams) -> dic
     scores = np.array([hit.score for hit in pool.hits])
     mean, spread = float(scores.mean()), float(scores.std()) or 1.0
     by_rank = {hit.rank: (hit.score - mean) / spread for hit in pool.hits}
-    kind = asks(pool.query)
+    kind = asks(pool.question)
     question, level = reading.question, params.matched
     rarest = int(np.argmax(question.weights)) if len(question.weights) else None
     rarest_unmatched = {rank: float(rarest is None or best_match(
@@ -164,7 +164,7 @@ def sentence_features(pool: Pool, reading: Reading, params: ReaderParams) -> dic
         following = reading.sentence_words[after] if after is not None else Words.empty(dimension)
         window = previous + words + following
         passage = reading.passage_words.get(sentence.rank, window)
-        held = holds(sentence.text, pool.query)
+        held = holds(sentence.text, pool.question)
         row = {
             "cosine": cosines[i],
             "cosine_previous": cosines[before] if before is not None else 0.0,

@@ -37,7 +37,12 @@ class Candidates:
 @runtime_checkable
 class PassageStore(Protocol):
     """A corpus's passages, their sentence vectors and a BM25 index; what the Retriever indexes into and
-    searches. Implementations: `qa.stores.embedded.EmbeddedStore` (files, the default)."""
+    searches. Implementations: `qa.stores.embedded.EmbeddedStore` (files, the default) and
+    `qa.stores.milvus.MilvusStore` (a Milvus server)."""
+
+    #: Whether scoring every passage (`dense_scores`/`lexical_scores` without rows) is cheap: local arrays
+    #: rather than a request to a server. When it is not, search always fuses candidates (`qa.fusion`).
+    local: bool
 
     def sync(self, articles: Sequence[Article], embedder: Embedder, *, batch_size: int = 32,
              progress: Progress | None = None) -> SyncReport:

@@ -36,6 +36,8 @@ def fallback_folder(corpus: Path, cache_dir: Path) -> Path:
 class EmbeddedStore:
     """Passages and sentence vectors in an index folder; BM25 and vectors memory-mapped from it."""
 
+    local = True
+
     def __init__(self, folder: Path, model: ModelSource, min_words: int, max_words: int,
                  fallback: Path | None = None, *, commit_every: int = COMMIT_EVERY) -> None:
         self.folder = folder

@@ -52,6 +52,8 @@ class MilvusStore:
     indexes side by side (the SQuAD evaluation's full and held-out sets), as their index folders do on disk.
     """
 
+    local = False  # every score is a request to the server: search always fuses candidates (qa.fusion)
+
     def __init__(self, address: MilvusAddress, model: ModelSource, min_words: int, max_words: int,
                  part: Part | None = None, index_name: str = ".qa-index", client: Any | None = None) -> None:
         self.address = address
