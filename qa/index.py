@@ -96,6 +96,11 @@ class PassageTable(Sequence[Passage]):
         found = low + np.flatnonzero(self.table[low:high, 2] == start)
         return int(found[0]) if len(found) else None
 
+    def doc_ids(self) -> np.ndarray:
+        """Each passage's article id, as an array (without making a Passage per row)."""
+        ids = np.array([a.doc_id for a in self._articles], dtype=object)
+        return ids[self.table[:, 0]] if len(self.table) else np.zeros(0, dtype=object)
+
     def __getitem__(self, row):  # type: ignore[override]
         if isinstance(row, slice):
             return [self[i] for i in range(*row.indices(len(self)))]

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import copy
 import logging
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -67,7 +69,9 @@ class Retriever:
         self._rows: dict[tuple[str, int], int] | None = None  # made on first use, for stores without row_of
         self._readers: dict[str, Reader] = {}  # built on first use, kept warm (a reader may hold a model)
         self._filters = Filters()  # what this view searches by default (see `filtered`)
-        self._selection = Selection(self._articles, [p.doc_id for p in self._passages], copies)
+        doc_ids = getattr(store.passages, "doc_ids", None)  # the embedded store's table has them at hand
+        self._selection = Selection(self._articles, doc_ids() if doc_ids else [p.doc_id for p in self._passages],
+                                    copies)
 
     # --- construction -----------------------------------------------------------------------------------
 
@@ -162,9 +166,11 @@ class Retriever:
         if len(self.store.passages) <= (EXACT_PASSAGES if self.store.local else SERVER_EXACT_PASSAGES):
             return [self._hits(row, k, filters) for row in self.score_many(cleaned, method)]
         mask = self._mask(filters)
-        vectors = None if method == "bm25" else self.embedder.encode(cleaned, batch_size=self.settings.batch_size)
         # the mask goes into each side's candidate search, so a narrow filter still finds k passages
-        found = fuse_candidates(self.store, cleaned, vectors, method, self.settings.dense_weight, k, allowed=mask)
+        encode = None if method == "bm25" else lambda: self.embedder.encode(cleaned,
+                                                                             batch_size=self.settings.batch_size)
+        found = fuse_candidates(self.store, cleaned, encode, method, self.settings.dense_weight, k, allowed=mask,
+                                side=_side_thread())
         results = []
         for candidates in found:
             hits: list[Hit] = []
@@ -303,3 +309,15 @@ class Retriever:
 
 
 _z_score, _rrf = z_score, rrf  # the names tests and older callers use
+_side: ThreadPoolExecutor | None = None
+_side_lock = threading.Lock()
+
+
+def _side_thread() -> ThreadPoolExecutor:
+    """One worker thread for the parts of a large-corpus search that can run beside the query encode (made on
+    first use; see `fuse_candidates`)."""
+    global _side
+    with _side_lock:
+        if _side is None:
+            _side = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qa-lexical")
+        return _side

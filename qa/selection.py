@@ -21,7 +21,11 @@ class Selection:
     def __init__(self, articles: Mapping[str, Article], passage_docs: Sequence[str],
                  copies: Sequence[Sequence[str]] = ()) -> None:
         self._articles = articles
-        self._docs = np.asarray(passage_docs, dtype=object)
+        # each passage's article as a number into `_names`, so a mask is one lookup per passage
+        numbers: dict[str, int] = {}
+        self._codes = np.fromiter((numbers.setdefault(doc, len(numbers)) for doc in passage_docs), dtype=np.int64,
+                                  count=len(passage_docs))
+        self._names = list(numbers)
         self._group: dict[str, tuple[str, ...]] = {doc: tuple(group) for group in copies for doc in group}
         self._masks: dict[Filters, np.ndarray | None] = {}
 
@@ -40,7 +44,8 @@ class Selection:
         for group in self.copy_groups:
             shown = [doc for doc in group if doc in admitted]
             admitted.difference_update(shown[1:])
-        mask = np.fromiter((doc in admitted for doc in self._docs), dtype=bool, count=len(self._docs))
+        keep = np.fromiter((name in admitted for name in self._names), dtype=bool, count=len(self._names))
+        mask = keep[self._codes] if len(self._codes) else np.zeros(0, dtype=bool)
         self._masks[filters] = mask
         return mask
 
