@@ -23,37 +23,25 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from train_reader import TEST_AT, TEST_EVERY, article_index  # noqa: E402  (bench/, beside this script)
+
 from qa import Settings  # noqa: E402
 from qa.evalsets import answer_sample, hold_out, load_question_set, load_squad  # noqa: E402
 from qa.llm import local_backend, local_model  # noqa: E402
+from qa.reader.params import seed_split  # noqa: E402
+from qa.reader.pipeline import Reader, evidence  # noqa: E402
 from qa.retriever import Retriever  # noqa: E402
 
 log = logging.getLogger("measure_judge")
 SQUAD = ROOT.parent.parent / "shared" / "data" / "squad11_dev"
 
 
-def evidence_of(retriever, question: str, history: tuple[str, ...]) -> tuple[float, list[str], str]:
-    """(learned probability, chosen sentences, reader name) from the reader on this checkout."""
-    try:
-        from qa.reader.compose import select
-        from qa.reader.pipeline import Reader, evidence
-    except ImportError:
-        from qa.answer import gather, reading_order, select_sentences
-
-        found = gather(retriever, question, list(history))
-        if not found.candidates:
-            return found.evidence.confidence, [], "extractive (hand-set)"
-        choices = reading_order(select_sentences(found.candidates, found.similarity))
-        return found.evidence.confidence, [c.candidate.text for c in choices], "extractive (hand-set)"
-    reader = getattr(evidence_of, "reader", None) or Reader()
-    evidence_of.reader = reader
+def evidence_of(reader: Reader, retriever, question: str, history: tuple[str, ...]) -> tuple[float, list[str]]:
+    """(learned probability, the chosen sentences as the judge reads them) from the reader on this checkout."""
     scoring = reader.score(retriever, question, list(history))
     if not scoring.pool.candidates:
-        return scoring.probability, [], reader.name
-    choices = select(scoring.pool.sentences, scoring.probabilities, scoring.pool.vectors @ scoring.pool.vectors.T,
-                     limit=reader.params.max_sentences, second=reader.params.second,
-                     duplicate=reader.params.duplicate)
-    return scoring.probability, evidence(choices), reader.name
+        return scoring.probability, []
+    return scoring.probability, evidence(scoring.pool, reader.choose(question, scoring))
 
 
 def main() -> None:
@@ -79,18 +67,23 @@ def main() -> None:
     log.info("model load %.1f s, peak RSS %.0f MB", time.perf_counter() - start,
              resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     model = local_model(settings)
+    reader = Reader()
 
     seed = Retriever.from_settings(settings)
-    seed_questions = load_question_set(ROOT / "eval" / "questions.jsonl")
+    # Only questions the reader was not fitted on (its test splits): on the others its probability is
+    # overconfident, and a combination fitted on them would trust it too much.
+    seed_questions = [q for q in load_question_set(ROOT / "eval" / "questions.jsonl")
+                      if seed_split(q.id, q.docs) == "test"]
     answerable_seed = [q for q in seed_questions if q.answerable][:: args.seed_every]
     sets = [("seed", seed, [q for q in seed_questions if not q.answerable or q in answerable_seed])]
     full = load_squad(SQUAD)
     titles = {a.doc_id: a.title for a in full.articles}
     title_of = {q.id: titles.get(q.docs[0], q.id) for q in full.questions if q.docs}
+    article_of = {q.id: article_index(q.docs[0]) for q in full.questions if q.docs}
     data = hold_out(full)
     index_dir = settings.cache_dir / "eval" / "squad11_dev-index-holdout"
     held = Retriever.from_articles(data.articles, settings.with_overrides(index_dir=index_dir), embedder=seed.embedder)
-    sample = answer_sample(data.questions, args.squad_size)
+    sample = answer_sample([q for q in data.questions if article_of[q.id] % TEST_EVERY == TEST_AT], args.squad_size)
     answerable, unanswerable = [q for q in sample if q.answerable], [q for q in sample if not q.answerable]
     # Alternate the two kinds, so a run stopped early still has both.
     interleaved = [q for pair in zip(answerable, unanswerable) for q in pair]
@@ -101,7 +94,7 @@ def main() -> None:
     with args.out.open("a") as out:
         for set_name, retriever, questions in sets:
             for number, q in enumerate(questions, 1):
-                learned, chosen, reader = evidence_of(retriever, q.question, q.history)
+                learned, chosen = evidence_of(reader, retriever, q.question, q.history)
                 key = hashlib.sha256(json.dumps([backend.name, q.question, chosen]).encode()).hexdigest()[:16]
                 row = done.get(key)
                 if row is None:
@@ -111,7 +104,7 @@ def main() -> None:
                     times.append(seconds)
                     group = title_of.get(q.id, q.id) if set_name == "squad" else q.id
                     row = {"key": key, "set": set_name, "id": q.id, "kind": q.kind, "group": group,
-                           "answerable": q.answerable, "reader": reader, "model": backend.name,
+                           "answerable": q.answerable, "reader": reader.name, "model": backend.name,
                            "learned": learned, "judge": judged, "seconds": seconds, "evidence": chosen,
                            "gold_in_evidence": any(a in " ".join(chosen) for a in q.answers)}
                     out.write(json.dumps(row) + "\n")

@@ -85,3 +85,41 @@ async def test_escape_cancels_the_question_being_checked() -> None:
         assert answer_text(first) == CANCELLED and first.exchange is None
         assert COST_SENTENCE in answer_text(second)
         assert [q for q, _ in retriever.calls] == [COST, "When will construction begin? " + COST]
+
+
+def test_the_chat_loads_a_chosen_reading_model_while_it_opens_the_index(tmp_path, monkeypatch) -> None:
+    """With QA_READER=strict the model loads during "Loading…", not when the first question is asked."""
+    from pathlib import Path
+
+    import qa.embedding
+    from qa import Retriever, Settings
+    from tests.fakes import CountingEmbedder
+    from tui.loading import folder_loader
+
+    monkeypatch.setattr(qa.embedding, "locate_model", lambda *args: None)
+    class Loaded(CountingEmbedder):
+        def load(self) -> None:
+            pass
+
+    monkeypatch.setattr(qa.embedding, "Embedder", lambda source: Loaded())
+    built: list[str | None] = []
+    monkeypatch.setattr(Retriever, "reader", lambda self, name=None: built.append(name))
+
+    class Phases:
+        def __init__(self) -> None:
+            self.said: list[str] = []
+
+        def __call__(self, done: int, total: int) -> None:
+            pass
+
+        def phase(self, text: str) -> None:
+            self.said.append(text)
+
+    seeds = Path(__file__).resolve().parents[1] / "seeds"
+    for reader, expected in (("strict", [None]), ("extractive", [])):
+        built.clear()
+        phases = Phases()
+        settings = Settings(corpus=seeds, index_dir=tmp_path / "index", reader=reader)
+        folder_loader(settings)(seeds, phases)
+        assert built == expected
+        assert ("Loading the strict reader…" in phases.said) == (reader == "strict")

@@ -79,11 +79,7 @@ class Reader:
         `history` holds the earlier turns, oldest first: Answers, question strings or (question, answer) pairs."""
         question = check_question(question)
         scoring = self.score(retriever, question, history)
-        pool = scoring.pool
-        lists = [holds_list(s.text, question) for s in pool.sentences] if ASKS_LIST.search(question) else None
-        choices = select(pool.sentences, scoring.probabilities, pool.vectors @ pool.vectors.T,
-                         limit=self.params.max_sentences, second=self.params.second,
-                         duplicate=self.params.duplicate, lists=lists)
+        choices = self.choose(question, scoring)
         confidence, answers = self.decide(question, scoring, choices)
         if not answers:
             return Answer(question, NO_ANSWER, (), (), True, confidence,
@@ -106,6 +102,14 @@ class Reader:
         row = question_features(question_basics(pool, reading), columns, logits, quotable)
         probability = float(self.params.abstainer.probabilities(self.params.abstainer.select(row))[0])
         return Scoring(pool, columns, logits, row, probability)
+
+    def choose(self, question: str, scoring: Scoring) -> list[Choice]:
+        """Composition: the one or two sentences to quote, before any decision to abstain."""
+        pool = scoring.pool
+        lists = [holds_list(s.text, question) for s in pool.sentences] if ASKS_LIST.search(question) else None
+        return select(pool.sentences, scoring.probabilities, pool.vectors @ pool.vectors.T,
+                      limit=self.params.max_sentences, second=self.params.second,
+                      duplicate=self.params.duplicate, lists=lists)
 
     def decide(self, question: str, scoring: Scoring, choices: Sequence[Choice]) -> tuple[float, bool]:
         """Abstention: the chance that the articles answer the question (with the judge's view of the chosen
