@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from qa.articles import Article, parse_article  # noqa: E402
+from qa.duplicates import find_copies  # noqa: E402
 from qa.embedding import Embedder, locate_model  # noqa: E402
 from qa.passages import split_passages  # noqa: E402
 from qa.settings import Settings  # noqa: E402
@@ -124,6 +125,7 @@ def build_stand_in(articles: list[Article], source, settings: Settings, folder: 
     store = IndexStore(folder, source.name, source.fingerprint, settings.min_words, settings.max_words)
     began = time.perf_counter()
     contents, _ = store.sync(articles, StandIn(source), settings.batch_size)
+    find_copies(articles, folder)  # as `qa index` does: the copy signatures are cached beside the index
     return {"passages": len(contents.passages), "sentences": int(contents.offsets[-1]),
             "write_s": time.perf_counter() - began, "index_mb": folder_bytes(folder) / 1e6}
 

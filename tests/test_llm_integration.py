@@ -69,3 +69,24 @@ def test_the_model_behind_its_loopback_listener_judges_the_same(backend: LocalBa
     assert remote.judge(QUESTION, ANSWERING) == pytest.approx(verdicts["answering"], abs=0.1)
     with pytest.raises(LLMError, match=r"answered HTTP 401 \(set OPENAI_API_KEY\)"):
         ServerBackend(backend.url, api_key="wrong", timeout=30).chat({"messages": [{"role": "user", "content": "hi"}]})
+
+
+def test_qa_ask_with_the_server_reader_answers_through_a_real_server(backend: LocalBackend, seed_retriever,
+                                                                     monkeypatch, capsys) -> None:
+    """`qa ask --reader server` end to end, against the real model's OpenAI-compatible listener on 127.0.0.1:
+    the server judges and writes, every written sentence cites quotes that hold its facts, the quotes stay."""
+    import json
+
+    from qa import cli
+
+    monkeypatch.setenv("OPENAI_API_KEY", backend.api_key)
+    monkeypatch.setenv("QA_LLM_TIMEOUT", "300")
+    code = cli.main(["ask", QUESTION, "--reader", "server", "--llm-url", backend.url, "--llm-model", "local",
+                     "--corpus", str(seed_retriever.settings.corpus), "--json", "--quiet"])
+    out = json.loads(capsys.readouterr().out)
+    assert code == 0 and out["reader"] == "server" and not out["abstained"]
+    quotes = [s["text"] for s in out["sentences"]]
+    assert any("Norway" in quote for quote in quotes)
+    assert out["written"], "the server's model wrote nothing the quotes support"
+    for written in out["written"]:
+        assert written["numbers"] and all(1 <= n <= len(quotes) for n in written["numbers"])

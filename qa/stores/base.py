@@ -63,8 +63,9 @@ class PassageStore(Protocol):
     def dense_search(self, question_vectors: np.ndarray, k: int,
                      allowed: np.ndarray | None = None) -> list[Candidates]:
         """Per question vector, up to k passages by their best sentence's cosine, best first; exact cosines
-        (an approximate index may choose the candidates, but the scores it returns are exact). `allowed`, a
-        boolean mask over rows, restricts the result to those rows."""
+        (an approximate index may choose the candidates and which of their sentences are read, but the
+        cosines it returns are exact ones). `allowed`, a boolean mask over rows, restricts the result to
+        those rows."""
         ...
 
     def lexical_search(self, questions: Sequence[str], k: int,
