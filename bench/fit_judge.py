@@ -1,6 +1,6 @@
 """Fit the LLM judge's abstention threshold and its combination with the reader's learned probability.
 
-    python bench/fit_judge.py [/work/notes/llm-judge-scores.jsonl] [--write]
+    python bench/fit_judge.py [~/.cache/newsqa/judge-scores.jsonl] [--write]
 
 Reads the scores `bench/measure_judge.py` wrote (seed set and held-out SQuAD). Compares three rules, each
 with its threshold set where both sets still answer at least 0.9 of their answerable questions:
@@ -20,9 +20,11 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
+SCORES = Path.home() / ".cache" / "newsqa" / "judge-scores.jsonl"  # what measure_judge writes, fit_judge reads
 sys.path.insert(0, str(ROOT))
 
 from qa.llm.params import PARAMS_FILE  # noqa: E402
+from qa.reader.params import load_params  # noqa: E402
 
 ANSWERED = 0.9  # the least share of answerable questions each set must still answer
 
@@ -78,10 +80,11 @@ def auc(positive: np.ndarray, negative: np.ndarray) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("scores", nargs="?", type=Path, default=Path("/work/notes/llm-judge-scores.jsonl"))
+    parser.add_argument("scores", nargs="?", type=Path, default=SCORES)
     parser.add_argument("--reader", help="only rows scored with this reader (default: the last one written)")
-    parser.add_argument("--reader-threshold", type=float, default=0.525,
-                        help="the reader's own threshold on its probability (the veto rule keeps it)")
+    parser.add_argument("--reader-threshold", type=float, default=load_params().threshold,
+                        help="the reader's own threshold on its probability (the veto rule keeps it; default: "
+                             "the shipped reader's)")
     parser.add_argument("--write", action="store_true", help="store the parameters in qa/llm/judge.json")
     args = parser.parse_args()
     raw = args.scores.read_bytes()

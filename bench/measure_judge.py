@@ -1,6 +1,6 @@
 """Score every question of the seed set and of held-out SQuAD with a reader and a reading model's judge.
 
-    python bench/measure_judge.py [--squad-size 100] [--out /work/notes/llm-judge-scores.jsonl]
+    python bench/measure_judge.py [--squad-size 100] [--out ~/.cache/newsqa/judge-scores.jsonl]
 
 Each line of the output holds one question: its set, whether it is answerable, the reader's learned
 probability that the articles answer it, the evidence the reader chose, the judge's probability that the
@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+SCORES = Path.home() / ".cache" / "newsqa" / "judge-scores.jsonl"  # what measure_judge writes, fit_judge reads
 sys.path.insert(0, str(ROOT))
 
 from train_reader import TEST_AT, TEST_EVERY, article_index  # noqa: E402  (bench/, beside this script)
@@ -33,7 +34,7 @@ from qa.reader.pipeline import Reader, evidence  # noqa: E402
 from qa.retriever import Retriever  # noqa: E402
 
 log = logging.getLogger("measure_judge")
-SQUAD = ROOT.parent.parent / "shared" / "data" / "squad11_dev"
+SQUAD = ROOT.parent / "shared" / "data" / "squad11_dev"  # ../shared beside the checkout
 
 
 def evidence_of(reader: Reader, retriever, question: str, history: tuple[str, ...]) -> tuple[float, list[str]]:
@@ -49,7 +50,7 @@ def main() -> None:
     parser.add_argument("--squad-size", type=int, default=100, help="answerable and as many held-out questions")
     parser.add_argument("--seed-every", type=int, default=1,
                         help="judge every Nth answerable seed question (all unanswerable ones always)")
-    parser.add_argument("--out", type=Path, default=Path("/work/notes/llm-judge-scores.jsonl"))
+    parser.add_argument("--out", type=Path, default=SCORES)
     parser.add_argument("--llm-model", default="", help="local model (default qwen2.5-coder-1.5b)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")

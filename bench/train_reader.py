@@ -316,7 +316,7 @@ def main() -> None:
     parser.add_argument("--squad", default=str(ROOT.parent / "shared" / "data" / "squad11_dev"))
     parser.add_argument("--train", type=int, default=1500, help="training questions of each kind")
     parser.add_argument("--test", type=int, default=500, help="test questions of each kind")
-    parser.add_argument("--cache", default="/work/notes/reader_cache", help="folder for cached features")
+    parser.add_argument("--cache", default=str(Path.home() / ".cache" / "newsqa" / "reader-cache"), help="folder for cached features")
     parser.add_argument("--out", default=str(ROOT / "qa" / "reader" / "params.json"))
     parser.add_argument("--fit-only", action="store_true", help="fail rather than read questions afresh")
     parser.add_argument("--partial", action="store_true", help="fit on the chunks read so far")

@@ -299,14 +299,18 @@ def test_the_server_reader_needs_an_address() -> None:
 
 # --- the judge's parameters -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("learned", "judged", "answers"), [
-    (0.9, 0.9, True), (0.6, 0.4, True), (0.59, 0.9, False), (0.9, 0.39, False), (0.1, 0.1, False)])
-def test_the_judge_can_only_veto_what_the_reader_would_answer(learned: float, judged: float, answers: bool) -> None:
+def test_the_fitted_combination_answers_from_its_threshold() -> None:
     from qa.llm.params import JudgeParams
 
-    combine = JudgeParams("m", veto_threshold=0.4).combine(reader_threshold=0.6)
-    assert (combine(learned, judged) >= 0.5) is answers
-    assert 0.0 <= combine(learned, judged) <= 1.0
+    params = JudgeParams("m", bias=0.0, w_learned=0.5, w_judge=1.5, threshold=0.4)
+    combine = params.combine()
+    for learned in (0.05, 0.3, 0.6, 0.95):
+        for judged in (0.05, 0.3, 0.6, 0.95):
+            value = combine(learned, judged)
+            assert 0.0 <= value <= 1.0
+            assert (value >= 0.5) is (params.probability(learned, judged) >= 0.4)
+    assert combine(0.5, 0.9) > combine(0.9, 0.5)  # the judge weighs more, as fitted
+    assert combine(0.5, 0.5) < combine(0.5, 0.6)
 
 
 def test_the_shipped_judge_parameters_load() -> None:
@@ -314,7 +318,7 @@ def test_the_shipped_judge_parameters_load() -> None:
     from qa.llm.weights import QWEN_1_5B
 
     params = load_judge_params()
-    assert params.model == QWEN_1_5B.name and 0.0 < params.veto_threshold < 1.0
+    assert params.model == QWEN_1_5B.name and 0.0 < params.threshold < 1.0 and params.w_judge > 0
 
 
 def test_unreadable_judge_parameters_are_one_line(tmp_path: Path) -> None:

@@ -1,8 +1,9 @@
-"""The judge's fitted parameters: how its probability joins the reader's, and where it vetoes an answer."""
+"""The judge's fitted parameters: how its probability and the reader's make one decision."""
 
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,25 +13,35 @@ from .weights import LLMError
 PARAMS_FILE = Path(__file__).with_name("judge.json")
 
 
+def _logit(p: float) -> float:
+    p = min(max(p, 1e-6), 1 - 1e-6)
+    return math.log(p / (1 - p))
+
+
 @dataclass(frozen=True, slots=True)
 class JudgeParams:
-    """Written by `python bench/fit_judge.py --write`. The reader decides as it would alone, and the judge can
-    only veto: an answer stands when the reader's probability reaches the reader's threshold and the judge's
-    reaches `veto_threshold` (fitted so that both eval sets still answer 0.9 of their answerable questions)."""
+    """Written by `python bench/fit_judge.py --write`: a logistic fit of whether the articles answer, from the
+    logits of the reader's learned probability and of the judge's, and the threshold on it at which both eval
+    sets still answer 0.9 of their answerable questions."""
 
     model: str
-    veto_threshold: float
+    bias: float
+    w_learned: float
+    w_judge: float
+    threshold: float
 
-    def combine(self, reader_threshold: float) -> Callable[[float, float], float]:
-        """A `combine(learned, judged)` for the reader, to be compared with 0.5: each probability scaled so its
-        own threshold sits at 0.5, and the weaker of the two (either one below its threshold abstains)."""
-        def scaled(p: float, threshold: float) -> float:
+    def probability(self, learned: float, judged: float) -> float:
+        """The fitted chance that the articles answer the question."""
+        return 1.0 / (1.0 + math.exp(-(self.bias + self.w_learned * _logit(learned) + self.w_judge * _logit(judged))))
+
+    def combine(self) -> Callable[[float, float], float]:
+        """A `combine(learned, judged)` for the reader, to be compared with 0.5: the fitted probability, scaled
+        so that its threshold sits at 0.5."""
+        def combine(learned: float, judged: float) -> float:
+            p, threshold = self.probability(learned, judged), self.threshold
             if p >= threshold:
                 return 0.5 + 0.5 * (p - threshold) / max(1e-9, 1 - threshold)
             return 0.5 * p / max(1e-9, threshold)
-
-        def combine(learned: float, judged: float) -> float:
-            return min(scaled(learned, reader_threshold), scaled(judged, self.veto_threshold))
 
         return combine
 
@@ -38,7 +49,9 @@ class JudgeParams:
 def load_judge_params(path: Path = PARAMS_FILE) -> JudgeParams:
     try:
         data = json.loads(path.read_text())
-        return JudgeParams(str(data["model"]), float(data["veto_threshold"]))
+        fit = data["combined"]
+        return JudgeParams(str(data["model"]), float(fit["bias"]), float(fit["w_learned"]), float(fit["w_judge"]),
+                           float(fit["threshold"]))
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise LLMError(f"cannot read the judge's parameters {path}: {error}; refit them with "
                        f"python bench/fit_judge.py --write") from None

@@ -17,8 +17,8 @@ log = logging.getLogger(__name__)
 
 
 def strict_reader(settings: Settings | None = None) -> Reader:
-    """The learned reader, abstaining also when the local model (Qwen2.5-Coder-1.5B, loaded now and kept warm)
-    judges that the chosen quotes do not answer: its veto threshold is fitted in judge.json."""
+    """The learned reader, with the local model (Qwen2.5-Coder-1.5B, loaded now and kept warm) judging whether
+    the chosen quotes answer: the two probabilities are combined as fitted in judge.json."""
     from ..reader.pipeline import Reader
 
     settings = settings or Settings.from_env()
@@ -27,9 +27,7 @@ def strict_reader(settings: Settings | None = None) -> Reader:
     if params.model != model.name:
         log.warning("the judge's parameters were fitted for %s, not %s", params.model, model.name)
     model.backend.load()
-    reader_threshold = Reader().params.threshold
-    return Reader("strict", judge=model.judge, combine=params.combine(reader_threshold), threshold=0.5,
-                  parts=(model,))
+    return Reader("strict", judge=model.judge, combine=params.combine(), threshold=0.5, parts=(model,))
 
 
 def server_reader(settings: Settings | None = None) -> Reader:
