@@ -222,10 +222,11 @@ class Retriever:
         if not len(self.store.passages):
             return np.zeros((len(questions), 0), dtype=np.float32)
         lexical = dense = None
-        if method in ("bm25", "hybrid", "rrf"):
-            lexical = self.store.lexical_scores(list(questions))
+        if method in ("bm25", "hybrid", "rrf"):  # needs no vectors: on a second thread while they are encoded
+            lexical = _side_thread().submit(self.store.lexical_scores, list(questions))
         if method in ("dense", "hybrid", "rrf"):
             dense = self.dense_scores(self.embedder.encode(list(questions), batch_size=self.settings.batch_size))
+        lexical = lexical.result() if lexical is not None else None
         if method == "bm25":
             return lexical
         if method == "dense":
