@@ -22,7 +22,7 @@ from .stores import Candidates, PassageStore
 
 RRF_K = 60
 CANDIDATES = 100  # passages per side fused at scale
-SAMPLE = 4096  # passages whose dense scores estimate the corpus-wide mean and spread
+SAMPLE = 1024  # passages whose dense scores estimate the corpus-wide mean and spread
 
 
 def z_score(scores: np.ndarray) -> np.ndarray:
