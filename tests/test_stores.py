@@ -117,3 +117,23 @@ def test_at_scale_search_fuses_candidates_from_the_approximate_index(tmp_path: P
             assert got[0].citation == want[0].citation, (method, question)
             if method in ("dense", "bm25"):
                 assert abs(got[0].score - want[0].score) < 1e-3
+
+
+def test_the_approximate_index_of_a_large_corpus_finds_near_sentences_with_product_codes(tmp_path: Path) -> None:
+    """Past PQ_TRAIN vectors the IVF index keeps 48-byte product codes; the sentences it finds for a question
+    include the ones nearest to it (here: stored vectors, slightly moved, must find themselves)."""
+    import faiss
+
+    from qa.ann import PQ_TRAIN, ApproximateIndex, build
+
+    rng = np.random.default_rng(3)
+    centres = rng.standard_normal((64, 384)).astype(np.float32)  # clustered, as sentence vectors are
+    vectors = centres[rng.integers(0, 64, PQ_TRAIN + 500)] + 0.6 * rng.standard_normal((PQ_TRAIN + 500, 384))
+    vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float16)
+    build(vectors, tmp_path / "dense.faiss")
+    assert isinstance(faiss.read_index(str(tmp_path / "dense.faiss")), faiss.IndexIVFPQ)
+    wanted = rng.choice(len(vectors), 40, replace=False)
+    questions = vectors[wanted].astype(np.float32) + 0.05 * rng.standard_normal((40, 384)).astype(np.float32)
+    questions /= np.linalg.norm(questions, axis=1, keepdims=True)
+    found = ApproximateIndex(tmp_path / "dense.faiss").search(questions, 256)
+    assert np.mean([w in row for w, row in zip(wanted, found)]) >= 0.9
