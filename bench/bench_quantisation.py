@@ -5,7 +5,7 @@
 On the seed set and SQuAD dev (first `--limit` questions) it prints retrieval figures for:
 - float32: every sentence scored exactly with float32 vectors (what format 1 stored),
 - float16: the same with the stored float16 vectors (the default store up to 20,000 passages),
-- float16 + IVF + fusion: the path taken past 20,000 passages / 200,000 sentences, forced on these sets:
+- float16 + HNSW + fusion: the path taken past 20,000 passages / 200,000 sentences, forced on these sets:
   the approximate index proposes sentences, their passages are scored exactly, and the hybrid fuses the
   candidate union with corpus-wide standard-score statistics.
 Only questions are encoded when `--work` holds a format-1 SQuAD index (`squad-index/`, as `qa eval --squad`
@@ -52,13 +52,13 @@ def variants(retriever, questions, work: Path, full: np.ndarray | None = None) -
     results["float32"] = figures(run_eval(retriever, questions, configs=DEFAULT_CONFIGS, timed=0))
     store._vectors = np.asarray(half, dtype=np.float32)  # float16 values, computed in float32
     results["float16"] = figures(run_eval(retriever, questions, configs=DEFAULT_CONFIGS, timed=0))
-    path = work / "dense.faiss"
+    path = work / "dense.usearch"
     ann.build(np.asarray(half), path)
     store._approximate = ann.ApproximateIndex(path)
     limit = retriever_module.EXACT_PASSAGES
     retriever_module.EXACT_PASSAGES = 0
     try:
-        results["float16 + IVF + fusion"] = figures(run_eval(retriever, questions, configs=DEFAULT_CONFIGS, timed=0))
+        results["float16 + HNSW + fusion"] = figures(run_eval(retriever, questions, configs=DEFAULT_CONFIGS, timed=0))
     finally:
         retriever_module.EXACT_PASSAGES = limit
         store._approximate = None

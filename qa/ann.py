@@ -1,73 +1,62 @@
 """The approximate index of the dense side: which sentence vectors to score exactly when there are too many to
-score them all (faiss IVF with product codes, memory-mapped from the index folder).
+score them all (usearch HNSW over 8-bit copies of the vectors, memory-mapped from the index folder).
 
 Brute force reads every sentence vector for every question: at 335,000 sentences (50,000 passages) that is
-about 0.1 s a question, on the whole 1.8-million-sentence archive most of a second. The IVF index groups the
-vectors around `lists` centroids and scans only the `probes` groups nearest to the question; the passages of
-the sentences it finds are then scored exactly from the float16 vectors (see `qa.stores.embedded`).
+about 0.1 s a question, on the whole 2-million-sentence archive most of a second. A graph index walks from
+sentence to nearer sentence instead; the passages of the sentences it finds are then scored exactly from the
+float16 vectors (see `qa.stores.embedded`). Chosen by measurement (`bench/bench_ann.py`, 120,000 real archive
+sentence vectors): of each question's 10 nearest sentences, the 256 it proposes held 0.99 in 0.57 ms a
+question, where faiss IVF scanning the share of groups the archive could afford (1.2 %) held 0.75.
 """
 
 from __future__ import annotations
 
 import logging
-import math
 from pathlib import Path
 
 import numpy as np
 
-from .threads import single_thread
-
 log = logging.getLogger(__name__)
 
 ANN_MIN_SENTENCES = 200_000  # below this, exact scoring of every sentence is fast enough (< 20 ms)
-TRAIN_PER_LIST = 40  # training vectors per centroid (faiss asks for at least 39)
-PROBES = 24  # centroid groups scanned per question
-# Product codes of PQ_BYTES bytes per vector (8-bit codes of 8-dimension pieces for MiniLM's 384): a search
-# scans an eighth of what 8-bit scalar codes take, and the exact scores of the found sentences decide the
-# order anyway. On SQuAD's sentence vectors both found the same share of the 10 nearest among 256 (0.91-0.96).
-PQ_BYTES = 48
-PQ_TRAIN = 256 * 40  # training vectors product codes need (256 centroids per piece)
-BLOCK = 1 << 16
+CONNECTIVITY = 16  # graph edges per sentence
+BUILD_BREADTH = 128  # candidates weighed when a sentence is linked in
+SEARCH_BREADTH = 256  # candidates a search keeps: at least the 256 sentences asked for
+BLOCK = 1 << 16  # vectors converted from float16 and added at a time
 
 
-def lists_for(sentences: int) -> int:
-    """About 2 x sqrt(sentences) groups, a power of two: 1,024 for the whole archive."""
-    return max(16, 2 ** round(math.log2(2 * math.sqrt(max(sentences, 1)))))
+def build(vectors: np.ndarray, path: Path, threads: int | None = None) -> None:
+    """Build an HNSW index over `vectors` (float16 or float32 unit rows; keys are row numbers), write it to
+    `path`."""
+    from usearch.index import Index
 
-
-def build(vectors: np.ndarray, path: Path, seed: int = 0) -> None:
-    """Train and fill an IVF index over `vectors` (float16 or float32 unit rows) and write it to `path`."""
-    import faiss
+    from .threads import usable_cores
 
     count, dimension = vectors.shape
-    lists = lists_for(count)
-    rng = np.random.default_rng(seed)
-    sample = np.sort(rng.choice(count, size=min(count, max(lists * TRAIN_PER_LIST, PQ_TRAIN)), replace=False))
-    quantizer = faiss.IndexFlatIP(dimension)
-    if count >= PQ_TRAIN and dimension % PQ_BYTES == 0:
-        index = faiss.IndexIVFPQ(quantizer, dimension, lists, PQ_BYTES, 8, faiss.METRIC_INNER_PRODUCT)
-        index.by_residual = False  # one distance table per question, not one per group scanned
-    else:  # too few vectors to train product codes: 8-bit scalar codes
-        index = faiss.IndexIVFScalarQuantizer(quantizer, dimension, lists, faiss.ScalarQuantizer.QT_8bit,
-                                              faiss.METRIC_INNER_PRODUCT)
-    log.info("training the approximate index: %d groups over %d sentence vectors", lists, count)
-    index.train(np.ascontiguousarray(vectors[sample], dtype=np.float32))
+    index = Index(ndim=dimension, metric="ip", dtype="i8", connectivity=CONNECTIVITY, expansion_add=BUILD_BREADTH)
+    log.info("building the approximate index over %d sentence vectors", count)
     for begin in range(0, count, BLOCK):
-        index.add(np.ascontiguousarray(vectors[begin : begin + BLOCK], dtype=np.float32))
-    faiss.write_index(index, str(path))
+        block = np.ascontiguousarray(vectors[begin : begin + BLOCK], dtype=np.float32)
+        index.add(np.arange(begin, begin + len(block), dtype=np.uint64), block, threads=threads or usable_cores())
+    index.save(str(path))
 
 
 class ApproximateIndex:
-    """A written IVF index, memory-mapped: `search` gives the ids of sentences likely nearest a question."""
+    """A written HNSW index, memory-mapped: `search` gives the ids of sentences likely nearest a question."""
 
-    def __init__(self, path: Path, probes: int = PROBES) -> None:
-        import faiss
+    def __init__(self, path: Path, breadth: int = SEARCH_BREADTH) -> None:
+        from usearch.index import Index
 
-        self._index = faiss.read_index(str(path), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
-        self._index.nprobe = probes
+        self._index = Index.restore(str(path), view=True)
+        self._breadth = breadth
 
     def search(self, question_vectors: np.ndarray, count: int) -> np.ndarray:
         """(questions x count) sentence ids, nearest first; -1 where fewer were found."""
-        with single_thread():  # one question: more threads would only fight torch's (qa/threads.py)
-            _, ids = self._index.search(np.ascontiguousarray(question_vectors, dtype=np.float32), count)
+        self._index.expansion_search = max(self._breadth, count)
+        questions = np.ascontiguousarray(question_vectors, dtype=np.float32).reshape(len(question_vectors), -1)
+        ids = np.full((len(questions), count), -1, dtype=np.int64)
+        for row, question in enumerate(questions):  # one thread: more would only fight torch's (qa/threads.py)
+            found = self._index.search(question, count, threads=1)
+            keys = np.asarray(found.keys, dtype=np.int64)[: len(found)]
+            ids[row, : len(keys)] = keys
         return ids

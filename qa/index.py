@@ -6,7 +6,7 @@ Layout of an index folder::
     manifest.json     identity (format, model, splitter), the live generation, its files' sizes and hashes, articles
     gen-XXXX/         passages.npy (article, ordinal, start, end, first sentence), sentences.npy (start, end),
                       vectors.npy (float16, one unit vector per sentence), bm25/ (bm25s arrays, memory-mapped),
-                      dense.faiss (an approximate dense index, for large indexes only)
+                      dense.usearch (an approximate dense index, for large indexes only)
     partial/          segments embedded by a run that has not finished: seg-N.npy + seg-N.json (written last)
     lock              held (flock) by the process that syncs the folder
 
@@ -46,7 +46,7 @@ FORMAT_VERSION = 2
 SPLITTER_VERSION = 2  # bump when split_passages changes its output for the same settings
 MANIFEST, LOCK, PARTIAL = "manifest.json", "lock", "partial"
 PASSAGES, SENTENCES, VECTORS, BM25 = "passages.npy", "sentences.npy", "vectors.npy", "bm25"
-APPROXIMATE = "dense.faiss"  # the approximate dense index, only for large indexes (qa/ann.py)
+APPROXIMATE = "dense.usearch"  # the approximate dense index, only for large indexes (qa/ann.py)
 LEGACY_FILES = ("passages.jsonl", "vectors.npy")  # format 1, converted on first open
 VECTOR_DTYPE = np.float16  # rankings match float32's on the seed and SQuAD sets (see README)
 COMMIT_EVERY = 2048  # sentences embedded between two commits of an unfinished run

@@ -8,6 +8,7 @@ torch thread than on several that wait on each other when other processes load t
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -61,3 +62,11 @@ def torch_threads_for(texts: int) -> Iterator[None]:
         finally:
             if before != 1:
                 torch.set_num_threads(before)
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its CPU affinity where the system tells it)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1

@@ -119,21 +119,37 @@ def test_at_scale_search_fuses_candidates_from_the_approximate_index(tmp_path: P
                 assert abs(got[0].score - want[0].score) < 1e-3
 
 
-def test_the_approximate_index_of_a_large_corpus_finds_near_sentences_with_product_codes(tmp_path: Path) -> None:
-    """Past PQ_TRAIN vectors the IVF index keeps 48-byte product codes; the sentences it finds for a question
-    include the ones nearest to it (here: stored vectors, slightly moved, must find themselves)."""
-    import faiss
-
-    from qa.ann import PQ_TRAIN, ApproximateIndex, build
+def test_the_approximate_index_finds_the_sentences_nearest_a_question(tmp_path: Path) -> None:
+    """The graph index proposes, for a question, sentences that include the ones nearest to it (here: stored
+    vectors, slightly moved, must find themselves), and reopens memory-mapped from its file."""
+    from qa.ann import ApproximateIndex, build
 
     rng = np.random.default_rng(3)
     centres = rng.standard_normal((64, 384)).astype(np.float32)  # clustered, as sentence vectors are
-    vectors = centres[rng.integers(0, 64, PQ_TRAIN + 500)] + 0.6 * rng.standard_normal((PQ_TRAIN + 500, 384))
+    vectors = centres[rng.integers(0, 64, 20_000)] + 0.6 * rng.standard_normal((20_000, 384))
     vectors = (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float16)
-    build(vectors, tmp_path / "dense.faiss")
-    assert isinstance(faiss.read_index(str(tmp_path / "dense.faiss")), faiss.IndexIVFPQ)
+    build(vectors, tmp_path / "dense.usearch")
     wanted = rng.choice(len(vectors), 40, replace=False)
     questions = vectors[wanted].astype(np.float32) + 0.05 * rng.standard_normal((40, 384)).astype(np.float32)
     questions /= np.linalg.norm(questions, axis=1, keepdims=True)
-    found = ApproximateIndex(tmp_path / "dense.faiss").search(questions, 256)
-    assert np.mean([w in row for w, row in zip(wanted, found)]) >= 0.9
+    found = ApproximateIndex(tmp_path / "dense.usearch").search(questions, 256)
+    assert found.shape == (40, 256) and found.max() < len(vectors)
+    assert np.mean([w in row for w, row in zip(wanted, found)]) >= 0.95
+
+
+def test_a_large_index_without_its_approximate_index_gets_one_when_opened(tmp_path: Path, monkeypatch) -> None:
+    """An index written before the approximate index was a graph (or whose file was removed) builds it once."""
+    import qa.ann
+    import qa.stores.embedded
+    from qa import Retriever
+
+    first = Retriever.from_folder(ROOT / "seeds", embedder=CountingEmbedder(), index_dir=tmp_path / "index")
+    assert first.store._approximate is None and not list((tmp_path / "index").glob("gen-*/dense.usearch"))
+    monkeypatch.setattr(qa.ann, "ANN_MIN_SENTENCES", 0)  # now it counts as large
+    monkeypatch.setattr(qa.stores.embedded, "ANN_MIN_SENTENCES", 0)
+    again = Retriever.from_folder(ROOT / "seeds", embedder=CountingEmbedder(), index_dir=tmp_path / "index")
+    assert again.store._approximate is not None and again.report.sync.embedded == 0
+    [path] = (tmp_path / "index").glob("gen-*/dense.usearch")
+    built = path.stat().st_mtime_ns
+    third = Retriever.from_folder(ROOT / "seeds", embedder=CountingEmbedder(), index_dir=tmp_path / "index")
+    assert third.store._approximate is not None and path.stat().st_mtime_ns == built  # built once

@@ -9,11 +9,11 @@ Importing this package imports neither llama.cpp nor the network."""
 
 from __future__ import annotations
 
-import os
 import threading
 from pathlib import Path
 
 from ..settings import Settings
+from ..threads import usable_cores
 from .backends import LocalBackend, ServerBackend
 from .model import ChatReadingModel, ReadingModel
 from .weights import DEFAULT_LOCAL_MODEL, MODELS, LLMError, assemble
@@ -62,11 +62,3 @@ __all__ = [
     "local_model",
     "server_model",
 ]
-
-
-def usable_cores() -> int:
-    """The cores this process may run on (its CPU affinity where the system tells it)."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 
-from ..ann import ApproximateIndex
+from ..ann import ANN_MIN_SENTENCES, ApproximateIndex
+from ..ann import build as build_approximate
 from ..articles import Article
 from ..embedding import Embedder, ModelSource
 from ..index import APPROXIMATE, COMMIT_EVERY, IndexContents, IndexReadOnlyError, IndexStore, SyncReport
@@ -81,8 +83,28 @@ class EmbeddedStore:
         vectors = contents.vectors
         self._in_memory = vectors.size * 4 <= RAM_VECTORS
         self._vectors = np.asarray(vectors, dtype=np.float32) if self._in_memory else vectors
-        found = contents.folder / APPROXIMATE if contents.folder is not None else None
-        self._approximate = ApproximateIndex(found) if found is not None and found.is_file() else None
+        self._approximate = self._approximate_index(contents)
+
+    def _approximate_index(self, contents: IndexContents) -> ApproximateIndex | None:
+        """The generation's approximate index; built now when a large index lacks it (one written before the
+        approximate index was a graph), or None: then every sentence is scored exactly."""
+        if contents.folder is None:
+            return None
+        path = contents.folder / APPROXIMATE
+        if not path.is_file():
+            if len(contents.vectors) < ANN_MIN_SENTENCES:
+                return None
+            log.warning("building the approximate dense index of %s (once; a few minutes for a million sentences)",
+                        self.folder)
+            partial = path.with_name(f".{path.name}.{os.getpid()}")
+            try:  # written aside and renamed: a reader never sees half an index
+                build_approximate(contents.vectors, partial)
+                os.replace(partial, path)
+            except OSError as error:
+                partial.unlink(missing_ok=True)
+                log.warning("could not write the approximate index (%s): every sentence is scored exactly", error)
+                return None
+        return ApproximateIndex(path)
 
     # --- reading ----------------------------------------------------------------------------------------
 
