@@ -100,6 +100,19 @@ def rss_parts_mb() -> tuple[float, float]:
     return found.get("RssAnon", 0.0), found.get("RssFile", 0.0)
 
 
+def mapped_rss_mb(folder: Path) -> dict[str, float]:
+    """Resident MB of each file mapped from `folder` (from /proc/self/smaps): which index files a search reads."""
+    found: dict[str, float] = {}
+    name = None
+    for line in Path("/proc/self/smaps").read_text().splitlines():
+        fields = line.split()
+        if len(fields) >= 6 and "-" in fields[0] and ":" not in fields[0]:
+            name = Path(fields[5]).name if fields[5].startswith(str(folder)) else None
+        elif name and fields[0] == "Rss:":
+            found[name] = found.get(name, 0.0) + int(fields[1]) / 1024
+    return {key: round(value) for key, value in sorted(found.items())}
+
+
 def folder_bytes(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
@@ -171,6 +184,7 @@ def child(index: Path, articles_count: int, archive: Path, questions_count: int)
     began = time.perf_counter()
     retriever = Retriever.from_articles(articles, settings, embedder=embedder)
     open_s = time.perf_counter() - began
+    mapped_at_open = mapped_rss_mb(index.resolve())
     assert retriever.report.sync.embedded == 0, "the stand-in index was not reused"
     step = max(1, len(articles) // questions_count)
     questions = [f"What happened with {a.title.rstrip('.')}?" for a in articles[::step][:questions_count]]
@@ -189,9 +203,11 @@ def child(index: Path, articles_count: int, archive: Path, questions_count: int)
         "rss_articles_mb": rss_articles,
     }
     figures["rss_after_search_mb"] = peak_rss_mb()
+    figures["rss_by_file_open_mb"], figures["rss_by_file_search_mb"] = mapped_at_open, mapped_rss_mb(index.resolve())
     figures["ask_ms"] = median_ms(lambda q: retriever.ask(q), questions[:5])
     figures["peak_rss_mb"] = peak_rss_mb()  # after searching and answering: what a user's session reaches
     figures["rss_anon_mb"], figures["rss_file_mb"] = rss_parts_mb()
+    figures["rss_by_file_mb"] = mapped_rss_mb(index.resolve())
     # last, since it reads every sentence vector (the exact product `score_many` does, for evaluation)
     figures["encode_after_product_ms"] = encode_after_product(retriever, embedder, questions[:10])
     figures["rss_after_product_mb"] = peak_rss_mb()
@@ -262,6 +278,8 @@ def main() -> None:
               f"files; articles alone {figures['rss_articles_mb']:.0f} MB; {figures['rss_after_product_mb']:.0f} MB after "
               f"the exact product over every sentence)",
               flush=True)
+        print(f"[{size}] resident index files (MB) after opening {figures['rss_by_file_open_mb']}, after searching "
+              f"{figures['rss_by_file_search_mb']}, after answering {figures['rss_by_file_mb']}", flush=True)
     if args.slice and total_sentences:
         hours = total_sentences / slice_figures["build_sentences_per_s"] / 3600
         print(f"extrapolated: embedding the whole archive ({total_sentences} sentences) at the measured index-build "

@@ -32,7 +32,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         command = args.command or "chat"
         settings = Settings.from_env(corpus=args.corpus, model=args.model, index_dir=args.index_dir,
                                      llm_url=args.llm_url, llm_model=args.llm_model,
-                                     store=args.store, reader=args.reader)
+                                     store=args.store, reader=args.reader, device=args.device,
+                                     batch_size=args.batch_size)
         return COMMANDS[command](args, settings)
     except QAError as error:
         print(f"qa: error: {printable(str(error))}", file=sys.stderr)
@@ -66,6 +67,10 @@ def _parser() -> argparse.ArgumentParser:
                         help="'embedded' (files in the index folder, the default) or milvus://HOST:PORT[/NAME]")
     common.add_argument("--reader", metavar="NAME",
                         help="who reads the passages: extractive (default), strict or server (see qa eval)")
+    common.add_argument("--device", metavar="NAME",
+                        help="where the embedding model runs: cpu (default), cuda, cuda:N or mps")
+    common.add_argument("--batch-size", type=int, metavar="N",
+                        help="texts per embedding batch when indexing (default 32; 256 or more on a GPU)")
     common.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     common.add_argument("-v", "--verbose", action="store_true", help="log what the library does")
 

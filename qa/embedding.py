@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ModelNotFoundError
+from .errors import DeviceError, ModelNotFoundError
 from .settings import DEFAULT_MODEL
 from .stamps import remove_stamp, stamp_matches, write_stamp
 from .threads import torch_threads_for
@@ -206,17 +206,33 @@ def _hub_cache_folder(name: str) -> Path | None:
     return candidates[-1] if candidates else None
 
 
-class Embedder:
-    """A sentence-transformers model on the CPU; thread-safe, loaded on first use."""
+def _check_device(device: str) -> None:
+    """A GPU asked for but not there is a one-line error, not a traceback from deep inside torch."""
+    if device == "cpu":
+        return
+    import torch
 
-    def __init__(self, source: ModelSource) -> None:
+    if device.startswith("cuda"):
+        number = int(device.partition(":")[2] or 0)
+        if not torch.cuda.is_available() or number >= torch.cuda.device_count():
+            raise DeviceError(f"device {device!r}: torch sees no such CUDA GPU (torch {torch.__version__}, "
+                              f"{torch.cuda.device_count()} GPUs); use --device cpu")
+    elif device == "mps" and not torch.backends.mps.is_available():
+        raise DeviceError("device 'mps': torch sees no Apple GPU here; use --device cpu")
+
+
+class Embedder:
+    """A sentence-transformers model, on the CPU unless told otherwise; thread-safe, loaded on first use."""
+
+    def __init__(self, source: ModelSource, device: str = "cpu") -> None:
         self.source = source
+        self.device = device
         self._model = None
         self._lock = threading.Lock()
 
     @classmethod
-    def from_settings(cls, model: str, cache_dir: Path) -> Embedder:
-        return cls(locate_model(model, cache_dir))
+    def from_settings(cls, model: str, cache_dir: Path, device: str = "cpu") -> Embedder:
+        return cls(locate_model(model, cache_dir), device)
 
     def load(self) -> None:
         """Load the model now (it is otherwise loaded by the first encode)."""
@@ -235,9 +251,9 @@ class Embedder:
         from transformers.utils import logging as transformers_logging
 
         transformers_logging.disable_progress_bar()
-
+        _check_device(self.device)
         try:
-            self._model = SentenceTransformer(str(self.source.folder), device="cpu", local_files_only=True)
+            self._model = SentenceTransformer(str(self.source.folder), device=self.device, local_files_only=True)
         except Exception as error:  # a broken folder surfaces as many different exception types
             raise ModelNotFoundError(f"cannot load the model in {self.source.folder}: {error}") from error
 
@@ -287,7 +303,8 @@ class Embedder:
             encoded = self._model.tokenizer(list(texts), padding=True, truncation=True, return_tensors="pt",
                                             max_length=int(self._model.max_seq_length))
             with torch.inference_mode(), torch_threads_for(len(texts)):
-                hidden = transformer.auto_model(**encoded).last_hidden_state.numpy()
+                inputs = {name: tensor.to(self._model.device) for name, tensor in encoded.items()}
+                hidden = transformer.auto_model(**inputs).last_hidden_state.float().cpu().numpy()
         result = []
         for row, text in enumerate(texts):
             tokens: dict[int, list[int]] = {}

@@ -29,3 +29,7 @@ class IndexWriteError(QAError):
 
 class IndexBusyError(QAError):
     """Another process is writing the index and did not finish in time."""
+
+
+class DeviceError(QAError):
+    """The embedding model was asked to run on a GPU this machine (or this torch) does not have."""

@@ -40,7 +40,7 @@ def index_part(settings: Settings, part: Part, *, progress: Progress | None = No
         raise CorpusError(f"no readable article (.txt, .md, .html) in {settings.corpus}")
     from .stores.milvus import MilvusStore
 
-    embedder = embedder or Embedder(locate_model(settings.model, settings.cache_dir))
+    embedder = embedder or Embedder(locate_model(settings.model, settings.cache_dir), settings.device)
     address = MilvusAddress.parse(settings.store)
     store = MilvusStore(address, embedder.source, settings.min_words, settings.max_words, part=part,
                         index_name=settings.index_path.name)

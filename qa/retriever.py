@@ -101,7 +101,7 @@ class Retriever:
                       began: float | None = None) -> Retriever:
         """Index articles that did not come from a folder (e.g. an eval corpus), in `settings.index_path`."""
         began = time.perf_counter() if began is None else began
-        embedder = embedder or Embedder(locate_model(settings.model, settings.cache_dir))
+        embedder = embedder or Embedder(locate_model(settings.model, settings.cache_dir), settings.device)
         store = open_store(settings, embedder.source)
         sync = store.sync(list(articles), embedder, batch_size=settings.batch_size, progress=progress)
         # Signatures are cached in the embedded store's folder; a remote store writes nothing beside the articles.

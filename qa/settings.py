@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -49,6 +50,9 @@ class Settings:
     dense_weight: float = 0.7
     # Texts per encode batch when indexing.
     batch_size: int = 32
+    # Where the embedding model runs (QA_DEVICE, --device): "cpu" (the default), or a GPU torch can see,
+    # "cuda", "cuda:N" or "mps", to index a large archive faster (with QA_BATCH_SIZE=256 or so).
+    device: str = "cpu"
     # Reading model of the `strict` and `server` readers. `llm_url`: an OpenAI-compatible server (QA_LLM_URL,
     # e.g. http://127.0.0.1:11434 for Ollama; its key comes from OPENAI_API_KEY). `llm_model`: the model the
     # server should run (QA_LLM_MODEL); without a server, the local model (qwen2.5-coder-1.5b, the default, or
@@ -77,6 +81,8 @@ class Settings:
         if self.batch_size < 1:
             raise QAError(f"batch_size must be at least 1, not {self.batch_size}")
         check_store(self.store)
+        if not re.fullmatch(r"cpu|mps|cuda(:\d+)?", self.device):
+            raise QAError(f"unknown device {self.device!r}: use cpu, cuda, cuda:N or mps")
         if self.commit_every < 1:
             raise QAError(f"commit_every must be at least 1, not {self.commit_every}")
         if not 10 <= self.min_words <= self.max_words:

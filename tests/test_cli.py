@@ -29,7 +29,7 @@ def corpus(tmp_path: Path) -> Path:
 @pytest.fixture(autouse=True)
 def shared_model(monkeypatch, embedder: Embedder) -> None:
     """Commands run in-process share the session's loaded model instead of loading their own."""
-    monkeypatch.setattr("qa.retriever.Embedder", lambda source: embedder)
+    monkeypatch.setattr("qa.retriever.Embedder", lambda source, device="cpu": embedder)
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:
@@ -70,6 +70,8 @@ def test_index_reports_then_reuses(capsys, corpus: Path) -> None:
         (["search", "envoy", "--corpus", "/definitely/not/here"], "does not exist"),
         (["search", "envoy", "--model", "/definitely/not/a/model"], "does not exist"),
         (["search", "envoy", "-k", "0"], "-k must be at least 1"),
+        (["index", "--device", "gpu0"], "unknown device 'gpu0'"),
+        (["index", "--batch-size", "0"], "batch_size must be at least 1"),
     ],
 )
 def test_bad_input_is_one_line_on_stderr(capsys, corpus: Path, argv, message) -> None:
@@ -147,3 +149,18 @@ def test_eval_names_an_unknown_reader(capsys, corpus: Path) -> None:
 def test_eval_rejects_a_missing_question_set(capsys, corpus: Path) -> None:
     code, _, err = run(capsys, "eval", "--corpus", str(corpus), "--set", "/no/such/set.jsonl")
     assert code == 2 and err.startswith("qa: error:") and "/no/such/set.jsonl" in err
+
+
+def test_a_gpu_this_machine_lacks_is_a_one_line_error(capsys, tmp_path: Path) -> None:
+    """`--device cuda` where torch sees no CUDA GPU says so (the real embedder, no model is loaded)."""
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("this machine has a CUDA GPU")
+    from qa.embedding import locate_model
+    from qa.errors import DeviceError
+    from qa.settings import Settings
+
+    settings = Settings()
+    with pytest.raises(DeviceError, match="torch sees no such CUDA GPU"):
+        Embedder(locate_model(settings.model, settings.cache_dir), "cuda:1").load()

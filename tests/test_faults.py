@@ -107,7 +107,7 @@ def test_odd_questions_get_an_answer_or_an_abstention(seed_retriever, question: 
 
 @pytest.mark.parametrize("question", ODD_QUESTIONS + ["?!?", "🙂"])
 def test_odd_questions_on_the_command_line(capsys, seeds_copy: Path, monkeypatch, embedder, question) -> None:
-    monkeypatch.setattr("qa.retriever.Embedder", lambda source: embedder)
+    monkeypatch.setattr("qa.retriever.Embedder", lambda source, device="cpu": embedder)
     for command in ("ask", "search"):
         code = cli.main([command, question, "--corpus", str(seeds_copy), "--quiet"])
         out, err = capsys.readouterr()
@@ -185,7 +185,7 @@ def test_cli_text_output_shows_escapes_instead_of_sending_them() -> None:
 
 
 def test_cli_on_a_hostile_article(capsys, seeds_copy: Path, monkeypatch, embedder) -> None:
-    monkeypatch.setattr("qa.retriever.Embedder", lambda source: embedder)
+    monkeypatch.setattr("qa.retriever.Embedder", lambda source, device="cpu": embedder)
     (seeds_copy / HOSTILE_NAME).write_text(HOSTILE_TEXT, encoding="utf-8")
     question = "How much will the zebra budget rise?"
     for argv in (["search", question, "-k", "2"], ["ask", question]):
@@ -287,7 +287,7 @@ def test_scan_skips_backups_links_pipes_and_undecodable_names(tmp_path: Path, ca
 def test_index_and_cli_on_an_odd_folder(capsys, tmp_path: Path, monkeypatch) -> None:
     from .fakes import CountingEmbedder
 
-    monkeypatch.setattr("qa.retriever.Embedder", lambda source: CountingEmbedder())
+    monkeypatch.setattr("qa.retriever.Embedder", lambda source, device="cpu": CountingEmbedder())
     monkeypatch.setattr("qa.retriever.locate_model", lambda name, cache: None)
     folder = odd_folder(tmp_path / "odd")
     code = cli.main(["index", str(folder), "--quiet"])

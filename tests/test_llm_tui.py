@@ -101,7 +101,7 @@ def test_the_chat_loads_a_chosen_reading_model_while_it_opens_the_index(tmp_path
         def load(self) -> None:
             pass
 
-    monkeypatch.setattr(qa.embedding, "Embedder", lambda source: Loaded())
+    monkeypatch.setattr(qa.embedding, "Embedder", lambda source, device="cpu": Loaded())
     built: list[str | None] = []
     monkeypatch.setattr(Retriever, "reader", lambda self, name=None: built.append(name))
 

@@ -275,8 +275,8 @@ def test_the_store_refuses_another_models_vectors(milvus: str, request) -> None:
 
 def test_index_command_in_parts_then_whole(milvus: str, corpus: Path, request, capsys, monkeypatch) -> None:
     fake = CountingEmbedder()
-    monkeypatch.setattr("qa.retriever.Embedder", lambda source: fake)
-    monkeypatch.setattr("qa.parts.Embedder", lambda source: fake)
+    monkeypatch.setattr("qa.retriever.Embedder", lambda source, device="cpu": fake)
+    monkeypatch.setattr("qa.parts.Embedder", lambda source, device="cpu": fake)
     url = collection_url(milvus, request)
     assert main(["index", str(corpus), "--store", url, "--part", "1/2", "--quiet"]) == 0
     out = capsys.readouterr().out

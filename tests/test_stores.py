@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from qa.articles import scan_folder
 from qa.settings import Settings
@@ -98,18 +99,22 @@ def test_float16_vectors_rank_as_float32_ones(seed_retriever) -> None:
 
 
 def test_at_scale_search_fuses_candidates_from_the_approximate_index(tmp_path: Path, monkeypatch) -> None:
-    """With the size thresholds lowered, the seeds take the large-corpus path: an IVF index proposes
-    sentences, their passages are scored exactly, and the hybrid fuses the two sides' candidate union."""
+    """With the size thresholds lowered, the seeds take the large-corpus path: a graph index proposes
+    sentences, their passages are scored exactly from vectors read off the file, and the hybrid fuses the two
+    sides' candidate union."""
     import qa.ann
     import qa.retriever
+    import qa.stores.embedded
     from qa import Retriever
+    from qa.vectorfile import VectorFile
 
     questions = ["Who freed Baradar from prison?", "Doha talks with the Taliban", "envoy Khalilzad resigned"]
     exact = Retriever.from_folder(ROOT / "seeds", embedder=CountingEmbedder(), index_dir=tmp_path / "exact")
     monkeypatch.setattr(qa.ann, "ANN_MIN_SENTENCES", 0)
     monkeypatch.setattr(qa.retriever, "EXACT_PASSAGES", 0)
+    monkeypatch.setattr(qa.stores.embedded, "RAM_VECTORS", 0)
     scaled = Retriever.from_folder(ROOT / "seeds", embedder=CountingEmbedder(), index_dir=tmp_path / "scaled")
-    assert scaled.store._approximate is not None
+    assert scaled.store._approximate is not None and isinstance(scaled.store._vectors, VectorFile)
     for method in ("hybrid", "dense", "bm25", "rrf"):
         for question in questions:
             want = exact.search(question, k=3, method=method)
@@ -153,3 +158,20 @@ def test_a_large_index_without_its_approximate_index_gets_one_when_opened(tmp_pa
     built = path.stat().st_mtime_ns
     third = Retriever.from_folder(ROOT / "seeds", embedder=CountingEmbedder(), index_dir=tmp_path / "index")
     assert third.store._approximate is not None and path.stat().st_mtime_ns == built  # built once
+
+
+def test_a_vector_file_reads_the_rows_a_memory_map_would(tmp_path: Path) -> None:
+    """Slices and scattered ids (unordered, repeated, in runs) come back as numpy indexing gives them."""
+    from qa.vectorfile import VectorFile
+
+    matrix = np.random.default_rng(5).standard_normal((1000, 24)).astype(np.float16)
+    np.save(tmp_path / "vectors.npy", matrix)
+    rows = VectorFile(tmp_path / "vectors.npy")
+    assert rows.shape == (1000, 24) and len(rows) == 1000 and rows.dtype == np.float16
+    assert np.array_equal(rows[10:20], matrix[10:20]) and np.array_equal(rows[990:2000], matrix[990:])
+    assert rows[5:5].shape == (0, 24)
+    ids = np.array([7, 3, 4, 5, 999, 3, 0, 500, 501, 502, 7])
+    assert np.array_equal(rows[ids], matrix[ids])
+    assert rows[np.array([], dtype=np.int64)].shape == (0, 24)
+    with pytest.raises(IndexError):
+        rows[np.array([1000])]

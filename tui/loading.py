@@ -92,7 +92,7 @@ def folder_loader(settings: Settings) -> Loader:
             chosen = replace(settings, corpus=Path(corpus), index_dir=Path(corpus) / ".qa-index")
         if embedder is None:
             progress.phase("Loading model…")
-            model = Embedder(locate_model(chosen.model, chosen.cache_dir))
+            model = Embedder(locate_model(chosen.model, chosen.cache_dir), chosen.device)
             model.load()
             embedder = model
         progress.phase(f"Opening the articles in {chosen.corpus}…")

@@ -15,10 +15,11 @@ from ..ann import ANN_MIN_SENTENCES, ApproximateIndex
 from ..ann import build as build_approximate
 from ..articles import Article
 from ..embedding import Embedder, ModelSource
-from ..index import APPROXIMATE, COMMIT_EVERY, IndexContents, IndexReadOnlyError, IndexStore, SyncReport
+from ..index import APPROXIMATE, COMMIT_EVERY, VECTORS, IndexContents, IndexReadOnlyError, IndexStore, SyncReport
 from ..lexical import LexicalIndex, lexical_text  # noqa: F401  (lexical_text: used by other stores)
 from ..passages import Passage
 from ..threads import single_blas_thread
+from ..vectorfile import CAN_PREAD, VectorFile
 from .base import Candidates, Progress
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,12 @@ class EmbeddedStore:
         self._lexical = contents.lexical
         vectors = contents.vectors
         self._in_memory = vectors.size * 4 <= RAM_VECTORS
-        self._vectors = np.asarray(vectors, dtype=np.float32) if self._in_memory else vectors
+        if self._in_memory:
+            self._vectors = np.asarray(vectors, dtype=np.float32)
+        elif CAN_PREAD and contents.folder is not None:
+            self._vectors = VectorFile(contents.folder / VECTORS)  # see qa/vectorfile.py: scattered reads
+        else:
+            self._vectors = vectors
         self._approximate = self._approximate_index(contents)
 
     def _approximate_index(self, contents: IndexContents) -> ApproximateIndex | None:
