@@ -189,6 +189,19 @@ def test_written_sentences_the_quotes_do_not_support_are_dropped() -> None:
     assert model.dropped == 2 and model.format_errors == 0
 
 
+def test_a_written_sentence_that_cites_the_fence_token_keeps_its_real_citations(monkeypatch) -> None:
+    """Seen with the local 1.5B model: "… Afghanistan. [57d4ff][2]", the fence's token written as a citation."""
+    import qa.llm.model
+
+    monkeypatch.setattr(qa.llm.model, "fence_token", lambda: "57d4ff")
+    backend = _Scripted(_reply("The envoy was to visit Qatar and Norway. [57d4ff][2]"))
+    model = ChatReadingModel(backend)
+    quotes = ["He was to visit five countries.", "They are Qatar, Pakistan, Norway and Bulgaria."]
+    assert model.write("Which countries?", quotes) == [("The envoy was to visit Qatar and Norway.", (2,))]
+    assert "<quotes 57d4ff>" in backend.requests[0]["messages"][-1]["content"]
+    assert model.format_errors == 0 and model.dropped == 0
+
+
 # --- checking written sentences ---------------------------------------------------------------------------
 
 def test_split_cited_reads_the_citation_marks() -> None:
