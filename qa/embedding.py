@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -228,6 +229,7 @@ class Embedder:
         self.source = source
         self.device = device
         self._model = None
+        self._direct: DirectEncoder | None | bool = None  # None: not tried yet; False: not usable here
         self._lock = threading.Lock()
 
     @classmethod
@@ -245,7 +247,8 @@ class Embedder:
         # Belt and braces: the folder is local, but make sure nothing reaches for a hub.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        # On a GPU the cores are free to tokenise in parallel, and tokenising is then most of the time.
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false" if self.device == "cpu" else "true")
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as transformers_logging
@@ -327,7 +330,79 @@ class Embedder:
         return WordVectors(text, spans, self._encode_locked([text[a:b] for a, b in spans], 64))
 
     def _encode_locked(self, texts: list[str], batch_size: int) -> np.ndarray:
+        direct = self._direct_locked()
         with torch_threads_for(len(texts)):  # see qa/threads.py: a question encodes fastest on one thread
+            if direct is not None:
+                return direct.encode(texts, batch_size)
             vectors = self._model.encode(texts, batch_size=batch_size, normalize_embeddings=True,
                                          convert_to_numpy=True, show_progress_bar=False)
         return np.asarray(vectors, dtype=np.float32)
+
+    def _direct_locked(self) -> DirectEncoder | None:
+        """The direct encoder, made and checked against sentence-transformers' own encode on first use; None
+        (sentence-transformers' encode is used) when this model needs something it does not do."""
+        if self._direct is False:
+            return None
+        if self._direct is None:
+            self._direct = DirectEncoder.checked(self._model) or False
+        return self._direct or None
+
+
+PROBES = ("  The envoy left Doha on Monday.  ", "Wer hat das gesagt? ¿Quién? 谁说的？",
+          " ".join(["A long passage about the talks, the troops and the prisoners."] * 60))
+
+
+class DirectEncoder:
+    """Encodes with the model's Rust tokenizer and its modules directly, skipping sentence-transformers' and
+    transformers' per-call Python work (input checks, modality detection, re-packing the tokenizer's output):
+    about 2 ms of a question's 17 ms on a CPU core, and on a GPU most of the time (profiled on one: of 10,000
+    sentences' 4.2 s, the model's layers took 0.25 s). Used only when its vectors match the library's."""
+
+    def __init__(self, model: Any, tokenizer: Any) -> None:
+        self._model = model
+        self._tokenizer = tokenizer
+        self._names = [n for n in ("input_ids", "token_type_ids", "attention_mask")
+                       if n in model.tokenizer.model_input_names]
+
+    @classmethod
+    def checked(cls, model: Any) -> DirectEncoder | None:
+        try:
+            fast = model.tokenizer.backend_tokenizer  # a transformers "fast" tokenizer's Rust tokenizer
+            if not getattr(model.tokenizer, "is_fast", False) or "input_ids" not in model.tokenizer.model_input_names:
+                return None
+            from tokenizers import Tokenizer
+
+            tokenizer = Tokenizer.from_str(fast.to_str())  # a copy: its padding and truncation are ours
+            tokenizer.enable_truncation(int(model.max_seq_length))
+            tokenizer.enable_padding(pad_id=int(model.tokenizer.pad_token_id or 0),
+                                     pad_token=str(model.tokenizer.pad_token or "[PAD]"))
+            direct = cls(model, tokenizer)
+            expected = model.encode(list(PROBES), normalize_embeddings=True, convert_to_numpy=True,
+                                    show_progress_bar=False)
+            if np.abs(direct.encode(list(PROBES), 8) - expected).max() > 1e-4:
+                log.info("the direct encoder disagrees with sentence-transformers here; not used")
+                return None
+            return direct
+        except Exception as error:  # any surprise in a library's internals: keep to its public encode
+            log.info("no direct encoder (%s: %s)", type(error).__name__, error)
+            return None
+
+    def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
+        import torch
+
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))  # batches of like length pad little
+        result: np.ndarray | None = None
+        device = self._model.device
+        with torch.inference_mode():
+            for begin in range(0, len(order), batch_size):
+                rows = order[begin : begin + batch_size]
+                encodings = self._tokenizer.encode_batch([texts[i].strip() for i in rows])
+                columns = {"input_ids": [e.ids for e in encodings], "token_type_ids": [e.type_ids for e in encodings],
+                           "attention_mask": [e.attention_mask for e in encodings]}
+                features = {n: torch.from_numpy(np.array(columns[n], dtype=np.int64)).to(device) for n in self._names}
+                vectors = self._model(features)["sentence_embedding"].float()
+                if result is None:
+                    result = np.empty((len(texts), vectors.shape[1]), dtype=np.float32)
+                result[rows] = torch.nn.functional.normalize(vectors, dim=1).cpu().numpy()
+        assert result is not None, "encode() handles an empty list itself"
+        return result
