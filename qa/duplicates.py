@@ -29,6 +29,7 @@ MIN_SHINGLES = 20  # shorter articles are never called copies: a few shared phra
 BANDS, BAND_ROWS = 32, 4
 SCHEME = "affine32"  # datasketch's permutation scheme (2.x); stored with the cache, which another scheme discards
 CACHE = "minhash.npz"  # in the index folder: one signature per article, keyed by its content hash
+GROUPS = "copies.json"  # beside it: the groups last found, and a digest of the articles they were found among
 _WORD = re.compile(r"\w+")
 
 
@@ -42,7 +43,13 @@ def find_copies(articles: Sequence[Article], cache_folder: Path | None = None,
                 threshold: float = THRESHOLD) -> list[list[str]]:
     """Groups of doc ids that are copies of one story, each group ordered with its original first (the
     earliest dated, then in path order); articles without a copy are in no group."""
-    signatures = _signatures(articles, cache_folder)
+    signatures, keys = _signatures(articles, cache_folder)
+    digest = hashlib.sha256(f"{SCHEME}:{threshold}".encode())
+    for key, article in zip(keys, articles):
+        digest.update(f"\n{key}|{article.doc_id}|{article.date}|{article.path}".encode())
+    found = _load_groups(cache_folder, digest.hexdigest()) if cache_folder else None
+    if found is not None:  # the same articles as when the groups were last found: 1.5 s less at 26,000 articles
+        return found
     numbers = np.array([n for n, signature in enumerate(signatures) if signature is not None], dtype=np.int64)
     parent = list(range(len(articles)))
 
@@ -54,16 +61,33 @@ def find_copies(articles: Sequence[Article], cache_folder: Path | None = None,
 
     if len(numbers) > 1:
         matrix = np.vstack([signatures[n] for n in numbers]).astype(np.uint32)
-        for bucket in _buckets(matrix):
-            # LSH finds candidates; the signatures' own estimate decides (fewer false pairs near the threshold)
-            similar = (matrix[bucket][:, None, :] == matrix[bucket][None, :, :]).mean(axis=2) >= threshold
-            for a, b in zip(*np.nonzero(np.triu(similar, k=1))):
-                parent[root(int(numbers[bucket[b]]))] = root(int(numbers[bucket[a]]))
+        pairs = _candidate_pairs(_buckets(matrix))
+        # LSH finds candidates; the signatures' own estimate decides (fewer false pairs near the threshold)
+        similar = np.concatenate([(matrix[chunk[:, 0]] == matrix[chunk[:, 1]]).mean(axis=1) >= threshold
+                                  for chunk in np.array_split(pairs, max(1, len(pairs) // 65536))]) \
+            if len(pairs) else np.zeros(0, dtype=bool)
+        for a, b in pairs[similar].tolist():
+            parent[root(int(numbers[b]))] = root(int(numbers[a]))
     groups: dict[int, list[Article]] = {}
     for number in numbers.tolist():
         groups.setdefault(root(number), []).append(articles[number])
-    return [[a.doc_id for a in sorted(group, key=lambda a: (a.date or "9999", a.path))]
-            for group in groups.values() if len(group) > 1]
+    found = [[a.doc_id for a in sorted(group, key=lambda a: (a.date or "9999", a.path))]
+             for group in groups.values() if len(group) > 1]
+    if cache_folder:
+        _save_groups(cache_folder, digest.hexdigest(), found)
+    return found
+
+
+def _candidate_pairs(buckets: list[np.ndarray]) -> np.ndarray:
+    """Every pair (a, b), a < b, of rows sharing a bucket, once: an (n x 2) array."""
+    if not buckets:
+        return np.zeros((0, 2), dtype=np.int64)
+    parts = []
+    for bucket in buckets:
+        first, second = np.triu_indices(len(bucket), k=1)
+        parts.append(np.stack([bucket[first], bucket[second]], axis=1))
+    pairs = np.sort(np.concatenate(parts), axis=1)
+    return np.unique(pairs, axis=0)
 
 
 def _buckets(matrix: np.ndarray) -> list[np.ndarray]:
@@ -82,15 +106,16 @@ def _buckets(matrix: np.ndarray) -> list[np.ndarray]:
     return found
 
 
-def _signatures(articles: Sequence[Article], cache_folder: Path | None) -> list[np.ndarray | None]:
-    """One MinHash signature per article (None when it is too short), reusing cached ones by content hash."""
+def _signatures(articles: Sequence[Article], cache_folder: Path | None) -> tuple[list[np.ndarray | None], list[str]]:
+    """One MinHash signature per article (None when it is too short), reusing cached ones by content hash, and
+    each article's cache key."""
     from datasketch import MinHash
 
     cached = _load(cache_folder) if cache_folder else {}
     result: list[np.ndarray | None] = []
+    keys = [hashlib.sha256(f"{a.content_hash}:{a.lines}".encode()).hexdigest()[:32] for a in articles]
     fresh = 0
-    for article in articles:
-        key = hashlib.sha256(f"{article.content_hash}:{article.lines}".encode()).hexdigest()[:32]
+    for article, key in zip(articles, keys):
         if key in cached:
             result.append(cached[key])
             continue
@@ -105,9 +130,30 @@ def _signatures(articles: Sequence[Article], cache_folder: Path | None) -> list[
         cached[key] = result[-1]
         fresh += 1
     if cache_folder and fresh:
-        keep = {hashlib.sha256(f"{a.content_hash}:{a.lines}".encode()).hexdigest()[:32] for a in articles}
+        keep = set(keys)
         _save(cache_folder, {k: v for k, v in cached.items() if k in keep})
-    return result
+    return result, keys
+
+
+def _load_groups(folder: Path, digest: str) -> list[list[str]] | None:
+    try:
+        saved = json.loads((folder / GROUPS).read_text(encoding="utf-8"))
+        if saved.get("digest") == digest and isinstance(saved.get("groups"), list):
+            return [[str(doc_id) for doc_id in group] for group in saved["groups"]]
+    except (OSError, ValueError, TypeError, AttributeError):
+        pass
+    return None
+
+
+def _save_groups(folder: Path, digest: str, groups: list[list[str]]) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{GROUPS}.", dir=folder)
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            json.dump({"digest": digest, "groups": groups}, stream)
+        os.replace(temporary, folder / GROUPS)
+    except OSError as error:
+        log.warning("could not save the copy groups in %s: %s", folder, error)
 
 
 def _load(folder: Path) -> dict[str, np.ndarray | None]:

@@ -9,7 +9,7 @@ import pytest
 
 from qa import Retriever
 from qa.articles import make_article
-from qa.duplicates import CACHE, find_copies
+from qa.duplicates import CACHE, GROUPS, find_copies
 
 from .fakes import CountingEmbedder
 
@@ -42,6 +42,22 @@ def test_signatures_are_cached_by_content(tmp_path: Path) -> None:
     articles = [article("a", WIRE), article("b", WIRE + " More follows.")]
     assert find_copies(articles, tmp_path) == [["a", "b"]]
     assert (tmp_path / CACHE).is_file()
+    assert find_copies(articles, tmp_path) == [["a", "b"]]
+
+
+def test_the_groups_are_reused_only_for_the_same_articles(tmp_path: Path, monkeypatch) -> None:
+    import qa.duplicates
+
+    articles = [article("a", WIRE), article("b", WIRE + " More follows."), article("c", OTHER)]
+    assert find_copies(articles, tmp_path) == [["a", "b"]] and (tmp_path / GROUPS).is_file()
+    monkeypatch.setattr(qa.duplicates, "_buckets", lambda matrix: pytest.fail("the saved groups were not used"))
+    assert find_copies(articles, tmp_path) == [["a", "b"]]
+    monkeypatch.undo()
+    changed = [articles[0], article("b", OTHER), articles[2]]  # b now tells c's story
+    assert find_copies(changed, tmp_path) == [["b", "c"]]
+    dated = [article("a", WIRE, "2024-06-02"), article("b", WIRE + " More follows.", "2024-06-01"), articles[2]]
+    assert find_copies(dated, tmp_path) == [["b", "a"]]  # the original comes first: the order is found again
+    (tmp_path / GROUPS).write_text("{not json")
     assert find_copies(articles, tmp_path) == [["a", "b"]]
 
 
