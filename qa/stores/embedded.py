@@ -15,9 +15,10 @@ from ..ann import ANN_MIN_SENTENCES, ApproximateIndex
 from ..ann import build as build_approximate
 from ..articles import Article
 from ..embedding import Embedder, ModelSource
-from ..index import APPROXIMATE, COMMIT_EVERY, VECTORS, IndexContents, IndexReadOnlyError, IndexStore, SyncReport
+from ..index import APPROXIMATE, BM25, COMMIT_EVERY, VECTORS, IndexContents, IndexReadOnlyError, IndexStore, SyncReport
 from ..lexical import LexicalIndex, lexical_text  # noqa: F401  (lexical_text: used by other stores)
 from ..passages import Passage
+from ..prefetch import prefetch
 from ..threads import single_blas_thread
 from ..vectorfile import CAN_PREAD, VectorFile
 from .base import Candidates, Progress
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 SENTENCE_CANDIDATES = 256  # sentences the approximate index proposes per question; their passages are scored exactly
 RAM_VECTORS = 320 << 20  # bytes: up to this size the vectors are held in memory as float32, beyond it read mapped
 BLOCK = 1 << 16  # sentence vectors converted from float16 at a time when they are read mapped
+PREFETCH = True  # read a large index's files into the page cache in the background when it is opened
 SCORE_CELLS = 1 << 24  # question x sentence scores computed at once: bounds the intermediate matrix
 
 
@@ -90,6 +92,8 @@ class EmbeddedStore:
         else:
             self._vectors = vectors
         self._approximate = self._approximate_index(contents)
+        if self._approximate is not None and contents.folder is not None and PREFETCH:  # see qa/prefetch.py
+            prefetch([contents.folder / APPROXIMATE, contents.folder / VECTORS, *sorted((contents.folder / BM25).glob("*"))])
 
     def _approximate_index(self, contents: IndexContents) -> ApproximateIndex | None:
         """The generation's approximate index; built now when a large index lacks it (one written before the
