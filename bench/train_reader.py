@@ -32,9 +32,11 @@ from qa import Settings  # noqa: E402
 from qa.evalsets import hold_out, load_question_set, load_squad, prepare_eval  # noqa: E402
 from qa.reader.candidates import Sentence  # noqa: E402
 from qa.reader.compose import select  # noqa: E402
+from qa.reader.crossencoder import WEIGHTS as CROSS_WEIGHTS  # noqa: E402
 from qa.reader.features import (  # noqa: E402
     ASKS_LIST,
     BASE_FEATURES,
+    CROSS_NONE,
     QUESTION_FEATURES,
     SENTENCE_FEATURES,
     derive,
@@ -135,26 +137,66 @@ def collect(reader: Reader, retriever, questions, name: str) -> list[Item]:
     return items
 
 
+def cross_digest() -> str:
+    """Which cross-encoder weights the cached cross features were computed with."""
+    return sha256(CROSS_WEIGHTS)[:16] if CROSS_WEIGHTS.is_file() else "none"
+
+
+def recross(items: list[Item], cross) -> None:
+    """Compute the cached items' cross-encoder columns again, with `cross` (its weights changed since)."""
+    columns = [SENTENCE_FEATURES.index(n) for n in ("cross", "cross_previous", "cross_next")]
+    for item in items:
+        if not item.sentences:
+            continue
+        logits = cross.logits(QUESTIONS.get(item.id, ""), [s["text"] for s in item.sentences])
+        around = [(logits[s["previous"]] if s["previous"] is not None else CROSS_NONE,
+                   logits[s["following"]] if s["following"] is not None else CROSS_NONE) for s in item.sentences]
+        item.features[:, columns[0]] = logits
+        item.features[:, columns[1]] = [a for a, _ in around]
+        item.features[:, columns[2]] = [b for _, b in around]
+
+
 def save_items(items: list[Item], path: Path) -> None:
     offsets = np.cumsum([0] + [len(i.features) for i in items])
     np.savez_compressed(path.with_suffix(".npz"), offsets=offsets,
-                        features=np.vstack([i.features for i in items]) if items else np.zeros((0, 0)),
+                        features=np.vstack([i.features[:, : len(BASE_FEATURES)] for i in items]) if items
+                        else np.zeros((0, 0)),
                         labels=np.concatenate([i.labels for i in items]),
                         quotable=np.concatenate([i.quotable for i in items]))
     meta = [{"id": i.id, "answerable": i.answerable, "golds": i.golds, "basics": i.basics, "sentences": i.sentences}
             for i in items]
-    path.with_suffix(".json").write_text(json.dumps({"features": list(BASE_FEATURES), "items": meta}))
+    path.with_suffix(".json").write_text(json.dumps({"features": list(BASE_FEATURES), "cross": cross_digest(),
+                                                     "items": meta}))
 
 
 QUESTIONS: dict[str, str] = {}  # question id -> text, for the derived features that read it
 
 
 def load_items(path: Path) -> list[Item] | None:
+    """The cached items, their cross-encoder columns computed again (and saved) if its weights changed since."""
     if not path.with_suffix(".npz").exists() or not path.with_suffix(".json").exists():
         return None
     meta = json.loads(path.with_suffix(".json").read_text())
     if meta["features"] != list(BASE_FEATURES):
         return None
+    items = _load_items(path, meta)
+    if meta.get("cross") != cross_digest():
+        log.info("%s: computing the cross-encoder's features again", path.name)
+        recross(items, cross_encoder())
+        save_items(items, path)
+    return items
+
+
+def cross_encoder():
+    from qa.embedding import locate_model
+    from qa.reader.crossencoder import shared
+
+    settings = Settings()
+    source = locate_model(settings.model, settings.cache_dir)
+    return shared(source.folder, source.fingerprint)
+
+
+def _load_items(path: Path, meta: dict) -> list[Item]:
     arrays = np.load(path.with_suffix(".npz"))
     o = arrays["offsets"]
     parts = []
@@ -352,14 +394,15 @@ def main() -> None:
                 raise SystemExit(f"no cached features for {path}")
             if retriever is None:
                 retriever = prepare_eval(settings, squad=squad).answer_retriever
-            found = collect(reader, retriever, order[start : start + CHUNK], path.name)
-            save_items(found, path)
+            save_items(collect(reader, retriever, order[start : start + CHUNK], path.name), path)
+            found = load_items(path)  # with the derived features, as a later run reads them
         for item in found:
             items[split_of[item.id]].append(item)
     seed = load_items(cache / f"seed-{sha256(SEED_SET)[:12]}")
     if seed is None:
-        seed = collect(reader, prepare_eval(settings).retriever, load_question_set(SEED_SET), "seed")
-        save_items(seed, cache / f"seed-{sha256(SEED_SET)[:12]}")
+        save_items(collect(reader, prepare_eval(settings).retriever, load_question_set(SEED_SET), "seed"),
+                   cache / f"seed-{sha256(SEED_SET)[:12]}")
+        seed = load_items(cache / f"seed-{sha256(SEED_SET)[:12]}")
     docs = {q.id: q.docs for q in load_question_set(SEED_SET)}
     items["seed"] = seed
     items["seed-train"] = [i for i in seed if seed_split(i.id, docs[i.id]) == "train"]
@@ -399,6 +442,7 @@ GROUPS = {
     "unmatched terms": ("unmatched_window", "unmatched_passage", "rarest_unmatched"),
     "passage rank/score": ("inverse_rank", "passage_z", "top_passage"),
     "word coverage": ("coverage", "coverage_previous", "coverage_next", "coverage_window"),
+    "cross-encoder": ("cross", "cross_previous", "cross_next", "best_cross", "most_cross"),
 }
 
 
@@ -406,7 +450,8 @@ def ablate(items: dict[str, list[Item]], base: ReaderParams) -> None:
     print("ablation (test split / seed): gold in answer, top sentence gold, answered, abstained, AUC")
     for group, dropped in {"(all features)": (), **GROUPS}.items():
         names = [n for n in SENTENCE_FEATURES if n not in dropped]
-        params = fit([items["train"], items["seed-train"]], base, names)
+        question_names = [n for n in QUESTION_FEATURES if n not in dropped]
+        params = fit([items["train"], items["seed-train"]], base, names, question_names)
         cells = []
         for name in ("test", "seed-test"):
             f = figures(items[name], params)

@@ -84,7 +84,6 @@ def folder_loader(settings: Settings) -> Loader:
         nonlocal embedder
         from qa import QAError, Retriever  # imports numpy, bm25s ...: here, in the worker, not before the first paint
         from qa.embedding import Embedder, locate_model
-        from qa.reader.registry import DEFAULT_READER
 
         if Path(corpus).resolve() == Path(settings.corpus).resolve():
             chosen = replace(settings, corpus=Path(corpus))
@@ -98,12 +97,12 @@ def folder_loader(settings: Settings) -> Loader:
         progress.phase(f"Opening the articles in {chosen.corpus}…")
         retriever = Retriever.from_settings(chosen, progress=progress, embedder=embedder)
         log.info("opened %s: %s", chosen.corpus, retriever.report)
-        if chosen.reader != DEFAULT_READER:  # a reader with a language model loads it now, not at the first question
-            progress.phase(f"Loading the {chosen.reader} reader…")
-            try:
-                retriever.reader()
-            except QAError as error:  # reported again, as a toast, when a question needs it
-                log.warning("the %s reader cannot be used: %s", chosen.reader, error)
+        # The reader loads its models now (a language model, the cross-encoder), not at the first question.
+        progress.phase(f"Loading the {chosen.reader} reader…")
+        try:
+            retriever.reader().prepare(retriever)
+        except QAError as error:  # reported again, as a toast, when a question needs it
+            log.warning("the %s reader cannot be used: %s", chosen.reader, error)
         return retriever
 
     return load

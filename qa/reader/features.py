@@ -44,17 +44,18 @@ BASE_FEATURES = (
     "novelty", "holds_name", "holds_number", "holds_year", "holds_date",
     "who_name", "where_name", "when_date", "year_year", "number_number", "which_name",
     "first_in_passage", "log_words", "points_back", "inverse_rank", "passage_z", "top_passage",
-    "rarest_unmatched",
+    "rarest_unmatched", "cross", "cross_previous", "cross_next",
 )
 # Features computed from the others: an answer often follows the sentence that restates the question
 # ("... a series of five countries. They are Qatar, Pakistan, ...").
 DERIVED_FEATURES = ("kind_match", "answers_previous", "previous_closer", "continues_previous", "list_match")
 SENTENCE_FEATURES = BASE_FEATURES + DERIVED_FEATURES
+CROSS_NONE = -8.0  # the cross-encoder's logit where there is no sentence to read (a very unlikely answer)
 KIND_PAIRS = ("who_name", "where_name", "when_date", "year_year", "number_number", "which_name")
 QUESTION_FEATURES = (
     "best_logit", "margin", "best_cosine", "best_terms", "best_coverage_window", "best_unmatched_window",
     "best_unmatched_passage", "best_rarest_unmatched", "most_cosine", "most_terms", "standout", "top_z",
-    "log_question_terms", "follow_up",
+    "log_question_terms", "follow_up", "best_cross", "most_cross",
 )
 
 
@@ -83,6 +84,7 @@ class Reading:
     sentence_terms: list[frozenset[str]]  # per sentence of the pool
     sentence_words: list[Words]  # per sentence of the pool
     passage_words: dict[int, Words]  # per passage rank
+    cross: np.ndarray  # per sentence of the pool: the cross-encoder's logit (zeros without one)
 
 
 # --- word-level measures ------------------------------------------------------------------------------------
@@ -195,6 +197,9 @@ def sentence_features(pool: Pool, reading: Reading, params: ReaderParams) -> dic
             "passage_z": by_rank.get(sentence.rank, 0.0),
             "top_passage": sentence.rank == 1,
             "rarest_unmatched": rarest_unmatched.get(sentence.rank, 1.0),
+            "cross": reading.cross[i],
+            "cross_previous": reading.cross[before] if before is not None else CROSS_NONE,
+            "cross_next": reading.cross[after] if after is not None else CROSS_NONE,
         }
         for name, value in row.items():
             columns[name][i] = float(value)
@@ -246,7 +251,8 @@ def question_features(basics: dict[str, float], columns: dict[str, np.ndarray], 
     candidates = np.flatnonzero(quotable)
     if not len(candidates):
         return {name: 0.0 for name in QUESTION_FEATURES} | basics | {
-            "best_unmatched_window": 1.0, "best_unmatched_passage": 1.0, "best_rarest_unmatched": 1.0}
+            "best_unmatched_window": 1.0, "best_unmatched_passage": 1.0, "best_rarest_unmatched": 1.0,
+            "best_cross": CROSS_NONE, "most_cross": CROSS_NONE}
     ranked = candidates[np.argsort(-logits[candidates], kind="stable")]
     best = ranked[0]
     return basics | {
@@ -260,4 +266,6 @@ def question_features(basics: dict[str, float], columns: dict[str, np.ndarray], 
         "best_rarest_unmatched": float(columns["rarest_unmatched"][best]),
         "most_cosine": float(columns["cosine"][candidates].max()),
         "most_terms": float(columns["terms"][candidates].max()),
+        "best_cross": float(columns["cross"][best]),
+        "most_cross": float(columns["cross"][candidates].max()),
     }

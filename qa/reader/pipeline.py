@@ -14,6 +14,7 @@ from ..question import check_question
 from ..records import Answer
 from .candidates import Pool, gather
 from .compose import Choice, Writer, number, reading_order, select, written
+from .crossencoder import CrossEncoder, shared
 from .features import ASKS_LIST, holds_list, question_basics, question_features, sentence_features
 from .followup import context_questions, history_questions
 from .params import ReaderParams, load_params
@@ -94,7 +95,7 @@ class Reader:
         pool = gather(retriever, question, context, self.params)
         if not pool.candidates:
             return Scoring(pool, {}, np.full(len(pool.sentences), -np.inf), {}, 0.0)
-        reading = read(retriever, pool, self._words)
+        reading = read(retriever, pool, self._words, self._cross_encoder(retriever))
         columns = sentence_features(pool, reading, self.params)
         logits = self.params.ranker.logits(self.params.ranker.select(columns))
         quotable = np.array([s.quotable for s in pool.sentences])
@@ -102,6 +103,20 @@ class Reader:
         row = question_features(question_basics(pool, reading), columns, logits, quotable)
         probability = float(self.params.abstainer.probabilities(self.params.abstainer.select(row))[0])
         return Scoring(pool, columns, logits, row, probability)
+
+    def prepare(self, retriever: Retriever) -> None:
+        """Load what reading needs now, not at the first question: the cross-encoder, where it is used."""
+        cross = self._cross_encoder(retriever)
+        if cross is not None:
+            cross.load()
+
+    def _cross_encoder(self, retriever: Retriever) -> CrossEncoder | None:
+        """The cross-encoder, where the fitted models read its scores and it was fitted for this embedding model."""
+        if not any(name.startswith(("cross", "best_cross", "most_cross"))
+                   for name in self.params.ranker.names + self.params.abstainer.names):
+            return None
+        source = retriever.embedder.source
+        return shared(source.folder, source.fingerprint)
 
     def choose(self, question: str, scoring: Scoring) -> list[Choice]:
         """Composition: the one or two sentences to quote, before any decision to abstain."""

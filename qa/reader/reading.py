@@ -10,6 +10,7 @@ import numpy as np
 
 from ..embedding import WordVectors
 from .candidates import Pool
+from .crossencoder import CrossEncoder
 from .features import Reading, Words
 
 if TYPE_CHECKING:
@@ -56,7 +57,7 @@ def content(words: WordVectors, weights: np.ndarray, keep: np.ndarray | None = N
     return Words(np.asarray(vectors, dtype=np.float32), weights[mask] if len(words.spans) else weights[:0])
 
 
-def read(retriever: Retriever, pool: Pool, cache: PassageWords) -> Reading:
+def read(retriever: Retriever, pool: Pool, cache: PassageWords, cross: CrossEncoder | None = None) -> Reading:
     """Encode the question, read the top passages word by word and weigh every word by its rarity.
 
     A follow-up's earlier questions only decide where to look (the passages were found with the widened
@@ -92,5 +93,7 @@ def read(retriever: Retriever, pool: Pool, cache: PassageWords) -> Reading:
         sentence_words.append(content(words, weights, inside))
     question_terms = {t: retriever.idf(t) for t in dict.fromkeys(retriever.terms(pool.question))}
     sentence_terms = [frozenset(t) for t in retriever.terms_many([s.text for s in pool.sentences])]
+    scores = (cross.logits(pool.question, [s.text for s in pool.sentences]) if cross is not None
+              else np.zeros(len(pool.sentences), dtype=np.float32))
     return Reading(np.atleast_2d(query_vectors), content(question, weighed(question)), question_terms,
-                   sentence_terms, sentence_words, passage_words)
+                   sentence_terms, sentence_words, passage_words, scores)

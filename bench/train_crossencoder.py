@@ -1,0 +1,238 @@
+"""Fit the reader's cross-encoder, run by hand: `python bench/train_crossencoder.py [--squad DIR] [--out FILE]`.
+
+Writes qa/reader/crossencoder.safetensors: a low-rank correction of the embedding model's attention and
+feed-forward matrices and a scoring head, trained to tell whether a sentence answers a question, with the
+command, the data's hashes and held-out figures in its metadata.
+
+Data: SQuAD 1.1 dev with every 4th paragraph of each Wikipedia article held out (their questions become
+unanswerable but stay on topic), the same split as bench/train_reader.py: articles whose index is 2 mod 3 are
+the test split and never trained on, and the questions that script fits the reader's ranker on are left out
+too, so the ranker learns how far to trust the cross-encoder on questions it has not seen. Each question gives
+its gold sentences (in its paragraph, holding an answer) and the sentences of its Wikipedia article most like
+it that are not gold (all of them wrong for an unanswerable question), plus one at random.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from train_reader import TEST_AT, TEST_EVERY, article_index, split_squad  # noqa: E402
+
+from qa.embedding import DEFAULT_MODEL, Embedder, locate_model  # noqa: E402
+from qa.evalsets import hold_out, load_squad  # noqa: E402
+from qa.passages import split_sentences  # noqa: E402
+from qa.reader.crossencoder import MAX_TOKENS, WEIGHTS, pool, wrap_low_rank  # noqa: E402
+from qa.settings import Settings  # noqa: E402
+
+log = logging.getLogger("train_crossencoder")
+RANK, ALPHA = 16, 32
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def build_pairs(squad: Path, embedder: Embedder, split: str, exclude: set[str], limit: int,
+                negatives: int, rng: random.Random) -> list[tuple[str, list[tuple[str, int]]]]:
+    """Per question: its text and (sentence, label) candidates."""
+    data = load_squad(squad)
+    title_of = {a.doc_id: a.title for a in data.articles}
+    home = {q.id: q.docs[0] for q in data.questions}
+    held = hold_out(data)
+    sentences: dict[str, list[tuple[str, str]]] = {}  # title -> (paragraph id, sentence)
+    for article in held.articles:
+        for span in split_sentences(article.text):
+            sentences.setdefault(article.title, []).append((article.doc_id, article.text[span.start : span.end]))
+    wanted = []
+    for question in held.questions:
+        in_test = article_index(home[question.id]) % TEST_EVERY == TEST_AT
+        if (split == "test") == in_test and question.id not in exclude:
+            wanted.append(question)
+    rng.shuffle(wanted)
+    wanted = wanted[:limit]
+    titles = sorted({title_of[home[q.id]] for q in wanted})
+    vectors = {t: embedder.encode([s for _, s in sentences[t]], batch_size=64) for t in titles}
+    questions = embedder.encode([q.question for q in wanted], batch_size=64)
+    result = []
+    for question, vector in zip(wanted, questions):
+        title = title_of[home[question.id]]
+        candidates = sentences[title]
+        gold = [k for k, (doc, text) in enumerate(candidates)
+                if doc in question.docs and any(a in text for a in question.answers)]
+        order = [int(k) for k in np.argsort(-(vectors[title] @ vector)) if k not in gold]
+        chosen = order[:negatives]
+        rest = order[negatives:]
+        if rest:
+            chosen.append(rng.choice(rest))
+        pairs = [(candidates[k][1], 1) for k in gold] + [(candidates[k][1], 0) for k in chosen]
+        result.append((question.question, pairs))
+    return result
+
+
+def seed_pairs(negatives: int, rng: random.Random) -> list[tuple[str, list[tuple[str, int]]]]:
+    """The seed set's training questions (train_reader's split), their candidates as the reader gathered them
+    (from train_reader's feature cache): gold sentences and the wrong ones most like the question."""
+    from train_reader import QUESTIONS, SEED_SET, load_items
+    from train_reader import sha256 as digest
+
+    from qa.evalsets import load_question_set
+    from qa.reader.params import seed_split
+
+    questions = load_question_set(SEED_SET)
+    QUESTIONS.update({q.id: q.question for q in questions})
+    docs = {q.id: q.docs for q in questions}
+    cache = Path.home() / ".cache" / "newsqa" / "reader-cache" / f"seed-{digest(SEED_SET)[:12]}"
+    items = load_items(cache) or []
+    result = []
+    for item in items:
+        if seed_split(item.id, docs[item.id]) != "train" or not item.sentences:
+            continue
+        cosine = item.features[:, 0]  # the question's cosine to the sentence
+        gold = [k for k in range(len(item.sentences)) if item.labels[k] and item.quotable[k]]
+        wrong = [int(k) for k in np.argsort(-cosine) if k not in gold and item.quotable[k]][:negatives]
+        pairs = [(item.sentences[k]["text"], 1) for k in gold] + [(item.sentences[k]["text"], 0) for k in wrong]
+        result.append((QUESTIONS[item.id], pairs))
+    log.info("seed: %d training questions", len(result))
+    return result
+
+
+def score(model, head, tokenizer, items, batch: int = 64) -> list:
+    import torch
+
+    results = []
+    with torch.inference_mode():
+        for question, pairs in items:
+            texts = [t for t, _ in pairs]
+            logits = []
+            for begin in range(0, len(texts), batch):
+                chunk = texts[begin : begin + batch]
+                enc = tokenizer([question] * len(chunk), chunk, padding=True, truncation="only_second",
+                                max_length=MAX_TOKENS, return_tensors="pt")
+                logits.append(head(pool(model(**enc).last_hidden_state, enc["attention_mask"])).reshape(-1))
+            results.append(torch.cat(logits).numpy())
+    return results
+
+
+def report(items, logits) -> dict[str, float]:
+    from sklearn.metrics import roc_auc_score
+
+    labels = np.concatenate([[label for _, label in pairs] for _, pairs in items])
+    flat = np.concatenate(logits)
+    top = [bool(pairs[int(np.argmax(lg))][1]) for (_, pairs), lg in zip(items, logits) if any(y for _, y in pairs)]
+    best_answerable = [float(lg.max()) for (_, pairs), lg in zip(items, logits) if any(y for _, y in pairs)]
+    best_unanswerable = [float(lg.max()) for (_, pairs), lg in zip(items, logits) if not any(y for _, y in pairs)]
+    answerable = np.r_[np.ones(len(best_answerable)), np.zeros(len(best_unanswerable))]
+    return {"pairs": int(len(labels)), "pair_auc": float(roc_auc_score(labels, flat)),
+            "top_sentence_is_gold": float(np.mean(top)),
+            "answerable_auc_of_best": float(roc_auc_score(answerable, best_answerable + best_unanswerable))}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--squad", default=str(ROOT.parent / "shared" / "data" / "squad11_dev"))
+    parser.add_argument("--questions", type=int, default=3000, help="training questions")
+    parser.add_argument("--test", type=int, default=600, help="held-out questions for the printed figures")
+    parser.add_argument("--negatives", type=int, default=4, help="most similar wrong sentences per question")
+    parser.add_argument("--epochs", type=float, default=1.0)
+    parser.add_argument("--rate", type=float, default=5e-4)
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--seed-repeat", type=int, default=0,
+                        help="also train on the seed set's training questions, this many times over (needs the "
+                             "feature cache of bench/train_reader.py)")
+    parser.add_argument("--out", default=str(WEIGHTS))
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    import torch
+    from safetensors.torch import save_file
+    from transformers import AutoModel, AutoTokenizer
+
+    torch.manual_seed(0)
+    rng = random.Random(0)
+    squad = Path(args.squad)
+    settings = Settings.from_env(corpus=ROOT / "seeds")
+    source = locate_model(DEFAULT_MODEL, settings.cache_dir)
+    embedder = Embedder(source)
+    reader_questions = split_squad(squad, {"train-answerable": 600, "train-unanswerable": 600,
+                                           "test-answerable": 250, "test-unanswerable": 250})
+    exclude = {q.id for name, qs in reader_questions.items() if name.startswith("train") for q in qs}
+    train = build_pairs(squad, embedder, "train", exclude, args.questions, args.negatives, rng)
+    test = build_pairs(squad, embedder, "test", set(), args.test, args.negatives, random.Random(1))
+    if args.seed_repeat:
+        train += seed_pairs(args.negatives, rng) * args.seed_repeat
+    log.info("train: %d questions, %d pairs; test: %d questions", len(train), sum(len(p) for _, p in train), len(test))
+
+    model = AutoModel.from_pretrained(str(source.folder), local_files_only=True)
+    tokenizer = AutoTokenizer.from_pretrained(str(source.folder), local_files_only=True)
+    for parameter in model.parameters():
+        parameter.requires_grad_(False)
+    lowrank = wrap_low_rank(model, RANK, ALPHA)
+    head = torch.nn.Linear(model.config.hidden_size, 1)
+    with torch.no_grad():  # start from the bi-encoder's sense of similarity: the mean vector's length is not it
+        head.weight.zero_()
+        head.bias.fill_(-1.0)
+    trained = [p for _, a, b in lowrank for p in (a, b)] + list(head.parameters())
+    questions = embedder.encode([q for q, _ in test], batch_size=64)
+    before = report(test, [embedder.encode([t for t, _ in pairs], batch_size=64) @ v
+                           for (_, pairs), v in zip(test, questions)])
+    log.info("the embedding model's cosine: %s", before)
+
+    pairs = [(q, text, label) for q, items in train for text, label in items]
+    steps = int(len(pairs) * args.epochs / args.batch)
+    optimizer = torch.optim.AdamW(trained, lr=args.rate, weight_decay=0.01)
+    schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / 50) * max(0.0, 1 - s / steps))
+    loss_of = torch.nn.BCEWithLogitsLoss()
+    model.train()
+    began = time.perf_counter()
+    order: list[int] = []
+    for step in range(steps):
+        if len(order) < args.batch:
+            order += rng.sample(range(len(pairs)), len(pairs))
+        batch = [pairs[order.pop()] for _ in range(args.batch)]
+        enc = tokenizer([b[0] for b in batch], [b[1] for b in batch], padding=True, truncation="only_second",
+                        max_length=MAX_TOKENS, return_tensors="pt")
+        logits = head(pool(model(**enc).last_hidden_state, enc["attention_mask"])).reshape(-1)
+        loss = loss_of(logits, torch.tensor([float(b[2]) for b in batch]))
+        loss.backward()
+        optimizer.step()
+        schedule.step()
+        optimizer.zero_grad()
+        if (step + 1) % 50 == 0:
+            elapsed = time.perf_counter() - began
+            log.info("step %d/%d loss %.3f, %.0f pairs/s, %.0f s left", step + 1, steps, loss.item(),
+                     (step + 1) * args.batch / elapsed, elapsed / (step + 1) * (steps - step - 1))
+    model.eval()
+    after = report(test, score(model, head, tokenizer, test))
+    log.info("after: %s", after)
+    tensors = {}
+    for name, a, b in lowrank:
+        tensors[f"{name}.a"] = a.detach().to(torch.float16).contiguous()
+        tensors[f"{name}.b"] = b.detach().to(torch.float16).contiguous()
+    tensors["head.weight"] = head.weight.detach().reshape(-1).contiguous()
+    tensors["head.bias"] = head.bias.detach().reshape(-1).contiguous()
+    meta = {"lowrank": json.dumps({"rank": RANK, "alpha": ALPHA, "scale": ALPHA / RANK}),
+            "command": "python bench/train_crossencoder.py " + " ".join(sys.argv[1:]),
+            "model": f"{source.name} {source.fingerprint}",
+            "data": json.dumps({"squad_queries_sha256": sha256(squad / "queries.jsonl"),
+                                "squad_corpus_sha256": sha256(squad / "corpus.jsonl")}),
+            "questions": json.dumps({"train": len(train), "test": len(test)}),
+            "held_out_before": json.dumps(before), "held_out_after": json.dumps(after)}
+    save_file(tensors, args.out, metadata=meta)
+    print(json.dumps({"before": before, "after": after}, indent=1))
+    print(f"written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,171 @@
+"""A cross-encoder: the embedding model reads the question and one candidate sentence together and scores
+how likely the sentence answers the question.
+
+Its weights are the embedding model's own plus a low-rank correction of every attention and feed-forward
+matrix and a scoring head, fitted by `bench/train_crossencoder.py` on SQuAD questions the reader's other
+figures are not measured on, and shipped in `crossencoder.safetensors` (about 1 MB). Reading the pair
+together sees what comparing two separate vectors cannot: which words of the sentence fill the question's gap.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import QAError
+
+WEIGHTS = Path(__file__).with_name("crossencoder.safetensors")
+MAX_TOKENS = 128  # question and sentence together; longer sentences are cut at their end
+BATCH = 32
+# The linear layers of each BERT layer that get a low-rank correction, by their name's ending.
+TARGETS = ("attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense",
+           "intermediate.dense", "output.dense")
+
+
+def targets(model: Any) -> list[str]:
+    """The names of the model's linear layers that the correction applies to."""
+    import torch
+
+    return [name for name, module in model.named_modules()
+            if isinstance(module, torch.nn.Linear) and name.startswith("encoder.layer.") and name.endswith(TARGETS)]
+
+
+def pool(hidden: Any, mask: Any) -> Any:
+    """Mean of the token vectors the mask keeps: what the head reads."""
+    weights = mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)
+
+
+def wrap_low_rank(model: Any, rank: int, alpha: float) -> list[tuple[str, Any, Any]]:
+    """Training: give each target layer a trainable correction, output + (alpha / rank) * B(A(x)), B starting at
+    zero so the model starts as it was; the (name, A, B) triples."""
+    import torch
+
+    modules = dict(model.named_modules())
+    scale = alpha / rank
+    added = []
+    for name in targets(model):
+        linear = modules[name]
+        a = torch.nn.Parameter(torch.randn(rank, linear.in_features) / (rank * linear.in_features) ** 0.5)
+        b = torch.nn.Parameter(torch.zeros(linear.out_features, rank))
+
+        def forward(x: Any, a: Any = a, b: Any = b, base: Any = linear.forward) -> Any:
+            return base(x) + scale * ((x @ a.T) @ b.T)
+
+        linear.forward = forward
+        added.append((name, a, b))
+    return added
+
+
+def merge_low_rank(model: Any, tensors: dict[str, Any], scale: float) -> None:
+    """Use: add each layer's correction, scale * B @ A, into its weight once, so reading costs what it did."""
+    import torch
+
+    modules = dict(model.named_modules())
+    with torch.no_grad():
+        for name in targets(model):
+            modules[name].weight += scale * tensors[f"{name}.b"].float() @ tensors[f"{name}.a"].float()
+
+
+class CrossEncoderError(QAError):
+    """The cross-encoder's weights are missing or do not fit the embedding model."""
+
+
+class CrossEncoder:
+    """Scores (question, sentence) pairs; thread-safe, loaded on first use from the embedding model's folder."""
+
+    def __init__(self, model_folder: Path, weights: Path = WEIGHTS) -> None:
+        self.model_folder = Path(model_folder)
+        self.weights = Path(weights)
+        self._model: Any = None
+        self._tokenizer: Any = None
+        self._head: tuple[np.ndarray, float] | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def available(self) -> bool:
+        return self.weights.is_file()
+
+    def load(self) -> None:
+        """Load the model now (it is otherwise loaded by the first question)."""
+        with self._lock:
+            self._load_locked()
+
+    def logits(self, question: str, sentences: Sequence[str]) -> np.ndarray:
+        """One logit per sentence: the log-odds that it answers the question."""
+        if not sentences:
+            return np.zeros(0, dtype=np.float32)
+        import torch
+
+        with self._lock:
+            self._load_locked()
+            rows = []
+            with torch.inference_mode():
+                for begin in range(0, len(sentences), BATCH):
+                    chunk = list(sentences[begin : begin + BATCH])
+                    batch = self._tokenizer([question] * len(chunk), chunk, padding=True, truncation="only_second",
+                                            max_length=MAX_TOKENS, return_tensors="pt")
+                    hidden = self._model(**batch).last_hidden_state
+                    rows.append(pool(hidden, batch["attention_mask"]).numpy())
+            vectors = np.concatenate(rows)
+            weight, bias = self._head
+            return (vectors @ weight + bias).astype(np.float32)
+
+    def _load_locked(self) -> None:
+        if self._model is not None:
+            return
+        from safetensors import safe_open
+        from transformers import AutoModel, AutoTokenizer
+
+        if not self.weights.is_file():
+            raise CrossEncoderError(f"the cross-encoder's weights are missing: {self.weights}")
+        model = AutoModel.from_pretrained(str(self.model_folder), local_files_only=True)
+        model.eval()
+        tensors: dict[str, Any] = {}
+        with safe_open(str(self.weights), framework="pt") as stored:
+            meta = stored.metadata() or {}
+            for key in stored.keys():  # noqa: SIM118  (safe_open is not a mapping)
+                tensors[key] = stored.get_tensor(key).float()
+        scale = float(json.loads(meta.get("lowrank", "{}")).get("scale", 1.0))
+        if any(f"{name}.a" not in tensors for name in targets(model)) or "head.weight" not in tensors:
+            raise CrossEncoderError(f"{self.weights} does not fit the model in {self.model_folder}")
+        merge_low_rank(model, tensors, scale)
+        self._model = model
+        self._tokenizer = AutoTokenizer.from_pretrained(str(self.model_folder), local_files_only=True)
+        self._head = (tensors["head.weight"].numpy().reshape(-1), float(tensors["head.bias"].reshape(-1)[0]))
+
+
+_SHARED: dict[Path, CrossEncoder] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def shared(model_folder: Path, fingerprint: str, weights: Path = WEIGHTS) -> CrossEncoder | None:
+    """The process's one cross-encoder for the embedding model in `model_folder`, or None when there are no
+    weights fitted for that model (another embedding model: its readings go without the cross-encoder)."""
+    if not fitted_for(fingerprint, weights):
+        return None
+    with _SHARED_LOCK:
+        key = Path(model_folder)
+        if key not in _SHARED:
+            _SHARED[key] = CrossEncoder(key, weights)
+        return _SHARED[key]
+
+
+def fitted_for(fingerprint: str, weights: Path = WEIGHTS) -> bool:
+    """Whether the weights were fitted on the embedding model with this fingerprint."""
+    if not weights.is_file():
+        return False
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(weights), framework="np") as stored:
+            model = (stored.metadata() or {}).get("model", "")
+    except Exception:  # an unreadable file fits nothing
+        return False
+    return model.split(" ")[-1] == fingerprint
+

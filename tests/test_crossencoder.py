@@ -1,0 +1,60 @@
+"""The cross-encoder: its low-rank correction merges exactly, it is used only with the model it was fitted on,
+and the shipped weights read a question and a sentence together."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from qa.embedding import Embedder
+from qa.reader.crossencoder import WEIGHTS, CrossEncoder, fitted_for, merge_low_rank, shared, targets, wrap_low_rank
+
+
+def tiny_bert():
+    import torch
+    from transformers import BertConfig, BertModel
+
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=32, max_position_embeddings=32)
+    return BertModel(config).eval()
+
+
+def test_the_merged_correction_reads_as_the_trained_one() -> None:
+    import torch
+
+    trained, plain = tiny_bert(), tiny_bert()
+    added = wrap_low_rank(trained, rank=4, alpha=8)
+    assert len(added) == 2 * 6 and {name for name, _, _ in added} == set(targets(plain))
+    with torch.no_grad():
+        for _, _, b in added:
+            b.normal_()  # as if trained: B starts at zero
+    ids = torch.tensor([[1, 5, 7, 9, 2]])
+    expected = trained(input_ids=ids).last_hidden_state
+    assert not torch.allclose(expected, plain(input_ids=ids).last_hidden_state, atol=1e-3)
+    merge_low_rank(plain, {f"{n}.{k}": t.detach() for n, a, b in added for k, t in (("a", a), ("b", b))}, 8 / 4)
+    assert torch.allclose(plain(input_ids=ids).last_hidden_state, expected, atol=1e-4)
+
+
+def test_weights_are_used_only_with_the_model_they_were_fitted_on(tmp_path: Path) -> None:
+    assert not fitted_for("53aa51172d14", tmp_path / "missing.safetensors")
+    broken = tmp_path / "broken.safetensors"
+    broken.write_bytes(b"not a safetensors file")
+    assert not fitted_for("anything", broken)
+    assert shared(tmp_path, "another model's fingerprint") is None
+
+
+@pytest.mark.slow
+def test_the_shipped_weights_read_which_sentence_answers(embedder: Embedder) -> None:
+    assert fitted_for(embedder.source.fingerprint), "qa/reader/crossencoder.safetensors was fitted on another model"
+    cross = CrossEncoder(embedder.source.folder, WEIGHTS)
+    logits = cross.logits("How many prisoners were released?", [
+        "The prisoner release was a key demand of the Taliban.",  # restates the question, answers nothing
+        "Some 5,000 prisoners were freed under the deal.",
+        "The talks began in Doha.",
+    ])
+    assert logits.shape == (3,) and np.isfinite(logits).all()
+    assert logits[1] > logits[0] > logits[2]
+    assert cross.logits("Who?", []).shape == (0,)
