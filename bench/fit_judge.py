@@ -90,6 +90,9 @@ def main() -> None:
     raw = args.scores.read_bytes()
     rows = [json.loads(line) for line in raw.decode().splitlines() if line.strip()]
     reader = args.reader or rows[-1]["reader"]
+    last_run = rows[-1].get("run")
+    if last_run is not None:  # only the questions of the last run, with the reader as it is now
+        rows = [row for row in rows if row.get("run") == last_run]
     latest: dict[tuple[str, str], dict] = {}
     for row in rows:
         if row["reader"] == reader:

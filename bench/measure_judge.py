@@ -5,7 +5,8 @@
 Each line of the output holds one question: its set, whether it is answerable, the reader's learned
 probability that the articles answer it, the evidence the reader chose, the judge's probability that the
 evidence answers it, seconds the judge took, and whether the evidence holds a gold answer. Lines already in
-the output (same question, evidence and model) are kept, so a rerun only scores what changed. Load time and
+the output (same question, evidence and model) are kept, so a rerun only judges what changed; each run writes
+every question again with the reader's current probability and its run's time, and fit_judge reads the last run. Load time and
 peak RSS go to the log. `bench/fit_judge.py` fits the judge's threshold and the combination from this file.
 """
 
@@ -92,13 +93,17 @@ def main() -> None:
 
     rows: list[dict] = []
     times: list[float] = []
+    run = time.strftime("%Y-%m-%dT%H:%M:%S")  # every question of this run is written with it; fit_judge reads the last run
     with args.out.open("a") as out:
         for set_name, retriever, questions in sets:
             for number, q in enumerate(questions, 1):
                 learned, chosen = evidence_of(reader, retriever, q.question, q.history)
                 key = hashlib.sha256(json.dumps([backend.name, q.question, chosen]).encode()).hexdigest()[:16]
                 row = done.get(key)
-                if row is None:
+                if row is not None:  # judged before: the verdict stands, the reader's probability may not
+                    row = {**row, "learned": learned, "run": run}
+                    out.write(json.dumps(row) + "\n")
+                else:
                     started = time.perf_counter()
                     judged = model.judge(q.question, chosen) if chosen else 0.0
                     seconds = time.perf_counter() - started
@@ -107,7 +112,7 @@ def main() -> None:
                     row = {"key": key, "set": set_name, "id": q.id, "kind": q.kind, "group": group,
                            "answerable": q.answerable, "reader": reader.name, "model": backend.name,
                            "learned": learned, "judge": judged, "seconds": seconds, "evidence": chosen,
-                           "gold_in_evidence": any(a in " ".join(chosen) for a in q.answers)}
+                           "gold_in_evidence": any(a in " ".join(chosen) for a in q.answers), "run": run}
                     out.write(json.dumps(row) + "\n")
                     out.flush()
                 rows.append(row)
