@@ -12,7 +12,7 @@ def test_every_file_is_read_through_and_missing_ones_are_skipped(tmp_path: Path,
     gone = tmp_path / "gone.npy"
     gone.write_bytes(b"z")
 
-    assert prefetching._advise([big, gone.with_suffix(".never"), small]) == 2510
+    assert prefetching._read_through([big, gone.with_suffix(".never"), small]) == 2510
     gone.unlink()
     thread = prefetching.prefetch([big, gone, tmp_path, small])  # a missing file and a folder are not read
     thread.join(timeout=10)

@@ -87,10 +87,6 @@ class CrossEncoder:
         self._head: tuple[np.ndarray, float] | None = None
         self._lock = threading.Lock()
 
-    @property
-    def available(self) -> bool:
-        return self.weights.is_file()
-
     def load(self) -> None:
         """Load the model now (it is otherwise loaded by the first question)."""
         with self._lock:
@@ -140,19 +136,18 @@ class CrossEncoder:
         self._head = (tensors["head.weight"].numpy().reshape(-1), float(tensors["head.bias"].reshape(-1)[0]))
 
 
-_SHARED: dict[Path, CrossEncoder] = {}
+_SHARED: dict[tuple[Path, str, Path], CrossEncoder | None] = {}
 _SHARED_LOCK = threading.Lock()
 
 
 def shared(model_folder: Path, fingerprint: str, weights: Path = WEIGHTS) -> CrossEncoder | None:
     """The process's one cross-encoder for the embedding model in `model_folder`, or None when there are no
-    weights fitted for that model (another embedding model: its readings go without the cross-encoder)."""
-    if not fitted_for(fingerprint, weights):
-        return None
+    weights fitted for that model (another embedding model: its readings go without the cross-encoder).
+    Decided once per model: every question asks."""
+    key = (Path(model_folder), fingerprint, Path(weights))
     with _SHARED_LOCK:
-        key = Path(model_folder)
         if key not in _SHARED:
-            _SHARED[key] = CrossEncoder(key, weights)
+            _SHARED[key] = CrossEncoder(key[0], key[2]) if fitted_for(fingerprint, key[2]) else None
         return _SHARED[key]
 
 
@@ -168,4 +163,3 @@ def fitted_for(fingerprint: str, weights: Path = WEIGHTS) -> bool:
     except Exception:  # an unreadable file fits nothing
         return False
     return model.split(" ")[-1] == fingerprint
-

@@ -112,8 +112,7 @@ class Reader:
 
     def _cross_encoder(self, retriever: Retriever) -> CrossEncoder | None:
         """The cross-encoder, where the fitted models read its scores and it was fitted for this embedding model."""
-        if not any(name.startswith(("cross", "best_cross", "most_cross"))
-                   for name in self.params.ranker.names + self.params.abstainer.names):
+        if not any("cross" in name for name in self.params.ranker.names + self.params.abstainer.names):
             return None
         source = retriever.embedder.source
         return shared(source.folder, source.fingerprint)

@@ -28,7 +28,6 @@ log = logging.getLogger(__name__)
 SENTENCE_CANDIDATES = 256  # sentences the approximate index proposes per question; their passages are scored exactly
 RAM_VECTORS = 320 << 20  # bytes: up to this size the vectors are held in memory as float32, beyond it read mapped
 BLOCK = 1 << 16  # sentence vectors converted from float16 at a time when they are read mapped
-PREFETCH = True  # read a large index's files into the page cache in the background when it is opened
 SCORE_CELLS = 1 << 24  # question x sentence scores computed at once: bounds the intermediate matrix
 
 
@@ -92,7 +91,7 @@ class EmbeddedStore:
         else:
             self._vectors = vectors
         self._approximate = self._approximate_index(contents)
-        if self._approximate is not None and contents.folder is not None and PREFETCH:  # see qa/prefetch.py
+        if self._approximate is not None and contents.folder is not None:  # see qa/prefetch.py
             prefetch([contents.folder / APPROXIMATE, contents.folder / VECTORS, *sorted((contents.folder / BM25).glob("*"))])
 
     def _approximate_index(self, contents: IndexContents) -> ApproximateIndex | None:
