@@ -119,7 +119,7 @@ def score(model, head, tokenizer, items, batch: int = 64) -> list:
             logits = []
             for begin in range(0, len(texts), batch):
                 chunk = texts[begin : begin + batch]
-                enc = tokenizer([question] * len(chunk), chunk, padding=True, truncation="only_second",
+                enc = tokenizer([question] * len(chunk), chunk, padding=True, truncation="longest_first",
                                 max_length=MAX_TOKENS, return_tensors="pt")
                 logits.append(head(pool(model(**enc).last_hidden_state, enc["attention_mask"])).reshape(-1))
             results.append(torch.cat(logits).numpy())
@@ -201,7 +201,7 @@ def main() -> None:
         if len(order) < args.batch:
             order += rng.sample(range(len(pairs)), len(pairs))
         batch = [pairs[order.pop()] for _ in range(args.batch)]
-        enc = tokenizer([b[0] for b in batch], [b[1] for b in batch], padding=True, truncation="only_second",
+        enc = tokenizer([b[0] for b in batch], [b[1] for b in batch], padding=True, truncation="longest_first",
                         max_length=MAX_TOKENS, return_tensors="pt")
         logits = head(pool(model(**enc).last_hidden_state, enc["attention_mask"])).reshape(-1)
         loss = loss_of(logits, torch.tensor([float(b[2]) for b in batch]))

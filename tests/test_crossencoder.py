@@ -9,7 +9,16 @@ import numpy as np
 import pytest
 
 from qa.embedding import Embedder
-from qa.reader.crossencoder import WEIGHTS, CrossEncoder, fitted_for, merge_low_rank, shared, targets, wrap_low_rank
+from qa.reader.crossencoder import (
+    WEIGHTS,
+    CrossEncoder,
+    CrossEncoderError,
+    fitted_for,
+    merge_low_rank,
+    shared,
+    targets,
+    wrap_low_rank,
+)
 
 
 def tiny_bert():
@@ -46,6 +55,13 @@ def test_weights_are_used_only_with_the_model_they_were_fitted_on(tmp_path: Path
     assert shared(tmp_path, "another model's fingerprint") is None
 
 
+def test_damaged_weights_are_a_one_line_error(tmp_path: Path) -> None:
+    damaged = tmp_path / "crossencoder.safetensors"
+    damaged.write_bytes(WEIGHTS.read_bytes()[:4000])  # the header survives, the tensors do not
+    with pytest.raises(CrossEncoderError, match="reinstall newsqa"):
+        CrossEncoder(Path(__file__).parent, damaged).load()
+
+
 @pytest.mark.slow
 def test_the_shipped_weights_read_which_sentence_answers(embedder: Embedder) -> None:
     assert fitted_for(embedder.source.fingerprint), "qa/reader/crossencoder.safetensors was fitted on another model"
@@ -58,3 +74,5 @@ def test_the_shipped_weights_read_which_sentence_answers(embedder: Embedder) -> 
     assert logits.shape == (3,) and np.isfinite(logits).all()
     assert logits[1] > logits[0] > logits[2]
     assert cross.logits("Who?", []).shape == (0,)
+    long_question = "Which of the countries that the envoy was scheduled to visit " * 20 + "came first?"
+    assert np.isfinite(cross.logits(long_question, ["He flew to Qatar first.", "x " * 300])).all()

@@ -20,7 +20,7 @@ import numpy as np
 from ..errors import QAError
 
 WEIGHTS = Path(__file__).with_name("crossencoder.safetensors")
-MAX_TOKENS = 128  # question and sentence together; longer sentences are cut at their end
+MAX_TOKENS = 128  # question and sentence together; the longer of the two is cut first
 BATCH = 32
 # The linear layers of each BERT layer that get a low-rank correction, by their name's ending.
 TARGETS = ("attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense",
@@ -104,7 +104,7 @@ class CrossEncoder:
             with torch.inference_mode():
                 for begin in range(0, len(sentences), BATCH):
                     chunk = list(sentences[begin : begin + BATCH])
-                    batch = self._tokenizer([question] * len(chunk), chunk, padding=True, truncation="only_second",
+                    batch = self._tokenizer([question] * len(chunk), chunk, padding=True, truncation="longest_first",
                                             max_length=MAX_TOKENS, return_tensors="pt")
                     hidden = self._model(**batch).last_hidden_state
                     rows.append(pool(hidden, batch["attention_mask"]).numpy())
@@ -120,14 +120,18 @@ class CrossEncoder:
 
         if not self.weights.is_file():
             raise CrossEncoderError(f"the cross-encoder's weights are missing: {self.weights}")
+        tensors: dict[str, Any] = {}
+        try:
+            with safe_open(str(self.weights), framework="pt") as stored:
+                meta = stored.metadata() or {}
+                for key in stored.keys():  # noqa: SIM118  (safe_open is not a mapping)
+                    tensors[key] = stored.get_tensor(key).float()
+        except Exception as error:  # a damaged file surfaces as several exception types
+            raise CrossEncoderError(f"cannot read the cross-encoder's weights in {self.weights} ({error}); "
+                                    "reinstall newsqa to restore them") from error
+        scale = float(json.loads(meta.get("lowrank", "{}")).get("scale", 1.0))
         model = AutoModel.from_pretrained(str(self.model_folder), local_files_only=True)
         model.eval()
-        tensors: dict[str, Any] = {}
-        with safe_open(str(self.weights), framework="pt") as stored:
-            meta = stored.metadata() or {}
-            for key in stored.keys():  # noqa: SIM118  (safe_open is not a mapping)
-                tensors[key] = stored.get_tensor(key).float()
-        scale = float(json.loads(meta.get("lowrank", "{}")).get("scale", 1.0))
         if any(f"{name}.a" not in tensors for name in targets(model)) or "head.weight" not in tensors:
             raise CrossEncoderError(f"{self.weights} does not fit the model in {self.model_folder}")
         merge_low_rank(model, tensors, scale)
