@@ -9,7 +9,10 @@ unanswerable but stay on topic), the same split as bench/train_reader.py: articl
 the test split and never trained on, and the questions that script fits the reader's ranker on are left out
 too, so the ranker learns how far to trust the cross-encoder on questions it has not seen. Each question gives
 its gold sentences (in its paragraph, holding an answer) and the sentences of its Wikipedia article most like
-it that are not gold (all of them wrong for an unanswerable question), plus one at random.
+it that are not gold (all of them wrong for an unanswerable question), plus one at random. While fitting, a
+second head learns where the answer lies in each sentence (`--span-weight`; the first token for a wrong one,
+as SQuAD 2.0 readers are trained); it is not shipped, but it teaches the correction to look for the thing
+asked for, which the label alone teaches poorly.
 """
 
 from __future__ import annotations
@@ -45,9 +48,21 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+Pair = tuple[str, int, "tuple[int, int] | None"]  # sentence, label, the answer's characters in it
+
+
+def answer_span(text: str, answers) -> tuple[int, int] | None:
+    """Where the first of `answers` found in `text` lies in it."""
+    for answer in answers:
+        at = text.find(answer)
+        if answer and at >= 0:
+            return at, at + len(answer)
+    return None
+
+
 def build_pairs(squad: Path, embedder: Embedder, split: str, exclude: set[str], limit: int,
-                negatives: int, rng: random.Random) -> list[tuple[str, list[tuple[str, int]]]]:
-    """Per question: its text and (sentence, label) candidates."""
+                negatives: int, rng: random.Random) -> list[tuple[str, list[Pair]]]:
+    """Per question: its text and (sentence, label, answer span) candidates."""
     data = load_squad(squad)
     title_of = {a.doc_id: a.title for a in data.articles}
     home = {q.id: q.docs[0] for q in data.questions}
@@ -77,12 +92,13 @@ def build_pairs(squad: Path, embedder: Embedder, split: str, exclude: set[str], 
         rest = order[negatives:]
         if rest:
             chosen.append(rng.choice(rest))
-        pairs = [(candidates[k][1], 1) for k in gold] + [(candidates[k][1], 0) for k in chosen]
+        pairs = [(candidates[k][1], 1, answer_span(candidates[k][1], question.answers)) for k in gold]
+        pairs += [(candidates[k][1], 0, None) for k in chosen]
         result.append((question.question, pairs))
     return result
 
 
-def seed_pairs(negatives: int, rng: random.Random) -> list[tuple[str, list[tuple[str, int]]]]:
+def seed_pairs(negatives: int, rng: random.Random) -> list[tuple[str, list[Pair]]]:
     """The seed set's training questions (train_reader's split), their candidates as the reader gathered them
     (from train_reader's feature cache): gold sentences and the wrong ones most like the question."""
     from train_reader import QUESTIONS, SEED_SET, load_items
@@ -94,6 +110,7 @@ def seed_pairs(negatives: int, rng: random.Random) -> list[tuple[str, list[tuple
     questions = load_question_set(SEED_SET)
     QUESTIONS.update({q.id: q.question for q in questions})
     docs = {q.id: q.docs for q in questions}
+    answers = {q.id: q.answers for q in questions}
     cache = Path.home() / ".cache" / "newsqa" / "reader-cache" / f"seed-{digest(SEED_SET)[:12]}"
     items = load_items(cache) or []
     result = []
@@ -103,41 +120,96 @@ def seed_pairs(negatives: int, rng: random.Random) -> list[tuple[str, list[tuple
         cosine = item.features[:, 0]  # the question's cosine to the sentence
         gold = [k for k in range(len(item.sentences)) if item.labels[k] and item.quotable[k]]
         wrong = [int(k) for k in np.argsort(-cosine) if k not in gold and item.quotable[k]][:negatives]
-        pairs = [(item.sentences[k]["text"], 1) for k in gold] + [(item.sentences[k]["text"], 0) for k in wrong]
+        pairs = [(item.sentences[k]["text"], 1, answer_span(item.sentences[k]["text"], answers[item.id]))
+                 for k in gold]
+        pairs += [(item.sentences[k]["text"], 0, None) for k in wrong]
         result.append((QUESTIONS[item.id], pairs))
     log.info("seed: %d training questions", len(result))
     return result
 
 
-def score(model, head, tokenizer, items, batch: int = 64) -> list:
+def encode_pairs(tokenizer, questions: list[str], texts: list[str]):
+    """The batch's tokens, and where each pair's sentence lies among them (its characters' token offsets)."""
+    enc = tokenizer(questions, texts, padding=True, truncation="longest_first", max_length=MAX_TOKENS,
+                    return_tensors="pt", return_offsets_mapping=True)
+    offsets = enc.pop("offset_mapping")
+    inside = (enc["token_type_ids"] == 1) & (enc["input_ids"] != tokenizer.sep_token_id) & (enc["attention_mask"] == 1)
+    return enc, offsets, inside
+
+
+def span_targets(offsets, inside, spans) -> tuple:
+    """Start and end token of each pair's answer; 0 (the first token: no answer here) for a wrong sentence, and
+    -100 (not counted) where the answer was cut off by the token budget."""
     import torch
 
-    results = []
+    starts, ends = [], []
+    for row, span in enumerate(spans):
+        if span is None:
+            starts.append(0)
+            ends.append(0)
+            continue
+        tokens = torch.nonzero(inside[row]).reshape(-1).tolist()
+        first = [t for t in tokens if int(offsets[row, t, 1]) > span[0]]
+        last = [t for t in tokens if int(offsets[row, t, 0]) < span[1]]
+        if first and last and first[0] <= last[-1]:
+            starts.append(first[0])
+            ends.append(last[-1])
+        else:
+            starts.append(-100)
+            ends.append(-100)
+    return torch.tensor(starts), torch.tensor(ends)
+
+
+def span_scores(span_head, hidden, inside, longest: int = 30):
+    """Per pair: (start, end) logits over the first token and the sentence's tokens, and the best answer span's
+    score less the no-answer score."""
+    import torch
+
+    logits = span_head(hidden)
+    allowed = inside.clone()
+    allowed[:, 0] = True
+    start = logits[..., 0].masked_fill(~allowed, -1e4)
+    end = logits[..., 1].masked_fill(~allowed, -1e4)
+    pair = start[:, :, None] + end[:, None, :]
+    length = torch.arange(pair.shape[1])
+    band = (length[None, :] >= length[:, None]) & (length[None, :] - length[:, None] < longest)
+    valid = band[None] & inside[:, :, None] & inside[:, None, :]
+    best = pair.masked_fill(~valid, -1e4).flatten(1).max(dim=1).values
+    return start, end, best - (start[:, 0] + end[:, 0])
+
+
+def score(model, head, span_head, tokenizer, items, batch: int = 64) -> tuple[list, list]:
+    """Per question: the scoring head's logits and (with a span head) the span margins of its pairs."""
+    import torch
+
+    binary, margins = [], []
     with torch.inference_mode():
         for question, pairs in items:
-            texts = [t for t, _ in pairs]
-            logits = []
+            texts = [t for t, _, _ in pairs]
+            logits, spans = [], []
             for begin in range(0, len(texts), batch):
                 chunk = texts[begin : begin + batch]
-                enc = tokenizer([question] * len(chunk), chunk, padding=True, truncation="longest_first",
-                                max_length=MAX_TOKENS, return_tensors="pt")
-                logits.append(head(pool(model(**enc).last_hidden_state, enc["attention_mask"])).reshape(-1))
-            results.append(torch.cat(logits).numpy())
-    return results
+                enc, _, inside = encode_pairs(tokenizer, [question] * len(chunk), chunk)
+                hidden = model(**enc).last_hidden_state
+                logits.append(head(pool(hidden, enc["attention_mask"])).reshape(-1))
+                if span_head is not None:
+                    spans.append(span_scores(span_head, hidden, inside)[2])
+            binary.append(torch.cat(logits).numpy())
+            margins.append(torch.cat(spans).numpy() if spans else None)
+    return binary, margins
 
 
 def report(items, logits) -> dict[str, float]:
     from sklearn.metrics import roc_auc_score
 
-    labels = np.concatenate([[label for _, label in pairs] for _, pairs in items])
+    labels = np.concatenate([[label for _, label, _ in pairs] for _, pairs in items])
     flat = np.concatenate(logits)
-    top = [bool(pairs[int(np.argmax(lg))][1]) for (_, pairs), lg in zip(items, logits) if any(y for _, y in pairs)]
-    best_answerable = [float(lg.max()) for (_, pairs), lg in zip(items, logits) if any(y for _, y in pairs)]
-    best_unanswerable = [float(lg.max()) for (_, pairs), lg in zip(items, logits) if not any(y for _, y in pairs)]
-    answerable = np.r_[np.ones(len(best_answerable)), np.zeros(len(best_unanswerable))]
+    answerable = [any(y for _, y, _ in pairs) for _, pairs in items]
+    top = [bool(pairs[int(np.argmax(lg))][1]) for (_, pairs), lg, yes in zip(items, logits, answerable) if yes]
+    best = [float(lg.max()) for lg in logits]
     return {"pairs": int(len(labels)), "pair_auc": float(roc_auc_score(labels, flat)),
             "top_sentence_is_gold": float(np.mean(top)),
-            "answerable_auc_of_best": float(roc_auc_score(answerable, best_answerable + best_unanswerable))}
+            "answerable_auc_of_best": float(roc_auc_score(answerable, best))}
 
 
 def main() -> None:
@@ -152,6 +224,9 @@ def main() -> None:
     parser.add_argument("--seed-repeat", type=int, default=0,
                         help="also train on the seed set's training questions, this many times over (needs the "
                              "feature cache of bench/train_reader.py)")
+    parser.add_argument("--span-weight", type=float, default=1.0,
+                        help="also learn where the answer lies in the sentence (its first and last token, or the "
+                             "first token for a wrong sentence), this weight beside the sentence's label")
     parser.add_argument("--out", default=str(WEIGHTS))
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -184,16 +259,20 @@ def main() -> None:
         head.weight.zero_()
         head.bias.fill_(-1.0)
     trained = [p for _, a, b in lowrank for p in (a, b)] + list(head.parameters())
+    span_head = torch.nn.Linear(model.config.hidden_size, 2) if args.span_weight else None
+    if span_head is not None:  # only a training aid: it shapes the correction, the shipped score is the head's
+        trained += list(span_head.parameters())
     questions = embedder.encode([q for q, _ in test], batch_size=64)
-    before = report(test, [embedder.encode([t for t, _ in pairs], batch_size=64) @ v
+    before = report(test, [embedder.encode([t for t, _, _ in pairs], batch_size=64) @ v
                            for (_, pairs), v in zip(test, questions)])
     log.info("the embedding model's cosine: %s", before)
 
-    pairs = [(q, text, label) for q, items in train for text, label in items]
+    pairs = [(q, text, label, span) for q, items in train for text, label, span in items]
     steps = int(len(pairs) * args.epochs / args.batch)
     optimizer = torch.optim.AdamW(trained, lr=args.rate, weight_decay=0.01)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / 50) * max(0.0, 1 - s / steps))
     loss_of = torch.nn.BCEWithLogitsLoss()
+    span_loss = torch.nn.CrossEntropyLoss(ignore_index=-100)
     model.train()
     began = time.perf_counter()
     order: list[int] = []
@@ -201,10 +280,14 @@ def main() -> None:
         if len(order) < args.batch:
             order += rng.sample(range(len(pairs)), len(pairs))
         batch = [pairs[order.pop()] for _ in range(args.batch)]
-        enc = tokenizer([b[0] for b in batch], [b[1] for b in batch], padding=True, truncation="longest_first",
-                        max_length=MAX_TOKENS, return_tensors="pt")
-        logits = head(pool(model(**enc).last_hidden_state, enc["attention_mask"])).reshape(-1)
+        enc, offsets, inside = encode_pairs(tokenizer, [b[0] for b in batch], [b[1] for b in batch])
+        hidden = model(**enc).last_hidden_state
+        logits = head(pool(hidden, enc["attention_mask"])).reshape(-1)
         loss = loss_of(logits, torch.tensor([float(b[2]) for b in batch]))
+        if span_head is not None:
+            starts, ends = span_targets(offsets, inside, [b[3] for b in batch])
+            start, end, _ = span_scores(span_head, hidden, inside)
+            loss = loss + args.span_weight * 0.5 * (span_loss(start, starts) + span_loss(end, ends))
         loss.backward()
         optimizer.step()
         schedule.step()
@@ -214,8 +297,11 @@ def main() -> None:
             log.info("step %d/%d loss %.3f, %.0f pairs/s, %.0f s left", step + 1, steps, loss.item(),
                      (step + 1) * args.batch / elapsed, elapsed / (step + 1) * (steps - step - 1))
     model.eval()
-    after = report(test, score(model, head, tokenizer, test))
+    binary, margins = score(model, head, span_head, tokenizer, test)
+    after = report(test, binary)
     log.info("after: %s", after)
+    if span_head is not None:
+        log.info("the span head's margin (not shipped): %s", report(test, margins))
     tensors = {}
     for name, a, b in lowrank:
         tensors[f"{name}.a"] = a.detach().to(torch.float16).contiguous()
