@@ -60,6 +60,11 @@ def answer_span(text: str, answers) -> tuple[int, int] | None:
     return None
 
 
+def labelled(gold: list[str], wrong: list[str], answers) -> list[Pair]:
+    """Gold sentences (label 1, with where the answer lies in each) and wrong ones (label 0)."""
+    return [(text, 1, answer_span(text, answers)) for text in gold] + [(text, 0, None) for text in wrong]
+
+
 def build_pairs(squad: Path, embedder: Embedder, split: str, exclude: set[str], limit: int,
                 negatives: int, rng: random.Random) -> list[tuple[str, list[Pair]]]:
     """Per question: its text and (sentence, label, answer span) candidates."""
@@ -92,8 +97,7 @@ def build_pairs(squad: Path, embedder: Embedder, split: str, exclude: set[str], 
         rest = order[negatives:]
         if rest:
             chosen.append(rng.choice(rest))
-        pairs = [(candidates[k][1], 1, answer_span(candidates[k][1], question.answers)) for k in gold]
-        pairs += [(candidates[k][1], 0, None) for k in chosen]
+        pairs = labelled([candidates[k][1] for k in gold], [candidates[k][1] for k in chosen], question.answers)
         result.append((question.question, pairs))
     return result
 
@@ -120,9 +124,8 @@ def seed_pairs(negatives: int, rng: random.Random) -> list[tuple[str, list[Pair]
         cosine = item.features[:, 0]  # the question's cosine to the sentence
         gold = [k for k in range(len(item.sentences)) if item.labels[k] and item.quotable[k]]
         wrong = [int(k) for k in np.argsort(-cosine) if k not in gold and item.quotable[k]][:negatives]
-        pairs = [(item.sentences[k]["text"], 1, answer_span(item.sentences[k]["text"], answers[item.id]))
-                 for k in gold]
-        pairs += [(item.sentences[k]["text"], 0, None) for k in wrong]
+        texts = [sentence["text"] for sentence in item.sentences]
+        pairs = labelled([texts[k] for k in gold], [texts[k] for k in wrong], answers[item.id])
         result.append((QUESTIONS[item.id], pairs))
     log.info("seed: %d training questions", len(result))
     return result
@@ -142,22 +145,15 @@ def span_targets(offsets, inside, spans) -> tuple:
     -100 (not counted) where the answer was cut off by the token budget."""
     import torch
 
-    starts, ends = [], []
+    starts = torch.zeros(len(spans), dtype=torch.long)
+    ends = torch.zeros(len(spans), dtype=torch.long)
     for row, span in enumerate(spans):
         if span is None:
-            starts.append(0)
-            ends.append(0)
             continue
-        tokens = torch.nonzero(inside[row]).reshape(-1).tolist()
-        first = [t for t in tokens if int(offsets[row, t, 1]) > span[0]]
-        last = [t for t in tokens if int(offsets[row, t, 0]) < span[1]]
-        if first and last and first[0] <= last[-1]:
-            starts.append(first[0])
-            ends.append(last[-1])
-        else:
-            starts.append(-100)
-            ends.append(-100)
-    return torch.tensor(starts), torch.tensor(ends)
+        covering = inside[row] & (offsets[row, :, 1] > span[0]) & (offsets[row, :, 0] < span[1])
+        tokens = torch.nonzero(covering).reshape(-1)
+        starts[row], ends[row] = (tokens[0], tokens[-1]) if len(tokens) else (-100, -100)
+    return starts, ends
 
 
 def span_scores(span_head, hidden, inside, longest: int = 30):
@@ -179,7 +175,7 @@ def span_scores(span_head, hidden, inside, longest: int = 30):
 
 
 def score(model, head, span_head, tokenizer, items, batch: int = 64) -> tuple[list, list]:
-    """Per question: the scoring head's logits and (with a span head) the span margins of its pairs."""
+    """Per question: the scoring head's logits of its pairs, and their span margins (none without a span head)."""
     import torch
 
     binary, margins = [], []
@@ -195,7 +191,8 @@ def score(model, head, span_head, tokenizer, items, batch: int = 64) -> tuple[li
                 if span_head is not None:
                     spans.append(span_scores(span_head, hidden, inside)[2])
             binary.append(torch.cat(logits).numpy())
-            margins.append(torch.cat(spans).numpy() if spans else None)
+            if spans:
+                margins.append(torch.cat(spans).numpy())
     return binary, margins
 
 
