@@ -37,7 +37,14 @@ from train_reader import TEST_AT, TEST_EVERY, article_index, split_squad  # noqa
 from qa.embedding import DEFAULT_MODEL, Embedder, locate_model  # noqa: E402
 from qa.evalsets import hold_out, load_squad  # noqa: E402
 from qa.passages import split_sentences  # noqa: E402
-from qa.reader.crossencoder import MAX_TOKENS, WEIGHTS, pool, wrap_low_rank  # noqa: E402
+from qa.reader.crossencoder import (  # noqa: E402
+    WEIGHTS,
+    encode_pairs,
+    merge_low_rank,
+    pool,
+    span_scores,
+    wrap_low_rank,
+)
 from qa.settings import Settings  # noqa: E402
 
 log = logging.getLogger("train_crossencoder")
@@ -131,15 +138,6 @@ def seed_pairs(negatives: int, rng: random.Random) -> list[tuple[str, list[Pair]
     return result
 
 
-def encode_pairs(tokenizer, questions: list[str], texts: list[str]):
-    """The batch's tokens, and where each pair's sentence lies among them (its characters' token offsets)."""
-    enc = tokenizer(questions, texts, padding=True, truncation="longest_first", max_length=MAX_TOKENS,
-                    return_tensors="pt", return_offsets_mapping=True)
-    offsets = enc.pop("offset_mapping")
-    inside = (enc["token_type_ids"] == 1) & (enc["input_ids"] != tokenizer.sep_token_id) & (enc["attention_mask"] == 1)
-    return enc, offsets, inside
-
-
 def span_targets(offsets, inside, spans) -> tuple:
     """Start and end token of each pair's answer; 0 (the first token: no answer here) for a wrong sentence, and
     -100 (not counted) where the answer was cut off by the token budget."""
@@ -154,24 +152,6 @@ def span_targets(offsets, inside, spans) -> tuple:
         tokens = torch.nonzero(covering).reshape(-1)
         starts[row], ends[row] = (tokens[0], tokens[-1]) if len(tokens) else (-100, -100)
     return starts, ends
-
-
-def span_scores(span_head, hidden, inside, longest: int = 30):
-    """Per pair: (start, end) logits over the first token and the sentence's tokens, and the best answer span's
-    score less the no-answer score."""
-    import torch
-
-    logits = span_head(hidden)
-    allowed = inside.clone()
-    allowed[:, 0] = True
-    start = logits[..., 0].masked_fill(~allowed, -1e4)
-    end = logits[..., 1].masked_fill(~allowed, -1e4)
-    pair = start[:, :, None] + end[:, None, :]
-    length = torch.arange(pair.shape[1])
-    band = (length[None, :] >= length[:, None]) & (length[None, :] - length[:, None] < longest)
-    valid = band[None] & inside[:, :, None] & inside[:, None, :]
-    best = pair.masked_fill(~valid, -1e4).flatten(1).max(dim=1).values
-    return start, end, best - (start[:, 0] + end[:, 0])
 
 
 def score(model, head, span_head, tokenizer, items, batch: int = 64) -> tuple[list, list]:
@@ -209,6 +189,58 @@ def report(items, logits) -> dict[str, float]:
             "answerable_auc_of_best": float(roc_auc_score(answerable, best))}
 
 
+def fit_span_head(model, tokenizer, train, test, args, rng: random.Random) -> None:
+    """Fit a span head on the finished cross-encoder in `args.out` (its weights frozen, merged as in use) and
+    write the file again with the head added: the label head's scores stay exactly as they were."""
+    import torch
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    with safe_open(args.out, framework="pt") as stored:
+        meta = dict(stored.metadata() or {})
+        tensors = {key: stored.get_tensor(key) for key in stored.keys()}  # noqa: SIM118
+    merge_low_rank(model, tensors, float(json.loads(meta["lowrank"])["scale"]))
+    model.eval()
+    head = torch.nn.Linear(model.config.hidden_size, 1)
+    with torch.no_grad():
+        head.weight.copy_(tensors["head.weight"].float().reshape(1, -1))
+        head.bias.copy_(tensors["head.bias"].float().reshape(-1))
+    span_head = torch.nn.Linear(model.config.hidden_size, 2)
+    pairs = [(q, text, span) for q, items in train for text, _, span in items]
+    steps = int(len(pairs) * args.epochs / args.batch)
+    optimizer = torch.optim.AdamW(span_head.parameters(), lr=args.rate * 10, weight_decay=0.01)
+    span_loss = torch.nn.CrossEntropyLoss(ignore_index=-100)
+    order: list[int] = []
+    began = time.perf_counter()
+    for step in range(steps):
+        if len(order) < args.batch:
+            order += rng.sample(range(len(pairs)), len(pairs))
+        batch = [pairs[order.pop()] for _ in range(args.batch)]
+        enc, offsets, inside = encode_pairs(tokenizer, [b[0] for b in batch], [b[1] for b in batch])
+        with torch.no_grad():
+            hidden = model(**enc).last_hidden_state
+        starts, ends = span_targets(offsets, inside, [b[2] for b in batch])
+        start, end, _ = span_scores(span_head, hidden, inside)
+        loss = 0.5 * (span_loss(start, starts) + span_loss(end, ends))
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+        if (step + 1) % 100 == 0:
+            elapsed = time.perf_counter() - began
+            log.info("step %d/%d loss %.3f, %.0f s left", step + 1, steps, loss.item(),
+                     elapsed / (step + 1) * (steps - step - 1))
+    binary, margins = score(model, head, span_head, tokenizer, test)
+    figures = {"label": report(test, binary), "span_margin": report(test, margins)}
+    log.info("held out: %s", figures)
+    tensors["span.weight"] = span_head.weight.detach().contiguous()
+    tensors["span.bias"] = span_head.bias.detach().contiguous()
+    meta["span_head"] = json.dumps({"command": "python bench/train_crossencoder.py " + " ".join(sys.argv[1:]),
+                                    "held_out": figures["span_margin"]})
+    save_file(tensors, args.out, metadata=meta)
+    print(json.dumps(figures, indent=1))
+    print(f"written to {args.out}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--squad", default=str(ROOT.parent / "shared" / "data" / "squad11_dev"))
@@ -224,6 +256,9 @@ def main() -> None:
     parser.add_argument("--span-weight", type=float, default=1.0,
                         help="also learn where the answer lies in the sentence (its first and last token, or the "
                              "first token for a wrong sentence), this weight beside the sentence's label")
+    parser.add_argument("--span-only", action="store_true",
+                        help="keep the cross-encoder in --out as it is and fit only its span head, on the same "
+                             "pairs (the reader reads the span margin as a feature)")
     parser.add_argument("--out", default=str(WEIGHTS))
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -248,6 +283,9 @@ def main() -> None:
 
     model = AutoModel.from_pretrained(str(source.folder), local_files_only=True)
     tokenizer = AutoTokenizer.from_pretrained(str(source.folder), local_files_only=True)
+    if args.span_only:
+        fit_span_head(model, tokenizer, train, test, args, rng)
+        return
     for parameter in model.parameters():
         parameter.requires_grad_(False)
     lowrank = wrap_low_rank(model, RANK, ALPHA)
@@ -305,6 +343,9 @@ def main() -> None:
         tensors[f"{name}.b"] = b.detach().to(torch.float16).contiguous()
     tensors["head.weight"] = head.weight.detach().reshape(-1).contiguous()
     tensors["head.bias"] = head.bias.detach().reshape(-1).contiguous()
+    if span_head is not None:
+        tensors["span.weight"] = span_head.weight.detach().contiguous()
+        tensors["span.bias"] = span_head.bias.detach().contiguous()
     meta = {"lowrank": json.dumps({"rank": RANK, "alpha": ALPHA, "scale": ALPHA / RANK}),
             "command": "python bench/train_crossencoder.py " + " ".join(sys.argv[1:]),
             "model": f"{source.name} {source.fingerprint}",

@@ -36,6 +36,7 @@ from qa.reader.crossencoder import WEIGHTS as CROSS_WEIGHTS  # noqa: E402
 from qa.reader.features import (  # noqa: E402
     ASKS_LIST,
     BASE_FEATURES,
+    CROSS_FEATURES,
     CROSS_NONE,
     QUESTION_FEATURES,
     SENTENCE_FEATURES,
@@ -143,17 +144,20 @@ def cross_digest() -> str:
 
 
 def recross(items: list[Item], cross) -> None:
-    """Compute the cached items' cross-encoder columns again, with `cross` (its weights changed since)."""
-    columns = [SENTENCE_FEATURES.index(n) for n in ("cross", "cross_previous", "cross_next")]
+    """Compute the cached items' cross-encoder columns (CROSS_FEATURES) again, with `cross` (its weights
+    changed since)."""
+    column = {name: SENTENCE_FEATURES.index(name) for name in CROSS_FEATURES}
     for item in items:
         if not item.sentences:
             continue
-        logits = cross.logits(QUESTIONS.get(item.id, ""), [s["text"] for s in item.sentences])
-        around = [(logits[s["previous"]] if s["previous"] is not None else CROSS_NONE,
-                   logits[s["following"]] if s["following"] is not None else CROSS_NONE) for s in item.sentences]
-        item.features[:, columns[0]] = logits
-        item.features[:, columns[1]] = [a for a, _ in around]
-        item.features[:, columns[2]] = [b for _, b in around]
+        scores = cross.scores(QUESTIONS.get(item.id, ""), [s["text"] for s in item.sentences])
+        logits = scores.logits
+        item.features[:, column["cross"]] = logits
+        item.features[:, column["cross_previous"]] = [logits[s["previous"]] if s["previous"] is not None
+                                                      else CROSS_NONE for s in item.sentences]
+        item.features[:, column["cross_next"]] = [logits[s["following"]] if s["following"] is not None
+                                                  else CROSS_NONE for s in item.sentences]
+        item.features[:, column["span"]] = scores.spans
 
 
 def save_items(items: list[Item], path: Path) -> None:
@@ -177,10 +181,11 @@ def load_items(path: Path) -> list[Item] | None:
     if not path.with_suffix(".npz").exists() or not path.with_suffix(".json").exists():
         return None
     meta = json.loads(path.with_suffix(".json").read_text())
-    if meta["features"] != list(BASE_FEATURES):
-        return None
+    others = [name for name in BASE_FEATURES if name not in CROSS_FEATURES]
+    if [name for name in meta["features"] if name not in CROSS_FEATURES] != others:
+        return None  # only the cross-encoder's columns can be computed again from the cache
     items = _load_items(path, meta)
-    if meta.get("cross") != cross_digest():
+    if meta.get("cross") != cross_digest() or meta["features"] != list(BASE_FEATURES):
         log.info("%s: computing the cross-encoder's features again", path.name)
         recross(items, cross_encoder())
         save_items(items, path)
@@ -201,7 +206,8 @@ def _load_items(path: Path, meta: dict) -> list[Item]:
     o = arrays["offsets"]
     parts = []
     for k, m in enumerate(meta["items"]):
-        base = {name: arrays["features"][o[k] : o[k + 1], j] for j, name in enumerate(BASE_FEATURES)}
+        stored = {name: arrays["features"][o[k] : o[k + 1], j] for j, name in enumerate(meta["features"])}
+        base = {name: stored.get(name, np.zeros(o[k + 1] - o[k])) for name in BASE_FEATURES}
         derived = derive(base, [s["text"] for s in m["sentences"]], QUESTIONS.get(m["id"], ""))
         parts.append(np.column_stack([derived[name] for name in SENTENCE_FEATURES]) if o[k + 1] > o[k]
                      else np.zeros((0, len(SENTENCE_FEATURES))))
@@ -442,7 +448,9 @@ GROUPS = {
     "unmatched terms": ("unmatched_window", "unmatched_passage", "rarest_unmatched"),
     "passage rank/score": ("inverse_rank", "passage_z", "top_passage"),
     "word coverage": ("coverage", "coverage_previous", "coverage_next", "coverage_window"),
-    "cross-encoder": ("cross", "cross_previous", "cross_next", "best_cross", "most_cross"),
+    "cross-encoder": ("cross", "cross_previous", "cross_next", "best_cross", "most_cross", "span", "best_span",
+                      "most_span"),
+    "span margin": ("span", "best_span", "most_span"),
 }
 
 

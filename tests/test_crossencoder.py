@@ -66,13 +66,31 @@ def test_damaged_weights_are_a_one_line_error(tmp_path: Path) -> None:
 def test_the_shipped_weights_read_which_sentence_answers(embedder: Embedder) -> None:
     assert fitted_for(embedder.source.fingerprint), "qa/reader/crossencoder.safetensors was fitted on another model"
     cross = CrossEncoder(embedder.source.folder, WEIGHTS)
-    logits = cross.logits("How many prisoners were released?", [
+    scores = cross.scores("How many prisoners were released?", [
         "The prisoner release was a key demand of the Taliban.",  # restates the question, answers nothing
         "Some 5,000 prisoners were freed under the deal.",
         "The talks began in Doha.",
     ])
+    logits = scores.logits
     assert logits.shape == (3,) and np.isfinite(logits).all()
     assert logits[1] > logits[0] > logits[2]
-    assert cross.logits("Who?", []).shape == (0,)
+    spans = scores.spans  # the span head finds the number asked for in the second sentence only
+    assert spans.shape == (3,) and spans[1] > 0 > max(spans[0], spans[2])
+    assert cross.scores("Who?", []).logits.shape == (0,)
     long_question = "Which of the countries that the envoy was scheduled to visit " * 20 + "came first?"
-    assert np.isfinite(cross.logits(long_question, ["He flew to Qatar first.", "x " * 300])).all()
+    assert np.isfinite(cross.scores(long_question, ["He flew to Qatar first.", "x " * 300]).logits).all()
+
+
+@pytest.mark.slow
+def test_weights_without_a_span_head_give_zero_span_margins(embedder: Embedder, tmp_path: Path) -> None:
+    from safetensors import safe_open
+    from safetensors.torch import save_file
+
+    with safe_open(str(WEIGHTS), framework="pt") as stored:
+        meta = stored.metadata()
+        tensors = {key: stored.get_tensor(key) for key in stored.keys() if not key.startswith("span.")}  # noqa: SIM118
+    plain = tmp_path / "plain.safetensors"
+    save_file(tensors, str(plain), metadata=meta)
+    scores = CrossEncoder(embedder.source.folder, plain).scores("How many prisoners were released?",
+                                                                ["Some 5,000 prisoners were freed."])
+    assert scores.spans.tolist() == [0.0] and scores.logits[0] > 0

@@ -10,9 +10,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
-from train_crossencoder import answer_span, encode_pairs, labelled, span_targets  # noqa: E402
+from train_crossencoder import answer_span, labelled, span_targets  # noqa: E402
 
 from qa.embedding import DEFAULT_MODEL, locate_model  # noqa: E402
+from qa.reader.crossencoder import encode_pairs  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from ..errors import QAError
 WEIGHTS = Path(__file__).with_name("crossencoder.safetensors")
 MAX_TOKENS = 128  # question and sentence together; the longer of the two is cut first
 BATCH = 32
+SPAN_TOKENS = 30  # the longest answer span the span head's margin considers
 # The linear layers of each BERT layer that get a low-rank correction, by their name's ending.
 TARGETS = ("attention.self.query", "attention.self.key", "attention.self.value", "attention.output.dense",
            "intermediate.dense", "output.dense")
@@ -39,6 +41,34 @@ def pool(hidden: Any, mask: Any) -> Any:
     """Mean of the token vectors the mask keeps: what the head reads."""
     weights = mask.unsqueeze(-1).to(hidden.dtype)
     return (hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)
+
+
+def encode_pairs(tokenizer: Any, questions: Sequence[str], texts: Sequence[str]) -> tuple[Any, Any, Any]:
+    """The pairs' tokens, each token's characters in its text, and which tokens are the sentence's."""
+    enc = tokenizer(list(questions), list(texts), padding=True, truncation="longest_first", max_length=MAX_TOKENS,
+                    return_tensors="pt", return_offsets_mapping=True)
+    offsets = enc.pop("offset_mapping")
+    inside = (enc["token_type_ids"] == 1) & (enc["input_ids"] != tokenizer.sep_token_id) & (enc["attention_mask"] == 1)
+    return enc, offsets, inside
+
+
+def span_scores(span_head: Any, hidden: Any, inside: Any, longest: int = SPAN_TOKENS) -> tuple[Any, Any, Any]:
+    """The span head's start and end logits over the first token (no answer here) and the sentence's tokens,
+    and per pair the best answer span's score less the no-answer score: how surely the sentence holds the
+    thing asked for."""
+    import torch
+
+    logits = span_head(hidden)
+    allowed = inside.clone()
+    allowed[:, 0] = True
+    start = logits[..., 0].masked_fill(~allowed, -1e4)
+    end = logits[..., 1].masked_fill(~allowed, -1e4)
+    pair = start[:, :, None] + end[:, None, :]
+    length = torch.arange(pair.shape[1])
+    band = (length[None, :] >= length[:, None]) & (length[None, :] - length[:, None] < longest)
+    valid = band[None] & inside[:, :, None] & inside[:, None, :]
+    best = pair.masked_fill(~valid, -1e4).flatten(1).max(dim=1).values
+    return start, end, best - (start[:, 0] + end[:, 0])
 
 
 def wrap_low_rank(model: Any, rank: int, alpha: float) -> list[tuple[str, Any, Any]]:
@@ -76,6 +106,15 @@ class CrossEncoderError(QAError):
     """The cross-encoder's weights are missing or do not fit the embedding model."""
 
 
+@dataclass(frozen=True, slots=True)
+class CrossScores:
+    """Per sentence: the log-odds that it answers the question, and the span head's margin (how surely it holds
+    the thing asked for; zeros where the weights have no span head)."""
+
+    logits: np.ndarray
+    spans: np.ndarray
+
+
 class CrossEncoder:
     """Scores (question, sentence) pairs; thread-safe, loaded on first use from the embedding model's folder."""
 
@@ -85,6 +124,7 @@ class CrossEncoder:
         self._model: Any = None
         self._tokenizer: Any = None
         self._head: tuple[np.ndarray, float] | None = None
+        self._span_head: Any = None
         self._lock = threading.Lock()
 
     def load(self) -> None:
@@ -92,25 +132,27 @@ class CrossEncoder:
         with self._lock:
             self._load_locked()
 
-    def logits(self, question: str, sentences: Sequence[str]) -> np.ndarray:
-        """One logit per sentence: the log-odds that it answers the question."""
+    def scores(self, question: str, sentences: Sequence[str]) -> CrossScores:
+        """Each sentence read together with the question."""
         if not sentences:
-            return np.zeros(0, dtype=np.float32)
+            return CrossScores(np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.float32))
         import torch
 
         with self._lock:
             self._load_locked()
-            rows = []
+            rows, spans = [], []
             with torch.inference_mode():
                 for begin in range(0, len(sentences), BATCH):
-                    chunk = list(sentences[begin : begin + BATCH])
-                    batch = self._tokenizer([question] * len(chunk), chunk, padding=True, truncation="longest_first",
-                                            max_length=MAX_TOKENS, return_tensors="pt")
+                    chunk = sentences[begin : begin + BATCH]
+                    batch, _, inside = encode_pairs(self._tokenizer, [question] * len(chunk), chunk)
                     hidden = self._model(**batch).last_hidden_state
                     rows.append(pool(hidden, batch["attention_mask"]).numpy())
-            vectors = np.concatenate(rows)
+                    if self._span_head is not None:
+                        spans.append(span_scores(self._span_head, hidden, inside)[2].numpy())
             weight, bias = self._head
-            return (vectors @ weight + bias).astype(np.float32)
+            logits = (np.concatenate(rows) @ weight + bias).astype(np.float32)
+            margins = np.concatenate(spans).astype(np.float32) if spans else np.zeros_like(logits)
+            return CrossScores(logits, margins)
 
     def _load_locked(self) -> None:
         if self._model is not None:
@@ -138,6 +180,11 @@ class CrossEncoder:
         self._model = model
         self._tokenizer = AutoTokenizer.from_pretrained(str(self.model_folder), local_files_only=True)
         self._head = (tensors["head.weight"].numpy().reshape(-1), float(tensors["head.bias"].reshape(-1)[0]))
+        if "span.weight" in tensors:
+            import torch
+
+            self._span_head = torch.nn.Linear(*reversed(tensors["span.weight"].shape))
+            self._span_head.load_state_dict({"weight": tensors["span.weight"], "bias": tensors["span.bias"]})
 
 
 _SHARED: dict[tuple[Path, str, Path], CrossEncoder | None] = {}

@@ -44,8 +44,9 @@ BASE_FEATURES = (
     "novelty", "holds_name", "holds_number", "holds_year", "holds_date",
     "who_name", "where_name", "when_date", "year_year", "number_number", "which_name",
     "first_in_passage", "log_words", "points_back", "inverse_rank", "passage_z", "top_passage",
-    "rarest_unmatched", "cross", "cross_previous", "cross_next",
+    "rarest_unmatched", "cross", "cross_previous", "cross_next", "span",
 )
+CROSS_FEATURES = ("cross", "cross_previous", "cross_next", "span")  # the cross-encoder's, of BASE_FEATURES
 # Features computed from the others: an answer often follows the sentence that restates the question
 # ("... a series of five countries. They are Qatar, Pakistan, ...").
 DERIVED_FEATURES = ("kind_match", "answers_previous", "previous_closer", "continues_previous", "list_match")
@@ -55,7 +56,7 @@ KIND_PAIRS = ("who_name", "where_name", "when_date", "year_year", "number_number
 QUESTION_FEATURES = (
     "best_logit", "margin", "best_cosine", "best_terms", "best_coverage_window", "best_unmatched_window",
     "best_unmatched_passage", "best_rarest_unmatched", "most_cosine", "most_terms", "standout", "top_z",
-    "log_question_terms", "follow_up", "best_cross", "most_cross",
+    "log_question_terms", "follow_up", "best_cross", "most_cross", "best_span", "most_span",
 )
 
 
@@ -85,6 +86,7 @@ class Reading:
     sentence_words: list[Words]  # per sentence of the pool
     passage_words: dict[int, Words]  # per passage rank
     cross: np.ndarray  # per sentence of the pool: the cross-encoder's logit (zeros without one)
+    span: np.ndarray  # per sentence of the pool: the cross-encoder's span margin (zeros without one)
 
 
 # --- word-level measures ------------------------------------------------------------------------------------
@@ -200,6 +202,7 @@ def sentence_features(pool: Pool, reading: Reading, params: ReaderParams) -> dic
             "cross": reading.cross[i],
             "cross_previous": reading.cross[before] if before is not None else CROSS_NONE,
             "cross_next": reading.cross[after] if after is not None else CROSS_NONE,
+            "span": reading.span[i],
         }
         for name, value in row.items():
             columns[name][i] = float(value)
@@ -252,7 +255,7 @@ def question_features(basics: dict[str, float], columns: dict[str, np.ndarray], 
     if not len(candidates):
         return {name: 0.0 for name in QUESTION_FEATURES} | basics | {
             "best_unmatched_window": 1.0, "best_unmatched_passage": 1.0, "best_rarest_unmatched": 1.0,
-            "best_cross": CROSS_NONE, "most_cross": CROSS_NONE}
+            "best_cross": CROSS_NONE, "most_cross": CROSS_NONE, "best_span": CROSS_NONE, "most_span": CROSS_NONE}
     ranked = candidates[np.argsort(-logits[candidates], kind="stable")]
     best = ranked[0]
     return basics | {
@@ -268,4 +271,6 @@ def question_features(basics: dict[str, float], columns: dict[str, np.ndarray], 
         "most_terms": float(columns["terms"][candidates].max()),
         "best_cross": float(columns["cross"][best]),
         "most_cross": float(columns["cross"][candidates].max()),
+        "best_span": float(columns["span"][best]),
+        "most_span": float(columns["span"][candidates].max()),
     }

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..embedding import WordVectors
 from .candidates import Pool
-from .crossencoder import CrossEncoder
+from .crossencoder import CrossEncoder, CrossScores
 from .features import Reading, Words
 
 if TYPE_CHECKING:
@@ -93,7 +93,8 @@ def read(retriever: Retriever, pool: Pool, cache: PassageWords, cross: CrossEnco
         sentence_words.append(content(words, weights, inside))
     question_terms = {t: retriever.idf(t) for t in dict.fromkeys(retriever.terms(pool.question))}
     sentence_terms = [frozenset(t) for t in retriever.terms_many([s.text for s in pool.sentences])]
-    scores = (cross.logits(pool.question, [s.text for s in pool.sentences]) if cross is not None
-              else np.zeros(len(pool.sentences), dtype=np.float32))
+    none = np.zeros(len(pool.sentences), dtype=np.float32)
+    scores = (cross.scores(pool.question, [s.text for s in pool.sentences]) if cross is not None
+              else CrossScores(none, none))
     return Reading(np.atleast_2d(query_vectors), content(question, weighed(question)), question_terms,
-                   sentence_terms, sentence_words, passage_words, scores)
+                   sentence_terms, sentence_words, passage_words, scores.logits, scores.spans)
