@@ -11,8 +11,10 @@ too, so the ranker learns how far to trust the cross-encoder on questions it has
 its gold sentences (in its paragraph, holding an answer) and the sentences of its Wikipedia article most like
 it that are not gold (all of them wrong for an unanswerable question), plus one at random. While fitting, a
 second head learns where the answer lies in each sentence (`--span-weight`; the first token for a wrong one,
-as SQuAD 2.0 readers are trained); it is not shipped, but it teaches the correction to look for the thing
-asked for, which the label alone teaches poorly.
+as SQuAD 2.0 readers are trained): it teaches the correction to look for the thing asked for, which the label
+alone teaches poorly, and ships too (the reader reads its margin). Each sentence is read followed by the one
+before it in its paragraph (`--context previous`): the question is often restated there, or the pronoun's
+referent named.
 """
 
 from __future__ import annotations
@@ -55,7 +57,8 @@ def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-Pair = tuple[str, int, "tuple[int, int] | None"]  # sentence, label, the answer's characters in it
+# sentence, label, the answer's characters in it, the sentence before it ("" for none)
+Pair = tuple[str, int, "tuple[int, int] | None", str]
 
 
 def answer_span(text: str, answers) -> tuple[int, int] | None:
@@ -67,9 +70,11 @@ def answer_span(text: str, answers) -> tuple[int, int] | None:
     return None
 
 
-def labelled(gold: list[str], wrong: list[str], answers) -> list[Pair]:
-    """Gold sentences (label 1, with where the answer lies in each) and wrong ones (label 0)."""
-    return [(text, 1, answer_span(text, answers)) for text in gold] + [(text, 0, None) for text in wrong]
+def labelled(gold: list[tuple[str, str]], wrong: list[tuple[str, str]], answers) -> list[Pair]:
+    """Gold (sentence, sentence before) pairs (label 1, with where the answer lies in each) and wrong ones
+    (label 0)."""
+    return ([(text, 1, answer_span(text, answers), before) for text, before in gold]
+            + [(text, 0, None, before) for text, before in wrong])
 
 
 def build_pairs(squad: Path, embedder: Embedder, split: str, exclude: set[str], limit: int,
@@ -104,7 +109,11 @@ def build_pairs(squad: Path, embedder: Embedder, split: str, exclude: set[str], 
         rest = order[negatives:]
         if rest:
             chosen.append(rng.choice(rest))
-        pairs = labelled([candidates[k][1] for k in gold], [candidates[k][1] for k in chosen], question.answers)
+        def with_before(k: int, candidates=candidates) -> tuple[str, str]:
+            same = k > 0 and candidates[k - 1][0] == candidates[k][0]  # the paragraph's previous sentence
+            return candidates[k][1], candidates[k - 1][1] if same else ""
+
+        pairs = labelled([with_before(k) for k in gold], [with_before(k) for k in chosen], question.answers)
         result.append((question.question, pairs))
     return result
 
@@ -132,7 +141,9 @@ def seed_pairs(negatives: int, rng: random.Random) -> list[tuple[str, list[Pair]
         gold = [k for k in range(len(item.sentences)) if item.labels[k] and item.quotable[k]]
         wrong = [int(k) for k in np.argsort(-cosine) if k not in gold and item.quotable[k]][:negatives]
         texts = [sentence["text"] for sentence in item.sentences]
-        pairs = labelled([texts[k] for k in gold], [texts[k] for k in wrong], answers[item.id])
+        before = [texts[s["previous"]] if s["previous"] is not None else "" for s in item.sentences]
+        pairs = labelled([(texts[k], before[k]) for k in gold], [(texts[k], before[k]) for k in wrong],
+                         answers[item.id])
         result.append((QUESTIONS[item.id], pairs))
     log.info("seed: %d training questions", len(result))
     return result
@@ -154,22 +165,24 @@ def span_targets(offsets, inside, spans) -> tuple:
     return starts, ends
 
 
-def score(model, head, span_head, tokenizer, items, batch: int = 64) -> tuple[list, list]:
+def score(model, head, span_head, tokenizer, items, context: bool, batch: int = 64) -> tuple[list, list]:
     """Per question: the scoring head's logits of its pairs, and their span margins (none without a span head)."""
     import torch
 
     binary, margins = [], []
     with torch.inference_mode():
         for question, pairs in items:
-            texts = [t for t, _, _ in pairs]
+            texts = [t for t, _, _, _ in pairs]
+            befores = [b for _, _, _, b in pairs]
             logits, spans = [], []
             for begin in range(0, len(texts), batch):
                 chunk = texts[begin : begin + batch]
-                enc, _, inside = encode_pairs(tokenizer, [question] * len(chunk), chunk)
-                hidden = model(**enc).last_hidden_state
-                logits.append(head(pool(hidden, enc["attention_mask"])).reshape(-1))
+                encoded = encode_pairs(tokenizer, [question] * len(chunk), chunk,
+                                       befores[begin : begin + batch] if context else None)
+                hidden = model(**encoded.batch).last_hidden_state
+                logits.append(head(pool(hidden, encoded.pooled)).reshape(-1))
                 if span_head is not None:
-                    spans.append(span_scores(span_head, hidden, inside)[2])
+                    spans.append(span_scores(span_head, hidden, encoded.inside)[2])
             binary.append(torch.cat(logits).numpy())
             if spans:
                 margins.append(torch.cat(spans).numpy())
@@ -179,9 +192,9 @@ def score(model, head, span_head, tokenizer, items, batch: int = 64) -> tuple[li
 def report(items, logits) -> dict[str, float]:
     from sklearn.metrics import roc_auc_score
 
-    labels = np.concatenate([[label for _, label, _ in pairs] for _, pairs in items])
+    labels = np.concatenate([[label for _, label, _, _ in pairs] for _, pairs in items])
     flat = np.concatenate(logits)
-    answerable = [any(y for _, y, _ in pairs) for _, pairs in items]
+    answerable = [any(y for _, y, _, _ in pairs) for _, pairs in items]
     top = [bool(pairs[int(np.argmax(lg))][1]) for (_, pairs), lg, yes in zip(items, logits, answerable) if yes]
     best = [float(lg.max()) for lg in logits]
     return {"pairs": int(len(labels)), "pair_auc": float(roc_auc_score(labels, flat)),
@@ -200,13 +213,14 @@ def fit_span_head(model, tokenizer, train, test, args, rng: random.Random) -> No
         meta = dict(stored.metadata() or {})
         tensors = {key: stored.get_tensor(key) for key in stored.keys()}  # noqa: SIM118
     merge_low_rank(model, tensors, float(json.loads(meta["lowrank"])["scale"]))
+    context = meta.get("context") == "previous"
     model.eval()
     head = torch.nn.Linear(model.config.hidden_size, 1)
     with torch.no_grad():
         head.weight.copy_(tensors["head.weight"].float().reshape(1, -1))
         head.bias.copy_(tensors["head.bias"].float().reshape(-1))
     span_head = torch.nn.Linear(model.config.hidden_size, 2)
-    pairs = [(q, text, span) for q, items in train for text, _, span in items]
+    pairs = [(q, text, span, before) for q, items in train for text, _, span, before in items]
     steps = int(len(pairs) * args.epochs / args.batch)
     optimizer = torch.optim.AdamW(span_head.parameters(), lr=args.rate * 10, weight_decay=0.01)
     span_loss = torch.nn.CrossEntropyLoss(ignore_index=-100)
@@ -216,11 +230,12 @@ def fit_span_head(model, tokenizer, train, test, args, rng: random.Random) -> No
         if len(order) < args.batch:
             order += rng.sample(range(len(pairs)), len(pairs))
         batch = [pairs[order.pop()] for _ in range(args.batch)]
-        enc, offsets, inside = encode_pairs(tokenizer, [b[0] for b in batch], [b[1] for b in batch])
+        encoded = encode_pairs(tokenizer, [b[0] for b in batch], [b[1] for b in batch],
+                               [b[3] for b in batch] if context else None)
         with torch.no_grad():
-            hidden = model(**enc).last_hidden_state
-        starts, ends = span_targets(offsets, inside, [b[2] for b in batch])
-        start, end, _ = span_scores(span_head, hidden, inside)
+            hidden = model(**encoded.batch).last_hidden_state
+        starts, ends = span_targets(encoded.offsets, encoded.inside, [b[2] for b in batch])
+        start, end, _ = span_scores(span_head, hidden, encoded.inside)
         loss = 0.5 * (span_loss(start, starts) + span_loss(end, ends))
         loss.backward()
         optimizer.step()
@@ -229,7 +244,7 @@ def fit_span_head(model, tokenizer, train, test, args, rng: random.Random) -> No
             elapsed = time.perf_counter() - began
             log.info("step %d/%d loss %.3f, %.0f s left", step + 1, steps, loss.item(),
                      elapsed / (step + 1) * (steps - step - 1))
-    binary, margins = score(model, head, span_head, tokenizer, test)
+    binary, margins = score(model, head, span_head, tokenizer, test, context)
     figures = {"label": report(test, binary), "span_margin": report(test, margins)}
     log.info("held out: %s", figures)
     tensors["span.weight"] = span_head.weight.detach().contiguous()
@@ -259,6 +274,8 @@ def main() -> None:
     parser.add_argument("--span-only", action="store_true",
                         help="keep the cross-encoder in --out as it is and fit only its span head, on the same "
                              "pairs (the reader reads the span margin as a feature)")
+    parser.add_argument("--context", choices=("previous", "none"), default="previous",
+                        help="read each sentence followed by the one before it in its paragraph (or not)")
     parser.add_argument("--out", default=str(WEIGHTS))
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
@@ -295,14 +312,15 @@ def main() -> None:
         head.bias.fill_(-1.0)
     trained = [p for _, a, b in lowrank for p in (a, b)] + list(head.parameters())
     span_head = torch.nn.Linear(model.config.hidden_size, 2) if args.span_weight else None
-    if span_head is not None:  # only a training aid: it shapes the correction, the shipped score is the head's
+    if span_head is not None:  # it shapes the correction too, which the label alone teaches poorly
         trained += list(span_head.parameters())
     questions = embedder.encode([q for q, _ in test], batch_size=64)
-    before = report(test, [embedder.encode([t for t, _, _ in pairs], batch_size=64) @ v
+    before = report(test, [embedder.encode([t for t, _, _, _ in pairs], batch_size=64) @ v
                            for (_, pairs), v in zip(test, questions)])
     log.info("the embedding model's cosine: %s", before)
 
-    pairs = [(q, text, label, span) for q, items in train for text, label, span in items]
+    context = args.context == "previous"
+    pairs = [(q, text, label, span, previous) for q, items in train for text, label, span, previous in items]
     steps = int(len(pairs) * args.epochs / args.batch)
     optimizer = torch.optim.AdamW(trained, lr=args.rate, weight_decay=0.01)
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / 50) * max(0.0, 1 - s / steps))
@@ -315,13 +333,14 @@ def main() -> None:
         if len(order) < args.batch:
             order += rng.sample(range(len(pairs)), len(pairs))
         batch = [pairs[order.pop()] for _ in range(args.batch)]
-        enc, offsets, inside = encode_pairs(tokenizer, [b[0] for b in batch], [b[1] for b in batch])
-        hidden = model(**enc).last_hidden_state
-        logits = head(pool(hidden, enc["attention_mask"])).reshape(-1)
+        encoded = encode_pairs(tokenizer, [b[0] for b in batch], [b[1] for b in batch],
+                               [b[4] for b in batch] if context else None)
+        hidden = model(**encoded.batch).last_hidden_state
+        logits = head(pool(hidden, encoded.pooled)).reshape(-1)
         loss = loss_of(logits, torch.tensor([float(b[2]) for b in batch]))
         if span_head is not None:
-            starts, ends = span_targets(offsets, inside, [b[3] for b in batch])
-            start, end, _ = span_scores(span_head, hidden, inside)
+            starts, ends = span_targets(encoded.offsets, encoded.inside, [b[3] for b in batch])
+            start, end, _ = span_scores(span_head, hidden, encoded.inside)
             loss = loss + args.span_weight * 0.5 * (span_loss(start, starts) + span_loss(end, ends))
         loss.backward()
         optimizer.step()
@@ -332,11 +351,11 @@ def main() -> None:
             log.info("step %d/%d loss %.3f, %.0f pairs/s, %.0f s left", step + 1, steps, loss.item(),
                      (step + 1) * args.batch / elapsed, elapsed / (step + 1) * (steps - step - 1))
     model.eval()
-    binary, margins = score(model, head, span_head, tokenizer, test)
+    binary, margins = score(model, head, span_head, tokenizer, test, context)
     after = report(test, binary)
     log.info("after: %s", after)
     if span_head is not None:
-        log.info("the span head's margin (not shipped): %s", report(test, margins))
+        log.info("the span head's margin: %s", report(test, margins))
     tensors = {}
     for name, a, b in lowrank:
         tensors[f"{name}.a"] = a.detach().to(torch.float16).contiguous()
@@ -348,7 +367,7 @@ def main() -> None:
         tensors["span.bias"] = span_head.bias.detach().contiguous()
     meta = {"lowrank": json.dumps({"rank": RANK, "alpha": ALPHA, "scale": ALPHA / RANK}),
             "command": "python bench/train_crossencoder.py " + " ".join(sys.argv[1:]),
-            "model": f"{source.name} {source.fingerprint}",
+            "model": f"{source.name} {source.fingerprint}", "context": args.context,
             "data": json.dumps({"squad_queries_sha256": sha256(squad / "queries.jsonl"),
                                 "squad_corpus_sha256": sha256(squad / "corpus.jsonl")}),
             "questions": json.dumps({"train": len(train), "test": len(test)}),

@@ -150,7 +150,9 @@ def recross(items: list[Item], cross) -> None:
     for item in items:
         if not item.sentences:
             continue
-        scores = cross.scores(QUESTIONS.get(item.id, ""), [s["text"] for s in item.sentences])
+        texts = [s["text"] for s in item.sentences]
+        before = [texts[s["previous"]] if s["previous"] is not None else "" for s in item.sentences]
+        scores = cross.scores(QUESTIONS.get(item.id, ""), texts, before)
         logits = scores.logits
         item.features[:, column["cross"]] = logits
         item.features[:, column["cross_previous"]] = [logits[s["previous"]] if s["previous"] is not None

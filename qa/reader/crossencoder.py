@@ -43,13 +43,34 @@ def pool(hidden: Any, mask: Any) -> Any:
     return (hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)
 
 
-def encode_pairs(tokenizer: Any, questions: Sequence[str], texts: Sequence[str]) -> tuple[Any, Any, Any]:
-    """The pairs' tokens, each token's characters in its text, and which tokens are the sentence's."""
-    enc = tokenizer(list(questions), list(texts), padding=True, truncation="longest_first", max_length=MAX_TOKENS,
+@dataclass(frozen=True, slots=True)
+class EncodedPairs:
+    """(question, sentence) pairs as the model reads them."""
+
+    batch: Any  # the tokens: input ids, token types, attention mask
+    offsets: Any  # each token's characters in its text
+    inside: Any  # which tokens are the sentence's
+    pooled: Any  # which tokens the scoring head averages: all but the context's
+
+
+def encode_pairs(tokenizer: Any, questions: Sequence[str], texts: Sequence[str],
+                 before: Sequence[str] | None = None) -> EncodedPairs:
+    """The pairs' tokens. With `before` (the sentence preceding each, "" for none), each sentence is followed by
+    a separator and the one before it: read as context, where the question is often restated or the pronoun's
+    referent named, but neither pooled nor part of an answer span. Context goes last so the token budget cuts
+    it first."""
+    import torch
+
+    seconds = list(texts) if before is None else [
+        f"{text} {tokenizer.sep_token} {previous}" if previous else text for text, previous in zip(texts, before)]
+    enc = tokenizer(list(questions), seconds, padding=True, truncation="longest_first", max_length=MAX_TOKENS,
                     return_tensors="pt", return_offsets_mapping=True)
     offsets = enc.pop("offset_mapping")
-    inside = (enc["token_type_ids"] == 1) & (enc["input_ids"] != tokenizer.sep_token_id) & (enc["attention_mask"] == 1)
-    return enc, offsets, inside
+    second = (enc["token_type_ids"] == 1) & (enc["attention_mask"] == 1)
+    lengths = torch.tensor([len(text) for text in texts]).reshape(-1, 1)
+    context = second & (offsets[..., 0] >= lengths) & (offsets[..., 1] > 0)  # the final separator is (0, 0)
+    inside = second & ~context & (enc["input_ids"] != tokenizer.sep_token_id)
+    return EncodedPairs(enc, offsets, inside, (enc["attention_mask"] == 1) & ~context)
 
 
 def span_scores(span_head: Any, hidden: Any, inside: Any, longest: int = SPAN_TOKENS) -> tuple[Any, Any, Any]:
@@ -125,6 +146,7 @@ class CrossEncoder:
         self._tokenizer: Any = None
         self._head: tuple[np.ndarray, float] | None = None
         self._span_head: Any = None
+        self._reads_context = False
         self._lock = threading.Lock()
 
     def load(self) -> None:
@@ -132,8 +154,9 @@ class CrossEncoder:
         with self._lock:
             self._load_locked()
 
-    def scores(self, question: str, sentences: Sequence[str]) -> CrossScores:
-        """Each sentence read together with the question."""
+    def scores(self, question: str, sentences: Sequence[str], before: Sequence[str] | None = None) -> CrossScores:
+        """Each sentence read together with the question (and with the sentence before it, "" for none, where
+        the weights were fitted to read it)."""
         if not sentences:
             return CrossScores(np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.float32))
         import torch
@@ -144,11 +167,14 @@ class CrossEncoder:
             with torch.inference_mode():
                 for begin in range(0, len(sentences), BATCH):
                     chunk = sentences[begin : begin + BATCH]
-                    batch, _, inside = encode_pairs(self._tokenizer, [question] * len(chunk), chunk)
-                    hidden = self._model(**batch).last_hidden_state
-                    rows.append(pool(hidden, batch["attention_mask"]).numpy())
+                    context = None
+                    if self._reads_context:
+                        context = list(before[begin : begin + BATCH]) if before is not None else [""] * len(chunk)
+                    pairs = encode_pairs(self._tokenizer, [question] * len(chunk), chunk, context)
+                    hidden = self._model(**pairs.batch).last_hidden_state
+                    rows.append(pool(hidden, pairs.pooled).numpy())
                     if self._span_head is not None:
-                        spans.append(span_scores(self._span_head, hidden, inside)[2].numpy())
+                        spans.append(span_scores(self._span_head, hidden, pairs.inside)[2].numpy())
             weight, bias = self._head
             logits = (np.concatenate(rows) @ weight + bias).astype(np.float32)
             margins = np.concatenate(spans).astype(np.float32) if spans else np.zeros_like(logits)
@@ -179,6 +205,7 @@ class CrossEncoder:
         merge_low_rank(model, tensors, scale)
         self._model = model
         self._tokenizer = AutoTokenizer.from_pretrained(str(self.model_folder), local_files_only=True)
+        self._reads_context = meta.get("context") == "previous"
         self._head = (tensors["head.weight"].numpy().reshape(-1), float(tensors["head.bias"].reshape(-1)[0]))
         if "span.weight" in tensors:
             import torch

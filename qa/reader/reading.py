@@ -94,7 +94,8 @@ def read(retriever: Retriever, pool: Pool, cache: PassageWords, cross: CrossEnco
     question_terms = {t: retriever.idf(t) for t in dict.fromkeys(retriever.terms(pool.question))}
     sentence_terms = [frozenset(t) for t in retriever.terms_many([s.text for s in pool.sentences])]
     none = np.zeros(len(pool.sentences), dtype=np.float32)
-    scores = (cross.scores(pool.question, [s.text for s in pool.sentences]) if cross is not None
+    before = [pool.sentences[s.previous].text if s.previous is not None else "" for s in pool.sentences]
+    scores = (cross.scores(pool.question, [s.text for s in pool.sentences], before) if cross is not None
               else CrossScores(none, none))
     return Reading(np.atleast_2d(query_vectors), content(question, weighed(question)), question_terms,
                    sentence_terms, sentence_words, passage_words, scores.logits, scores.spans)
