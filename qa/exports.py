@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from .articles import EXPORT_SUFFIXES, Article, SkippedFile, make_article
-from .metadata import host_of, normalize_date
+from .metadata import date_in_url, host_of, normalize_date
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +19,10 @@ log = logging.getLogger(__name__)
 FIELDS: dict[str, tuple[str, ...]] = {
     "text": ("text", "content", "body", "maintext", "article"),
     "title": ("title", "headline"),
-    "date": ("date", "published", "publishedAt", "published_at", "pubDate", "date_publish", "retrieved"),
+    "date": ("date", "published", "publishedAt", "published_at", "pubDate", "date_publish"),
+    # when the crawler fetched it: close to the publication date, used only when neither a date field nor
+    # the URL gives one (a search can find an article years after it ran)
+    "fetched": ("retrieved", "date_download", "crawled", "scraped_at"),
     "outlet": ("outlet", "source", "site", "source_name", "sitename", "publisher"),
     "url": ("url", "link", "canonical_url"),
     "id": ("id", "_id", "guid", "uuid"),
@@ -93,7 +96,8 @@ def _article(record: dict[str, Any], article_id: str, stem: str, relative: str, 
     url = _first(record, "url")
     return make_article(f"{stem}#{article_id}", f"{relative}#{article_id}", text,
                         hashlib.sha256(line.strip()).hexdigest(), title=_first(record, "title"),
-                        date=normalize_date(_first(record, "date")),
+                        date=normalize_date(_first(record, "date")) or date_in_url(url)
+                        or normalize_date(_first(record, "fetched")),
                         outlet=_first(record, "outlet") or host_of(url), url=url, author=_first(record, "author"))
 
 

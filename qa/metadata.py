@@ -47,6 +47,24 @@ def _parse(text: str) -> datetime | None:
     return None
 
 
+_DATE_IN_PATH = re.compile(r"/((?:19|20)\d\d)[/-](0[1-9]|1[0-2])[/-](0[1-9]|[12]\d|3[01])(?=[/-]|$)")
+
+
+def date_in_url(url: str) -> str:
+    """The publication date a news URL's path carries ("/2025/01/28/", "/2024-05-31-"), ISO; "" when none."""
+    try:
+        path = urlsplit(url.strip()).path
+    except ValueError:
+        return ""
+    found = _DATE_IN_PATH.search(path)
+    if found is None:
+        return ""
+    try:
+        return datetime(*(int(part) for part in found.groups())).date().isoformat()
+    except ValueError:  # 2025/02/30
+        return ""
+
+
 def check_date_bound(raw: str, name: str) -> str:
     """A --since/--until bound: "YYYY", "YYYY-MM" or "YYYY-MM-DD"; ValueError naming `name` otherwise."""
     text = raw.strip()

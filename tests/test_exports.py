@@ -45,6 +45,19 @@ def test_common_field_names_are_mapped(tmp_path: Path) -> None:
     assert all(a.text == BODY for a in articles)  # citations point into the record's text
 
 
+def test_a_date_in_the_url_outranks_when_the_article_was_fetched(tmp_path: Path) -> None:
+    write_jsonl(tmp_path / "export.jsonl", [
+        {"id": "old", "text": BODY, "retrieved": "2026-07-03",
+         "url": "https://www.usatoday.com/story/news/nation/2025/01/28/space-shuttle-challenger/77927970007/"},
+        {"id": "dashed", "text": BODY, "retrieved": "2026-07-03", "url": "https://example.com/2024-05-31-envoy"},
+        {"id": "stated", "text": BODY, "date": "2024-06-02", "url": "https://example.com/2024/05/31/envoy"},
+        {"id": "impossible", "text": BODY, "retrieved": "2026-07-03", "url": "https://example.com/2025/02/30/x"},
+        {"id": "numbers", "text": BODY, "url": "https://example.com/story/20250128/x"},
+    ])
+    dates = [a.date for a in scan_folder(tmp_path / "export.jsonl").articles]
+    assert dates == ["2025-01-28", "2024-05-31", "2024-06-02", "2026-07-03", ""]
+
+
 def test_bad_lines_are_skipped_with_a_clear_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     write_jsonl(tmp_path / "news.jsonl.gz", [
         {"id": "ok1", "title": "First", "text": BODY},
