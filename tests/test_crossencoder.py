@@ -94,3 +94,15 @@ def test_weights_without_a_span_head_give_zero_span_margins(embedder: Embedder, 
     scores = CrossEncoder(embedder.source.folder, plain).scores("How many prisoners were released?",
                                                                 ["Some 5,000 prisoners were freed."])
     assert scores.spans.tolist() == [0.0] and scores.logits[0] > 0
+
+
+@pytest.mark.slow
+def test_each_sentence_scores_the_same_in_any_batch(embedder: Embedder) -> None:
+    cross = CrossEncoder(embedder.source.folder, WEIGHTS)
+    sentences = [f"Talk {n} of the envoy " + "went on and on " * (n % 7) + "in Doha." for n in range(40)]
+    before = [""] + sentences[:-1]  # more than one batch, of mixed lengths, read with the sentence before
+    together = cross.scores("Where were the talks?", sentences, before)
+    for n in (0, 5, 33, 39):
+        alone = cross.scores("Where were the talks?", [sentences[n]], [before[n]])
+        assert np.allclose(alone.logits, together.logits[n], atol=1e-4)
+        assert np.allclose(alone.spans, together.spans[n], atol=1e-4)
