@@ -14,7 +14,7 @@ import pytest
 from qa import Answer, QAError, QuestionError, Retriever, Settings
 from qa.answer import answer_figures
 from qa.reader import NO_ANSWER, Reader, ReaderError, load_params, make_reader
-from qa.reader.candidates import Sentence, search_query
+from qa.reader.candidates import Sentence, quotable, search_query
 from qa.reader.compose import Choice, number, reading_order, select, written
 from qa.reader.features import (
     QUESTION_FEATURES,
@@ -177,6 +177,16 @@ def test_a_sentence_that_points_back_brings_the_one_before_it_within_the_limit()
                  sentence("Bulgaria hosted NATO allies.", start=90, doc="b")]
     chosen = select(sentences, np.array([0.3, 0.9, 0.85]), limit=2, second=0.5)
     assert [c.sentence.citation.start for c in chosen] == [0, 50]
+
+
+def test_short_sentences_the_headline_and_questions_are_not_quotable() -> None:
+    title = "Space shuttle Challenger exploded 39 years ago"
+    assert quotable("The shuttle broke apart 73 seconds after liftoff.", title, 4)
+    assert not quotable("It did.", title, 4)
+    assert not quotable(f" {title} ", title, 4)
+    assert not quotable("What happened in the Challenger launch?", title, 4)
+    assert not quotable('He asked: "Who signed off on the launch?"', title, 4)
+    assert quotable('"Who signed off on the launch?" the panel asked.', title, 4)  # says who asked: reported
 
 
 def test_unquotable_sentences_are_never_picked_and_none_gives_no_choice() -> None:

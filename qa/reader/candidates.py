@@ -26,7 +26,7 @@ class Sentence:
     passage: Citation
     rank: int  # its passage's rank among the hits, 1-based
     position: int  # its place in the passage, 0-based
-    quotable: bool  # long enough to answer, and not the headline
+    quotable: bool  # see `quotable`
     previous: int | None  # index of the sentence before it in the same passage
     following: int | None  # index of the sentence after it in the same passage
 
@@ -46,6 +46,15 @@ class Pool:
     def candidates(self) -> list[int]:
         """Indices of the sentences that may be quoted."""
         return [i for i, s in enumerate(self.sentences) if s.quotable]
+
+
+def quotable(text: str, title: str, min_words: int) -> bool:
+    """Whether a sentence may be quoted as an answer: long enough, not the headline, and not itself a question
+    (news pages break stories up with questions, "What happened in the Challenger launch?", that restate the
+    reader's question and answer nothing). Such sentences are still read as their neighbours' context."""
+    stripped = text.strip()
+    return (len(stripped.split()) >= min_words and stripped != title.strip()
+            and not stripped.rstrip("\"'”’)]»").endswith("?"))
 
 
 def search_query(question: str, context: Sequence[str]) -> str:
@@ -71,7 +80,7 @@ def gather(retriever: Retriever, question: str, context: Sequence[str], params: 
             sentences.append(Sentence(
                 text, hit.citation.at(span.start, span.end),  # keeps the article's date, outlet and url
                 hit.citation, hit.rank, position,
-                len(text.split()) >= params.min_words and text.strip() != article.title.strip(),
+                quotable(text, article.title, params.min_words),
                 first + position - 1 if position else None,
                 first + position + 1 if position + 1 < len(spans) else None))
         stored.append(np.asarray(vectors, dtype=np.float32))
