@@ -140,8 +140,7 @@ def seed_pairs(negatives: int, rng: random.Random) -> list[tuple[str, list[Pair]
         cosine = item.features[:, 0]  # the question's cosine to the sentence
         gold = [k for k in range(len(item.sentences)) if item.labels[k] and item.quotable[k]]
         wrong = [int(k) for k in np.argsort(-cosine) if k not in gold and item.quotable[k]][:negatives]
-        texts = [sentence["text"] for sentence in item.sentences]
-        before = [texts[s["previous"]] if s["previous"] is not None else "" for s in item.sentences]
+        texts, before = item.texts(), item.texts_before()
         pairs = labelled([(texts[k], before[k]) for k in gold], [(texts[k], before[k]) for k in wrong],
                          answers[item.id])
         result.append((QUESTIONS[item.id], pairs))

@@ -69,6 +69,14 @@ class Item:
     basics: dict[str, float]
     sentences: list[dict]  # text, doc, start, end, rank, position, previous, following
 
+    def texts(self) -> list[str]:
+        return [sentence["text"] for sentence in self.sentences]
+
+    def texts_before(self) -> list[str]:
+        """The sentence before each in its passage, "" for none: the cross-encoder's context."""
+        texts = self.texts()
+        return [texts[s["previous"]] if s["previous"] is not None else "" for s in self.sentences]
+
 
 def sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
@@ -150,9 +158,7 @@ def recross(items: list[Item], cross) -> None:
     for item in items:
         if not item.sentences:
             continue
-        texts = [s["text"] for s in item.sentences]
-        before = [texts[s["previous"]] if s["previous"] is not None else "" for s in item.sentences]
-        scores = cross.scores(QUESTIONS.get(item.id, ""), texts, before)
+        scores = cross.scores(QUESTIONS.get(item.id, ""), item.texts(), item.texts_before())
         logits = scores.logits
         item.features[:, column["cross"]] = logits
         item.features[:, column["cross_previous"]] = [logits[s["previous"]] if s["previous"] is not None
