@@ -53,7 +53,8 @@ log = logging.getLogger("train_reader")
 SEED_SET = ROOT / "eval" / "questions.jsonl"
 TEST_EVERY, TEST_AT = 3, 2  # SQuAD articles whose index % 3 == 2 are held out for testing
 CHUNK = 120  # questions read between saves of the feature cache
-RANKER_C, ABSTAINER_C = 1.0, 1.0  # inverse L2 strengths of the two logistic regressions
+RANKER_L2 = 0.003  # L2 penalty of the ranker's listwise fit (on standardised features)
+ABSTAINER_C = 1.0  # inverse L2 strength of the abstainer's logistic regression
 
 
 @dataclass
@@ -244,19 +245,51 @@ def columns_of(names, wanted) -> list[int]:
     return [list(SENTENCE_FEATURES).index(n) for n in wanted]
 
 
-def fit_ranker(sets: list[list[Item]], names, c: float = 1.0) -> LinearModel:
-    """Logistic regression of "this sentence holds a gold answer" over the quotable sentences of answerable
-    questions; each set weighs the same, and within a set each question, whatever its number of sentences."""
+def fit_ranker(sets: list[list[Item]], names, l2: float = RANKER_L2) -> LinearModel:
+    """The sentence ranker: a linear score fitted listwise (softmax over each answerable question's quotable
+    sentences, the likelihood of its gold ones), the way it is used: to pick a question's best sentences. Each
+    set weighs the same, and within a set each question, whatever its number of sentences. Its scale and
+    offset are then fitted pointwise (Platt scaling), so that sigmoid(logit) is the chance that the sentence
+    holds the answer, as composition and the abstainer read it."""
+    from scipy.optimize import minimize
+    from sklearn.linear_model import LogisticRegression
+
     cols = columns_of(SENTENCE_FEATURES, names)
-    rows, targets, weights = [], [], []
+    rows, golds, question_of, weights = [], [], [], []
     for items in sets:
         use = [i for i in items if i.answerable and (i.labels & i.quotable).any()]
         for item in use:
             rows.append(item.features[item.quotable][:, cols])
-            targets.append(item.labels[item.quotable])
-            weights.append(np.full(int(item.quotable.sum()), 1.0 / (item.quotable.sum() * len(use))))
-    weights = np.concatenate(weights)
-    return fit_linear(np.vstack(rows), np.concatenate(targets), names, weights * len(weights) / weights.sum(), c)
+            golds.append(item.labels[item.quotable])
+            question_of.append(np.full(int(item.quotable.sum()), len(weights)))
+            weights.append(1.0 / (len(use) * len(sets)))
+    x, gold, question_of = np.vstack(rows).astype(np.float64), np.concatenate(golds), np.concatenate(question_of)
+    weights = np.asarray(weights)
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale[scale == 0] = 1.0
+    x = (x - mean) / scale
+    starts = np.flatnonzero(np.r_[True, question_of[1:] != question_of[:-1]])
+
+    def log_sum_exp(values: np.ndarray) -> np.ndarray:  # per question
+        top = np.maximum.reduceat(values, starts)
+        return top + np.log(np.add.reduceat(np.exp(values - top[question_of]), starts))
+
+    def loss_and_gradient(w: np.ndarray) -> tuple[float, np.ndarray]:
+        score = x @ w
+        every = log_sum_exp(score)
+        golden = log_sum_exp(np.where(gold, score, -np.inf))
+        # d/dscore: softmax over all sentences minus softmax over the gold ones
+        share = np.exp(score - every[question_of]) - np.where(gold, np.exp(score - golden[question_of]), 0.0)
+        loss = float(weights @ (every - golden)) + l2 * float(w @ w)
+        return loss, x.T @ (weights[question_of] * share) + 2 * l2 * w
+
+    w = minimize(loss_and_gradient, np.zeros(x.shape[1]), jac=True, method="L-BFGS-B").x
+    score = (x @ w)[:, None]
+    pointwise = np.concatenate([np.full(len(g), weight / len(g)) for g, weight in zip(golds, weights)])
+    platt = LogisticRegression(C=1e6, max_iter=1000).fit(score, gold, sample_weight=pointwise / pointwise.mean())
+    a = float(platt.coef_[0][0])
+    return LinearModel(tuple(names), tuple(map(float, mean)), tuple(map(float, scale)), tuple(map(float, a * w)),
+                       float(platt.intercept_[0]))
 
 
 def logits_of(ranker: LinearModel, item: Item) -> np.ndarray:
@@ -337,12 +370,12 @@ def figures(items: list[Item], params: ReaderParams, threshold: float | None = N
 
 
 def fit(sets: list[list[Item]], base: ReaderParams, sentence_names=SENTENCE_FEATURES,
-        question_names=QUESTION_FEATURES, answered_goal: float = 0.9, ranker_c: float = RANKER_C,
+        question_names=QUESTION_FEATURES, answered_goal: float = 0.9, ranker_l2: float = RANKER_L2,
         abstainer_c: float = ABSTAINER_C) -> ReaderParams:
     """Fit the ranker, then the abstainer on the question features it gives (each set weighing the same, and
     within a set answerable and unanswerable questions weighing the same), then the threshold (the highest
     that still answers `answered_goal` of each set's answerable questions) and the second-sentence rule."""
-    ranker = fit_ranker(sets, sentence_names, ranker_c)
+    ranker = fit_ranker(sets, sentence_names, ranker_l2)
     train = [item for items in sets for item in items]
     rows = question_rows(ranker, train, question_names)
     answerable = np.array([i.answerable for i in train])

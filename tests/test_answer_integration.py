@@ -1,6 +1,7 @@
 """Answers from the real model on the seed articles: known answers, abstention, follow-ups, near-duplicates,
 article text that tries to instruct the reader, and the quoting rules checked on every question of the eval set.
-(The seed set is never trained on: bench/train_reader.py fits on SQuAD only.)"""
+(bench/train_reader.py fits on SQuAD and on the seed set's training split: figures are asserted on its test split
+only, see `seed_split`.)"""
 
 from __future__ import annotations
 

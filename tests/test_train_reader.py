@@ -1,0 +1,57 @@
+"""bench/train_reader.py's sentence ranker: fitted listwise (which sentence of a question holds the answer),
+then scaled so that its sigmoid is a calibrated chance."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+
+from train_reader import Item, fit_ranker, logits_of  # noqa: E402
+
+from qa.reader.features import SENTENCE_FEATURES  # noqa: E402
+
+
+def synthetic_questions(count: int, seed: int) -> list[Item]:
+    """Questions of 6 sentences. `cross` tells the gold sentence from the others of its question, but each
+    question shifts all its sentences by its own large offset, so across questions `cross` says little;
+    `cosine` is noise."""
+    rng = np.random.default_rng(seed)
+    cross, cosine = SENTENCE_FEATURES.index("cross"), SENTENCE_FEATURES.index("cosine")
+    items = []
+    for n in range(count):
+        labels = np.zeros(6, dtype=bool)
+        labels[rng.integers(6)] = True
+        features = np.zeros((6, len(SENTENCE_FEATURES)), dtype=np.float32)
+        features[:, cross] = rng.normal(0, 4) + 1.5 * labels + rng.normal(0, 0.5, 6)
+        features[:, cosine] = rng.normal(0, 1, 6)
+        quotable = np.ones(6, dtype=bool)
+        quotable[5] = bool(labels[5])  # a headline that never holds the answer is not quotable
+        items.append(Item(f"q{n}", True, ["x"], features, labels, quotable, {}, []))
+    return items
+
+
+def test_the_ranker_learns_which_sentence_of_a_question_holds_the_answer() -> None:
+    ranker = fit_ranker([synthetic_questions(300, 1)], ("cross", "cosine"))
+    weights = dict(zip(ranker.names, ranker.weights))
+    assert weights["cross"] > 5 * abs(weights["cosine"])
+    test = synthetic_questions(300, 2)
+    first = [bool(item.labels[int(np.argmax(logits_of(ranker, item)))]) for item in test]
+    assert np.mean(first) > 0.8  # chance: 0.2
+    # calibrated: the sigmoid's mean over quotable sentences is the share of them that hold the answer
+    chances = np.concatenate([1 / (1 + np.exp(-logits_of(ranker, item)[item.quotable])) for item in test])
+    share = np.mean(np.concatenate([item.labels[item.quotable] for item in test]))
+    assert abs(chances.mean() - share) < 0.03
+
+
+def test_each_set_weighs_the_same_whatever_its_size() -> None:
+    big, small = synthetic_questions(400, 3), synthetic_questions(40, 4)
+    cosine = SENTENCE_FEATURES.index("cosine")
+    for item in small:  # in the small set only, `cosine` marks the gold sentence
+        item.features[:, cosine] = 3.0 * item.labels
+    weights = dict(zip(("cross", "cosine"), fit_ranker([big, small], ("cross", "cosine")).weights))
+    pooled = dict(zip(("cross", "cosine"), fit_ranker([big + small], ("cross", "cosine")).weights))
+    assert weights["cosine"] > 1.5 * pooled["cosine"] > 0
