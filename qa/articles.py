@@ -195,6 +195,18 @@ _DATELINE = re.compile(
     r"|\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? \d{1,2}\b",
     re.I,
 )
+# Promotions inside the text: a video player's row ("Video Ad Feedback ... 02:21 - Source: CNN"), puzzle and
+# newsletter invitations ("Need a break? Play the USA TODAY Daily Crossword Puzzle.", "Sign up for our trending
+# newsletter ..."). Matched on lines of up to PROMOTION_WORDS words; an article's own sentences about a
+# newsletter or a puzzle do not invite the reader to sign up or play.
+_PROMOTION = re.compile(
+    r"^video ad feedback\b|\b\d{1,2}:\d{2} - source: "
+    r"|\bplay (the|our|today's)\b[^.]{0,40}\b(crossword|puzzles?|sudoku|quick cross)\b|\bpuzzles, games\b"
+    r"|\bsign[- ]?up\b[^.]{0,80}\bnewsletters?\b|\bnewsletters?\b[^.]{0,80}\b(sign[- ]?up|subscribe|inbox)\b"
+    r"|\bdelivered to your inbox\b",
+    re.I,
+)
+PROMOTION_WORDS = 40
 _BRACKET_CREDIT = re.compile(r"\[[^\[\]\n/]*/[^\[\]\n]*\]\s*$")  # "... [Photographer/Agency]" caption credit
 
 
@@ -234,6 +246,8 @@ def _is_debris(line: str, previous: str | None) -> bool:
     if _AD_BLOCK.search(stripped):
         return True
     if _words(stripped) <= 12 and _PROMPT.search(stripped.strip("•·–—-* ")):
+        return True
+    if _words(stripped) <= PROMOTION_WORDS and _PROMOTION.search(stripped):
         return True
     if _words(stripped) <= 4 and not _TERMINAL.search(stripped) and _IMAGE_PLACEHOLDER.search(stripped) \
             and not re.search(r"\w", _IMAGE_PLACEHOLDER.sub("", stripped)):

@@ -60,6 +60,26 @@ def test_comment_newsletter_and_adblock_prompts_are_dropped() -> None:
     assert kept(text) == ["Envoy arrives in Doha for talks", "The envoy arrived on Monday."]
 
 
+def test_video_rows_and_puzzle_and_newsletter_invitations_are_dropped() -> None:
+    body = [
+        "Moskva sinks after missile strike",
+        "The cruiser sank on Thursday.",
+        "The newsletter, which she founded in 2019, now has 40,000 readers.",
+        "He solved the crossword puzzle in the Sunday paper every week.",
+    ]
+    promotions = [
+        "Video Ad Feedback See reaction on Russian state TV after major ship sunk 02:21 - Source: CNN",
+        "Biden warns of 'path to chaos' ahead of midterms 02:19 - Source: CNN",
+        "Need a break? Play the USA TODAY Daily Crossword Puzzle.",
+        "Need a news break? Check out the all new PLAY hub with puzzles, games and more!",
+        "What's everyone talking about? Sign up for our trending newsletter to get the latest news of the day",
+        "OLYMPICS NEWSLETTER:The best Olympic stories straight to your inbox",
+        '(You can get "5 Things You Need to Know Today" delivered to your inbox daily. Sign up here.)',
+    ]
+    text = "\n\n".join(body[:2] + promotions + body[2:])
+    assert kept(text) == body
+
+
 def test_repeated_caption_line_is_dropped_once() -> None:
     text = "Headline about the envoy visit\nThe envoy visits Pakistan.\nThe envoy visits Pakistan.\nMore news follows."
     assert kept(text) == ["Headline about the envoy visit", "The envoy visits Pakistan.", "More news follows."]

@@ -27,7 +27,7 @@ from qa import Answer, AnswerCitation, AnswerSentence, Citation, Hit, QuestionEr
 from qa.articles import parse_article, scan_folder
 from qa.display import dumps, printable
 from qa.errors import IndexBusyError, IndexWriteError
-from qa.index import MANIFEST, PARTIAL, IndexStore, SyncReport
+from qa.index import MANIFEST, PARTIAL, SPLITTER_VERSION, IndexStore, SyncReport
 from qa.question import MAX_QUESTION_CHARS, check_question
 from qa.retriever import OpenReport
 
@@ -848,7 +848,8 @@ def write_format_1_index(corpus: Path, embedder: CountingEmbedder) -> None:
     (folder / "passages.jsonl").write_bytes(lines)
     (folder / "vectors.npy").write_bytes(buffer.getvalue())
     manifest = {"format": 1, "model": embedder.source.name, "model_fingerprint": embedder.source.fingerprint,
-                "splitter": {"version": 2, "min_words": 60, "max_words": 180, "embedded": "sentences"},
+                "splitter": {"version": SPLITTER_VERSION, "min_words": 60, "max_words": 180,
+                             "embedded": "sentences"},
                 "files": {"passages.jsonl": hashlib.sha256(lines).hexdigest(),
                           "vectors.npy": hashlib.sha256(buffer.getvalue()).hexdigest()},
                 "articles": [{"path": a.path, "doc_id": a.doc_id, "title": a.title, "hash": a.content_hash}
