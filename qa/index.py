@@ -43,7 +43,9 @@ from .passages import Passage, Span, split_passages
 log = logging.getLogger(__name__)
 
 FORMAT_VERSION = 2
-SPLITTER_VERSION = 3  # bump when the passages change for the same articles and settings (3: promotions dropped)
+# Bump when the passages or their BM25 terms change for the same articles and settings (3: promotions dropped,
+# NLTK's English stop words).
+SPLITTER_VERSION = 3
 MANIFEST, LOCK, PARTIAL = "manifest.json", "lock", "partial"
 PASSAGES, SENTENCES, VECTORS, BM25 = "passages.npy", "sentences.npy", "vectors.npy", "bm25"
 APPROXIMATE = "dense.usearch"  # the approximate dense index, only for large indexes (qa/ann.py)

@@ -17,6 +17,11 @@ import Stemmer
 logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 
+# bm25s's longer English list (NLTK's 179 words): besides articles and prepositions it drops the question words
+# and auxiliaries ("what", "did", "do", "how", "were"), which otherwise score passages that happen to hold them.
+STOP_WORDS = "en_plus"
+
+
 def lexical_text(text: str, title: str) -> str:
     """What BM25 reads of a passage: its article's title, then its text."""
     return f"{title}\n{text}" if title and not text.startswith(title) else text
@@ -32,7 +37,7 @@ class LexicalIndex:
         if bm25 is None:
             bm25 = bm25s.BM25()
             if texts:
-                tokens = bm25s.tokenize(list(texts), stopwords="en", stemmer=self._stemmer, show_progress=False)
+                tokens = bm25s.tokenize(list(texts), stopwords=STOP_WORDS, stemmer=self._stemmer, show_progress=False)
                 bm25.index(tokens, show_progress=False)
         self._bm25 = bm25
         self._size = int(bm25.scores["num_docs"]) if getattr(bm25, "scores", None) else 0
@@ -59,7 +64,7 @@ class LexicalIndex:
     def terms(self, text: str) -> list[str]:
         """The stemmed, stop-word-free terms of `text` that BM25 matches on."""
         with self._lock:
-            return bm25s.tokenize([text], stopwords="en", stemmer=self._stemmer, show_progress=False,
+            return bm25s.tokenize([text], stopwords=STOP_WORDS, stemmer=self._stemmer, show_progress=False,
                                   return_ids=False)[0]
 
     def terms_many(self, texts: Sequence[str]) -> list[list[str]]:
@@ -67,7 +72,7 @@ class LexicalIndex:
         if not texts:
             return []
         with self._lock:
-            return bm25s.tokenize(list(texts), stopwords="en", stemmer=self._stemmer, show_progress=False,
+            return bm25s.tokenize(list(texts), stopwords=STOP_WORDS, stemmer=self._stemmer, show_progress=False,
                                   return_ids=False)
 
     def idf(self, term: str) -> float:

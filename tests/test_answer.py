@@ -13,6 +13,7 @@ import pytest
 
 from qa import Answer, QAError, QuestionError, Retriever, Settings
 from qa.answer import answer_figures
+from qa.lexical import LexicalIndex
 from qa.reader import NO_ANSWER, Reader, ReaderError, load_params, make_reader
 from qa.reader.candidates import Sentence, quotable, search_query
 from qa.reader.compose import Choice, number, reading_order, select, written
@@ -67,6 +68,13 @@ def test_a_follow_up_leaning_on_a_pronoun_brings_in_the_previous_question() -> N
     assert context_questions("What did he say should happen?", history, terms) == history
     assert context_questions("Which congressman criticised the envoy's Qatar talks?", history, terms) == []
     assert context_questions("What did he say should happen?", [], terms) == []
+
+
+def test_a_question_of_one_key_term_leans_on_the_previous_one_and_one_of_two_stands_alone() -> None:
+    bm25_terms = LexicalIndex([]).terms  # the retriever's own: stemmed, question words among the stop words
+    history = ["Which countries did the envoy visit?"]
+    assert context_questions("What about Pakistan?", history, bm25_terms) == history
+    assert context_questions("Where was Khalilzad born?", history, bm25_terms) == []
 
 
 def test_a_chain_of_follow_ups_reaches_back_to_the_question_that_stands_alone() -> None:

@@ -29,6 +29,13 @@ def test_bm25_scores_zero_for_unknown_or_stop_words() -> None:
     assert not index.scores("the of and").any()
 
 
+def test_question_words_are_not_terms() -> None:
+    index = LexicalIndex([*TEXTS, '"What did he do?" she asked. "What were they doing, and how did it happen?"',
+                          "Chainalysis said it worked with the FBI."])
+    assert index.terms("What did Chainalysis do?") == ["chainalysi"]
+    assert int(np.argmax(index.scores("What did Chainalysis do?"))) == 4
+
+
 def test_idf_counts_the_passages_holding_a_term_once_each() -> None:
     index = LexicalIndex([*TEXTS, "Talks, talks and more talks in Doha."])
     passages = len(TEXTS) + 1

@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 
 # A question that points back (he, it, there, that ...) cannot be searched on its own.
 POINTING = re.compile(r"\b(?:he|him|his|she|her|its?|they|them|their|there|that|this|those|these)\b", re.I)
-SHORT = 2  # a question of this many key terms or fewer is too short to stand alone
+SHORT = 1  # a question of this many key terms or fewer (question words are stop words) is too short to stand alone
 BACK = 3  # at most this many earlier questions are brought in
 
 
