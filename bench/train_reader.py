@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from qa import Settings  # noqa: E402
 from qa.evalsets import hold_out, load_question_set, load_squad, prepare_eval  # noqa: E402
+from qa.index import SPLITTER_VERSION  # noqa: E402
 from qa.reader.candidates import Sentence  # noqa: E402
 from qa.reader.compose import select  # noqa: E402
 from qa.reader.crossencoder import WEIGHTS as CROSS_WEIGHTS  # noqa: E402
@@ -179,7 +180,7 @@ def save_items(items: list[Item], path: Path) -> None:
     meta = [{"id": i.id, "answerable": i.answerable, "golds": i.golds, "basics": i.basics, "sentences": i.sentences}
             for i in items]
     path.with_suffix(".json").write_text(json.dumps({"features": list(BASE_FEATURES), "cross": cross_digest(),
-                                                     "items": meta}))
+                                                     "splitter": SPLITTER_VERSION, "items": meta}))
 
 
 QUESTIONS: dict[str, str] = {}  # question id -> text, for the derived features that read it
@@ -190,6 +191,8 @@ def load_items(path: Path) -> list[Item] | None:
     if not path.with_suffix(".npz").exists() or not path.with_suffix(".json").exists():
         return None
     meta = json.loads(path.with_suffix(".json").read_text())
+    if meta.get("splitter") != SPLITTER_VERSION:
+        return None  # read from other passages or BM25 terms: read again
     others = [name for name in BASE_FEATURES if name not in CROSS_FEATURES]
     if [name for name in meta["features"] if name not in CROSS_FEATURES] != others:
         return None  # only the cross-encoder's columns can be computed again from the cache
