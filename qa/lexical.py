@@ -7,6 +7,7 @@ import math
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import bm25s
 import numpy as np
@@ -37,8 +38,7 @@ class LexicalIndex:
         if bm25 is None:
             bm25 = bm25s.BM25()
             if texts:
-                tokens = bm25s.tokenize(list(texts), stopwords=STOP_WORDS, stemmer=self._stemmer, show_progress=False)
-                bm25.index(tokens, show_progress=False)
+                bm25.index(self._tokenize(texts, return_ids=True), show_progress=False)
         self._bm25 = bm25
         self._size = int(bm25.scores["num_docs"]) if getattr(bm25, "scores", None) else 0
         self._vocabulary = bm25.vocab_dict if self._size else {}
@@ -63,17 +63,19 @@ class LexicalIndex:
 
     def terms(self, text: str) -> list[str]:
         """The stemmed, stop-word-free terms of `text` that BM25 matches on."""
-        with self._lock:
-            return bm25s.tokenize([text], stopwords=STOP_WORDS, stemmer=self._stemmer, show_progress=False,
-                                  return_ids=False)[0]
+        return self._tokenize([text])[0]
 
     def terms_many(self, texts: Sequence[str]) -> list[list[str]]:
         """`terms` of several texts in one pass."""
         if not texts:
             return []
+        return self._tokenize(texts)
+
+    def _tokenize(self, texts: Sequence[str], return_ids: bool = False) -> Any:
+        """bm25s's tokens of `texts` (ids and vocabulary with `return_ids`, else the terms themselves)."""
         with self._lock:
             return bm25s.tokenize(list(texts), stopwords=STOP_WORDS, stemmer=self._stemmer, show_progress=False,
-                                  return_ids=False)
+                                  return_ids=return_ids)
 
     def idf(self, term: str) -> float:
         """The term's inverse document frequency over the passages: log((N + 1) / (df + 0.5)); a term found
