@@ -80,6 +80,25 @@ def test_video_rows_and_puzzle_and_newsletter_invitations_are_dropped() -> None:
     assert kept(text) == body
 
 
+def test_links_to_other_stories_are_dropped_but_local_roundups_and_the_headline_are_kept() -> None:
+    body = [
+        "Fact check:Vaccines protect against contracting, spreading COVID-19",  # the headline: never dropped
+        "The agency said on Monday that the vaccines work.",
+        "Des Moines:Gov. Kim Reynolds said she disputed the panel's recent warning about Iowa.",
+        "Note: the figures are preliminary.",
+        "The meeting starts at 10:30 and ends at noon.",
+    ]
+    links = [
+        "More:General Motors to close Detroit, Ohio, Canada plants",
+        "See map of cases:E. coli outbreak linked to organic carrots leaves 1 dead, 15 hospitalized",
+        "►Related:How to ship and store baby formula",
+        "More:Gov. Kim Reynolds has controlled $2.7 billion in federal COVID-19 aid. Here's how she's spending it.",
+        "PUERTO RICAN INDEPENDENCE:After Hurricane Fiona, will Puerto Rico ever become a state?",
+    ]
+    text = "\n\n".join(body[:2] + links + body[2:])
+    assert kept(text) == body
+
+
 def test_repeated_caption_line_is_dropped_once() -> None:
     text = "Headline about the envoy visit\nThe envoy visits Pakistan.\nThe envoy visits Pakistan.\nMore news follows."
     assert kept(text) == ["Headline about the envoy visit", "The envoy visits Pakistan.", "More news follows."]
