@@ -6,12 +6,13 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 import textwrap
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from .display import dumps, printable
 from .errors import QAError
@@ -26,6 +27,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     for stream in (sys.stdout, sys.stderr):  # a terminal that cannot show a character gets a stand-in
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(errors="backslashreplace")
+    with _Interrupts() as interrupts:
+        code = _run(argv)
+        interrupts.armed = False
+    if interrupts.seen and code == 0:  # the KeyboardInterrupt was swallowed on its way up
+        print("qa: interrupted", file=sys.stderr)
+        return 130
+    return code
+
+
+class _Interrupts:
+    """While a command runs, note every SIGINT and raise KeyboardInterrupt for it as Python does: a library that
+    catches and drops the exception (in an import, say) cannot turn Ctrl-C into a normal exit."""
+
+    def __init__(self) -> None:
+        self.seen = False
+        self.armed = True  # raise; once the command has returned, only note
+        self._previous: Any = None
+
+    def __enter__(self) -> _Interrupts:
+        with suppress(ValueError):  # not the main thread: signals stay as they are
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+    def _handle(self, signum: int, frame: object) -> None:
+        self.seen = True
+        if self.armed:
+            raise KeyboardInterrupt
+
+
+def _run(argv: Sequence[str] | None) -> int:
     try:
         args = _parser().parse_args(argv)
         _configure_logging(args.verbose)

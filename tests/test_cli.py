@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -164,3 +165,18 @@ def test_a_gpu_this_machine_lacks_is_a_one_line_error(capsys, tmp_path: Path) ->
     settings = Settings()
     with pytest.raises(DeviceError, match="torch sees no such CUDA GPU"):
         Embedder(locate_model(settings.model, settings.cache_dir), "cuda:1").load()
+
+
+def test_an_interrupt_a_library_swallows_still_ends_the_command_with_130(monkeypatch, capsys) -> None:
+    import signal
+
+    def swallowing(args, settings) -> int:
+        with contextlib.suppress(BaseException):  # as a careless library might, around an import
+            os.kill(os.getpid(), signal.SIGINT)  # the handler runs as soon as this returns
+        return 0
+
+    monkeypatch.setitem(cli.COMMANDS, "search", swallowing)
+    before = signal.getsignal(signal.SIGINT)
+    assert cli.main(["search", "envoy"]) == 130
+    assert capsys.readouterr().err == "qa: interrupted\n"
+    assert signal.getsignal(signal.SIGINT) is before  # restored for whoever called main
