@@ -18,11 +18,13 @@ from qa.reader import NO_ANSWER, Reader, ReaderError, load_params, make_reader
 from qa.reader.candidates import Sentence, quotable, search_query
 from qa.reader.compose import Choice, number, reading_order, select, written
 from qa.reader.features import (
+    BASE_FEATURES,
     QUESTION_FEATURES,
     SENTENCE_FEATURES,
     Words,
     asks,
     coverage,
+    derive,
     holds,
     kernel_pool,
     question_features,
@@ -127,6 +129,21 @@ def test_what_a_question_asks_for_and_what_a_sentence_holds_beyond_the_question(
     assert holds("The team met General Bajwa.", "Who did the team meet?")["name"]
     assert not holds("Talks collapsed quickly.", "Who did the team meet?")["name"]
     assert holds("Rebels took eight capitals.", "How many capitals fell?")["number"]
+
+
+def test_numbers_and_names_the_question_gives_that_an_article_or_passage_never_writes() -> None:
+    texts = ["Andretti won the 1967 Daytona 500 in a Ford.", "He led 112 laps.",
+             "Kurt Busch won the 2,024-mile race in 2024.", "Busch crossed the line first."]
+    places = [("a", 1), ("a", 1), ("b", 2), ("b", 3)]
+    columns = {name: np.zeros(len(texts)) for name in BASE_FEATURES}
+    derived = derive(columns, texts, "Who won the 2024 Daytona 500 for Ford?", places)
+    assert derived["numbers_unmatched_article"].tolist() == [0.5, 0.5, 0.5, 0.5]  # "2024" / "500"
+    assert derived["numbers_unmatched_passage"].tolist() == [0.5, 0.5, 0.5, 1.0]
+    # "Daytona" and "Ford" (not the first word, "Who"); the second article writes neither
+    assert derived["names_unmatched_article"].tolist() == [0.0, 0.0, 1.0, 1.0]
+    asked = derive(columns, texts, "When did Kurt Busch's team win?", places)
+    assert asked["names_unmatched_passage"].tolist() == [1.0, 1.0, 0.0, 0.5]  # "Busch's" is Busch
+    assert not derive(columns, texts, "who won it?", places)["numbers_unmatched_article"].any()
 
 
 def test_question_features_read_the_best_candidate_and_handle_none() -> None:

@@ -6,7 +6,7 @@ Everything here is plain numpy over what `reading.read` gathered, so tests can f
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +30,8 @@ _MONTH = re.compile(r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]
 _NUMBER = re.compile(r"\d|\b(?:two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty"
                      r"|fifty|hundreds?|thousands?|millions?|billions?|dozens?)\b", re.I)
 _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][\w'-]+")
+_CAPITALISED = re.compile(r"\b[A-Z][\w'’-]+")
+_DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 # A question asking for several things ("Which five countries ...?") and a sentence holding a list of names.
 ASKS_LIST = re.compile(r"\b(?:two|three|four|five|six|seven|eight|nine|ten|several|\d+)\s+(?:\w+\s+)?\w+s\b"
                        r"|\b(?:which|what)\s+(?:\w+\s+)?(?:countries|cities|states|nations|provinces|teams|members"
@@ -49,7 +51,10 @@ BASE_FEATURES = (
 CROSS_FEATURES = ("cross", "cross_previous", "cross_next", "span")  # the cross-encoder's, of BASE_FEATURES
 # Features computed from the others: an answer often follows the sentence that restates the question
 # ("... a series of five countries. They are Qatar, Pakistan, ...").
-DERIVED_FEATURES = ("kind_match", "answers_previous", "previous_closer", "continues_previous", "list_match")
+# A number the question names ("the 2024 Daytona 500") that its article or passage never writes is strong evidence
+# against an answer, and word vectors cannot see it: "2024" and "1967" are close neighbours.
+DERIVED_FEATURES = ("kind_match", "answers_previous", "previous_closer", "continues_previous", "list_match",
+                    "numbers_unmatched_article", "numbers_unmatched_passage", "names_unmatched_article", "names_unmatched_passage")
 SENTENCE_FEATURES = BASE_FEATURES + DERIVED_FEATURES
 CROSS_NONE = -8.0  # the cross-encoder's logit where there is no sentence to read (a very unlikely answer)
 KIND_PAIRS = ("who_name", "where_name", "when_date", "year_year", "number_number", "which_name")
@@ -57,6 +62,7 @@ QUESTION_FEATURES = (
     "best_logit", "margin", "best_cosine", "best_terms", "best_coverage_window", "best_unmatched_window",
     "best_unmatched_passage", "best_rarest_unmatched", "most_cosine", "most_terms", "standout", "top_z",
     "log_question_terms", "follow_up", "best_cross", "most_cross", "best_span", "most_span",
+    "best_numbers_unmatched", "best_names_unmatched",
 )
 
 
@@ -149,7 +155,7 @@ def sentence_features(pool: Pool, reading: Reading, params: ReaderParams) -> dic
     count = len(pool.sentences)
     columns = {name: np.zeros(count) for name in BASE_FEATURES}
     if not count:
-        return derive(columns, [], pool.question)
+        return derive(columns, [], pool.question, [])
     cosines = (pool.vectors @ reading.query.T).max(axis=1)
     dimension = reading.question.vectors.shape[1]
     scores = np.array([hit.score for hit in pool.hits])
@@ -206,7 +212,8 @@ def sentence_features(pool: Pool, reading: Reading, params: ReaderParams) -> dic
         }
         for name, value in row.items():
             columns[name][i] = float(value)
-    return derive(columns, [s.text for s in pool.sentences], pool.question)
+    return derive(columns, [s.text for s in pool.sentences], pool.question,
+                  [(s.citation.doc_id, s.rank) for s in pool.sentences])
 
 
 def holds_list(sentence: str, question: str) -> bool:
@@ -218,21 +225,51 @@ def holds_list(sentence: str, question: str) -> bool:
                for match in _LIST.finditer(sentence))
 
 
-def derive(columns: dict[str, np.ndarray], texts: Sequence[str], question: str) -> dict[str, np.ndarray]:
+def numbers_of(text: str) -> set[str]:
+    """The numbers written in digits in `text`, without thousands separators ("150,000" and "150000" agree)."""
+    return {match.replace(",", "") for match in _DIGITS.findall(text)}
+
+
+def names_of(text: str, first: bool = True) -> set[str]:
+    """The capitalised words of `text`, lower-cased, without "'s"; with `first` False, not a sentence's first word
+    (a question's "Who", "What")."""
+    return {re.sub(r"['’]s$", "", name).lower() for name in (_CAPITALISED if first else _NAME).findall(text)}
+
+
+def unmatched_share(asked: set[str], found: Sequence[set[str]], groups: Sequence[Hashable]) -> np.ndarray:
+    """Per sentence, the share of `asked` found in no sentence of its group (0 when nothing is asked)."""
+    if not asked:
+        return np.zeros(len(groups))
+    held: dict[Hashable, set[str]] = {}
+    for group, words in zip(groups, found, strict=True):
+        held.setdefault(group, set()).update(words)
+    return np.array([len(asked - held[group]) / len(asked) for group in groups])
+
+
+def derive(columns: dict[str, np.ndarray], texts: Sequence[str], question: str,
+           places: Sequence[tuple[str, int]]) -> dict[str, np.ndarray]:
     """`columns` (BASE_FEATURES) with DERIVED_FEATURES added, and a sentence that points back ("They are Qatar,
     ...") read together with the sentence before it, which it brings along when quoted: its cosine, term share
-    and coverage are at least that sentence's (a lower bound of the pair's: the pair holds both)."""
+    and coverage are at least that sentence's (a lower bound of the pair's: the pair holds both). `places` are
+    the sentences' (article, passage rank), for what the question names and an article or passage never does."""
     together = (columns["points_back"] > 0) & (columns["first_in_passage"] == 0)
     columns = dict(columns)
     for own, before in (("cosine", "cosine_previous"), ("terms", "terms_previous"),
                         ("coverage", "coverage_previous")):
         columns[own] = np.where(together, np.maximum(columns[own], columns[before]), columns[own])
     kind = np.max([columns[name] for name in KIND_PAIRS], axis=0)
+    numbers, names, asked = [numbers_of(text) for text in texts], [names_of(text) for text in texts], names_of(
+        question, first=False)
+    articles = [doc for doc, _ in places]
     return columns | {"kind_match": kind, "answers_previous": kind * columns["coverage_previous"],
                       "previous_closer": np.maximum(0.0, columns["coverage_previous"] - columns["coverage"]),
                       "continues_previous": columns["points_back"] * columns["coverage_previous"],
                       "list_match": np.array([float(bool(ASKS_LIST.search(question)) and holds_list(text, question))
-                                              for text in texts]).reshape(len(kind))}
+                                              for text in texts]).reshape(len(kind)),
+                      "numbers_unmatched_article": unmatched_share(numbers_of(question), numbers, articles),
+                      "numbers_unmatched_passage": unmatched_share(numbers_of(question), numbers, places),
+                      "names_unmatched_article": unmatched_share(asked, names, articles),
+                      "names_unmatched_passage": unmatched_share(asked, names, places)}
 
 
 def question_basics(pool: Pool, reading: Reading | None) -> dict[str, float]:
@@ -273,4 +310,6 @@ def question_features(basics: dict[str, float], columns: dict[str, np.ndarray], 
         "most_cross": float(columns["cross"][candidates].max()),
         "best_span": float(columns["span"][best]),
         "most_span": float(columns["span"][candidates].max()),
+        "best_numbers_unmatched": float(columns["numbers_unmatched_article"][best]),
+        "best_names_unmatched": float(columns["names_unmatched_passage"][best]),
     }
