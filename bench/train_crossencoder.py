@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from train_reader import TEST_AT, TEST_EVERY, article_index, split_squad  # noqa: E402
+from train_reader import TEST_AT, TEST_EVERY, TEST_PER_KIND, TRAIN_PER_KIND, article_index, split_squad  # noqa: E402
 
 from qa.embedding import DEFAULT_MODEL, Embedder, locate_model  # noqa: E402
 from qa.evalsets import hold_out, load_squad  # noqa: E402
@@ -288,8 +288,9 @@ def main() -> None:
     settings = Settings.from_env(corpus=ROOT / "seeds")
     source = locate_model(DEFAULT_MODEL, settings.cache_dir)
     embedder = Embedder(source)
-    reader_questions = split_squad(squad, {"train-answerable": 600, "train-unanswerable": 600,
-                                           "test-answerable": 250, "test-unanswerable": 250})
+    # train_reader's default training questions: the ranker must learn how far to trust scores of unseen ones
+    reader_questions = split_squad(squad, {"train-answerable": TRAIN_PER_KIND, "train-unanswerable": TRAIN_PER_KIND,
+                                           "test-answerable": TEST_PER_KIND, "test-unanswerable": TEST_PER_KIND})
     exclude = {q.id for name, qs in reader_questions.items() if name.startswith("train") for q in qs}
     train = build_pairs(squad, embedder, "train", exclude, args.questions, args.negatives, rng)
     test = build_pairs(squad, embedder, "test", set(), args.test, args.negatives, random.Random(1))

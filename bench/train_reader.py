@@ -54,6 +54,7 @@ log = logging.getLogger("train_reader")
 SEED_SET = ROOT / "eval" / "questions.jsonl"
 TEST_EVERY, TEST_AT = 3, 2  # SQuAD articles whose index % 3 == 2 are held out for testing
 CHUNK = 120  # questions read between saves of the feature cache
+TRAIN_PER_KIND, TEST_PER_KIND = 1500, 500  # SQuAD questions of each kind (answerable, unanswerable) by default
 RANKER_L2 = 0.003  # L2 penalty of the ranker's listwise fit (on standardised features)
 ABSTAINER_C = 1.0  # inverse L2 strength of the abstainer's logistic regression
 
@@ -417,8 +418,8 @@ def fit(sets: list[list[Item]], base: ReaderParams, sentence_names=SENTENCE_FEAT
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--squad", default=str(ROOT.parent / "shared" / "data" / "squad11_dev"))
-    parser.add_argument("--train", type=int, default=1500, help="training questions of each kind")
-    parser.add_argument("--test", type=int, default=500, help="test questions of each kind")
+    parser.add_argument("--train", type=int, default=TRAIN_PER_KIND, help="training questions of each kind")
+    parser.add_argument("--test", type=int, default=TEST_PER_KIND, help="test questions of each kind")
     parser.add_argument("--cache", default=str(Path.home() / ".cache" / "newsqa" / "reader-cache"), help="folder for cached features")
     parser.add_argument("--out", default=str(ROOT / "qa" / "reader" / "params.json"))
     parser.add_argument("--fit-only", action="store_true", help="fail rather than read questions afresh")
