@@ -103,3 +103,11 @@ def test_qa_ask_with_the_server_reader_answers_through_a_real_server(backend: Lo
     assert out["written"], "the server's model wrote nothing the quotes support"
     for written in out["written"]:
         assert written["numbers"] and all(1 <= n <= len(quotes) for n in written["numbers"])
+
+
+def test_the_strict_reader_declines_an_on_topic_question_the_articles_do_not_answer(seed_retriever) -> None:
+    """The extractive reader quotes Khalilzad's visit to Pakistan for where he was born; the judge reads that
+    the quote does not say. (Not always the other way round: for "Who replaced Khalilzad as envoy?", which the
+    extractive reader declines, the judge finds the quotes about his appointment answering.)"""
+    answer = seed_retriever.ask("Where was Zalmay Khalilzad born?", reader="strict")
+    assert answer.reader == "strict" and answer.abstained, answer.text
