@@ -424,8 +424,9 @@ def fit(sets: list[list[Item]], base: ReaderParams, sentence_names=SENTENCE_FEAT
         question_names=QUESTION_FEATURES, answered_goal: float = 0.9, ranker_l2: float = RANKER_L2,
         abstainer_c: float = ABSTAINER_C) -> ReaderParams:
     """Fit the ranker, then the abstainer on the question features it gives (each set weighing the same, and
-    within a set answerable and unanswerable questions weighing the same; weights held to ABSTAINER_SIGNS), then the threshold (the highest
-    that still answers `answered_goal` of each set's answerable questions) and the second-sentence rule."""
+    within a set answerable and unanswerable questions weighing the same; weights held to ABSTAINER_SIGNS),
+    then the threshold (the highest that still answers `answered_goal` of each set's answerable questions) and
+    the second-sentence rule."""
     ranker = fit_ranker(sets, sentence_names, ranker_l2)
     train = [item for items in sets for item in items]
     rows = question_rows(ranker, train, question_names)
@@ -468,6 +469,8 @@ def main() -> None:
                         help="a cross-encoder trained without the seed set (train_crossencoder.py --seed-repeat 0):"
                              " the seed training questions' cross-encoder features are read with it")
     args = parser.parse_args()
+    if args.fit_on is not None and args.fit_on < 1:
+        parser.error("--fit-on needs at least 1 question of each kind")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
 
     squad = Path(args.squad)

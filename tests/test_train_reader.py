@@ -1,5 +1,5 @@
 """bench/train_reader.py's sentence ranker: fitted listwise (which sentence of a question holds the answer),
-then scaled so that its sigmoid is a calibrated chance."""
+then scaled so that its sigmoid is a calibrated chance; its abstainer's sign-held logistic fit; --fit-on."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 
-from train_reader import Item, fit_ranker, logits_of  # noqa: E402
+from train_reader import Item, evenly, fit_linear, fit_ranker, logits_of  # noqa: E402
 
 from qa.reader.features import SENTENCE_FEATURES  # noqa: E402
 
@@ -55,3 +55,33 @@ def test_each_set_weighs_the_same_whatever_its_size() -> None:
     weights = dict(zip(("cross", "cosine"), fit_ranker([big, small], ("cross", "cosine")).weights))
     pooled = dict(zip(("cross", "cosine"), fit_ranker([big + small], ("cross", "cosine")).weights))
     assert weights["cosine"] > 1.5 * pooled["cosine"] > 0
+
+
+def test_the_logistic_fit_is_sklearns_and_holds_the_weights_it_is_told_to_their_sign() -> None:
+    from sklearn.linear_model import LogisticRegression
+
+    rng = np.random.default_rng(5)
+    topic, signal = rng.normal(size=600), rng.normal(size=600)
+    answerable = signal + rng.normal(0, 0.3, 600) > 0
+    # `match` is the signal plus the topic, `topic` the topic alone: fitted freely, `topic` takes a negative
+    # weight that subtracts it from `match` (the wrong sign for what it means)
+    rows = np.column_stack([signal + topic, topic])
+    weights = rng.uniform(0.5, 2.0, 600)
+    free = fit_linear(rows, answerable, ("match", "topic"), weights, c=0.5)
+    reference = LogisticRegression(C=0.5).fit((rows - rows.mean(0)) / rows.std(0), answerable, sample_weight=weights)
+    assert np.allclose(free.weights, reference.coef_[0], rtol=1e-3, atol=1e-3)
+    assert np.isclose(free.bias, reference.intercept_[0], rtol=1e-3, atol=1e-3)
+    assert min(free.weights) < 0
+    held = fit_linear(rows, answerable, ("match", "topic"), weights, c=0.5, signs={"match": 1, "topic": 1})
+    assert held.weights[1] == 0 and held.weights[0] > 0
+
+
+def test_fit_on_takes_as_many_of_each_kind_spread_over_all_of_them() -> None:
+    items = [Item(f"q{n}", n % 3 != 0, [], np.zeros((0, 1)), np.zeros(0, bool), np.zeros(0, bool), {}, [])
+             for n in range(300)]
+    chosen = evenly(items, 50)
+    assert sum(i.answerable for i in chosen) == 50 and sum(not i.answerable for i in chosen) == 50
+    assert len({i.id for i in chosen}) == 100
+    numbers = [int(i.id[1:]) for i in chosen if not i.answerable]
+    assert numbers[0] == 0 and numbers[-1] >= 290  # the whole range, not the first 50
+    assert len(evenly(items, 500)) == 300  # fewer than asked: all of them
