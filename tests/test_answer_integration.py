@@ -79,7 +79,7 @@ def test_the_five_countries_the_envoy_visited(seed_retriever: Retriever, questio
 
 
 def test_an_on_topic_question_the_articles_do_not_answer_is_declined(seed_retriever: Retriever) -> None:
-    # Not every such question: the extractive reader declines 3 of the seed set's 7 held-out unanswerable ones
+    # Not every such question: the extractive reader declines 11 of the seed set's 17 held-out unanswerable ones
     # ("Where was Zalmay Khalilzad born?" is answered with his visit to Pakistan). The strict reader declines
     # that one too: tests/test_llm_integration.py.
     answer = seed_retriever.ask("Who replaced Khalilzad as envoy?")
@@ -202,9 +202,12 @@ def test_eval_figures_on_the_questions_the_reader_was_not_fitted_on(seed_retriev
     answerable = [(row, answer) for row, answer in held_out if row["answers"]]
     answered = sum(not answer.abstained for _, answer in answerable) / len(answerable)
     holding = sum(holds(answer, row["answers"]) for row, answer in answerable) / len(answerable)
+    unanswerable = [answer for row, answer in held_out if not row["answers"]]
+    declined = sum(answer.abstained for answer in unanswerable) / len(unanswerable)
     # levels a little below the measured ones (README), as a guard against regressions
     assert answered >= 0.6
     assert holding >= 0.45  # abstentions count as misses
+    assert len(unanswerable) >= 15 and declined >= 0.5
     followups = [(row, answer) for row, answer in answerable if row.get("history")]
     with_history = sum(holds(answer, row["answers"]) for row, answer in followups)
     without = sum(holds(seed_retriever.ask(row["question"]), row["answers"]) for row, _ in followups)
