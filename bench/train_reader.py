@@ -113,21 +113,20 @@ def split_squad(folder: Path, per_kind: dict[str, int]) -> dict[str, list]:
         groups.setdefault(f"{split}-{kind}", []).append(question)
     chosen = {}
     for name, questions in groups.items():
-        cap = per_kind.get(name, len(questions))
-        step = max(1.0, len(questions) / cap)
-        chosen[name] = [questions[int(i * step)] for i in range(min(cap, len(questions)))]
+        chosen[name] = spread(questions, per_kind.get(name, len(questions)))
         log.info("%s: %d of %d", name, len(chosen[name]), len(questions))
     return chosen
 
 
+def spread(values: list, cap: int) -> list:
+    """At most `cap` of `values`, evenly spread over all of them."""
+    step = max(1.0, len(values) / cap)
+    return [values[int(i * step)] for i in range(min(cap, len(values)))]
+
+
 def evenly(items: list[Item], per_kind: int) -> list[Item]:
     """At most `per_kind` answerable and as many unanswerable items, evenly spread over each kind."""
-    chosen = []
-    for kind in (True, False):
-        mine = [item for item in items if item.answerable == kind]
-        step = max(1.0, len(mine) / per_kind)
-        chosen += [mine[int(i * step)] for i in range(min(per_kind, len(mine)))]
-    return chosen
+    return [item for kind in (True, False) for item in spread([i for i in items if i.answerable == kind], per_kind)]
 
 
 def interleave(groups: list[list]) -> list:
