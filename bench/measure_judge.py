@@ -5,9 +5,9 @@
 Each line of the output holds one question: its set, whether it is answerable, the reader's learned
 probability that the articles answer it, the evidence the reader chose, the judge's probability that the
 evidence answers it, seconds the judge took, and whether the evidence holds a gold answer. Lines already in
-the output (same question, evidence and model) are kept, so a rerun only judges what changed; each run writes
-every question again with the reader's current probability and its run's time, and fit_judge reads the last run. Load time and
-peak RSS go to the log. `bench/fit_judge.py` fits the judge's threshold and the combination from this file.
+the output (same model and prompt: question, evidence and wording) are kept, so a rerun only judges what
+changed; each run writes every question again with the reader's current probability and its run's time, and
+fit_judge reads the last run. Load time and peak RSS go to the log. `bench/fit_judge.py` fits the judge's threshold and the combination from this file.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from train_reader import TEST_AT, TEST_EVERY, article_index  # noqa: E402  (benc
 from qa import Settings  # noqa: E402
 from qa.evalsets import answer_sample, hold_out, load_question_set, load_squad  # noqa: E402
 from qa.llm import local_backend, local_model  # noqa: E402
+from qa.llm.prompts import judge_messages  # noqa: E402
 from qa.reader.params import seed_split  # noqa: E402
 from qa.reader.pipeline import Reader, evidence  # noqa: E402
 from qa.retriever import Retriever  # noqa: E402
@@ -44,6 +45,13 @@ def evidence_of(reader: Reader, retriever, question: str, history: tuple[str, ..
     if not scoring.pool.candidates:
         return scoring.probability, []
     return scoring.probability, evidence(scoring.pool, reader.choose(question, scoring))
+
+
+def verdict_key(model: str, question: str, chosen: list[str]) -> str:
+    """What a kept verdict stands for: the model and the exact prompt it read (its fence token fixed), so a
+    changed prompt is judged again instead of reusing verdicts given to another wording."""
+    prompt = judge_messages(question, chosen, token="-")
+    return hashlib.sha256(json.dumps([model, prompt]).encode()).hexdigest()[:16]
 
 
 def main() -> None:
@@ -98,7 +106,7 @@ def main() -> None:
         for set_name, retriever, questions in sets:
             for number, q in enumerate(questions, 1):
                 learned, chosen = evidence_of(reader, retriever, q.question, q.history)
-                key = hashlib.sha256(json.dumps([backend.name, q.question, chosen]).encode()).hexdigest()[:16]
+                key = verdict_key(backend.name, q.question, chosen)
                 row = done.get(key)
                 if row is not None:  # judged before: the verdict stands, the reader's probability may not
                     row = {**row, "learned": learned, "run": run}
