@@ -18,6 +18,7 @@ from qa.reader import NO_ANSWER, Reader, ReaderError, load_params, make_reader
 from qa.reader.candidates import Sentence, quotable, search_query
 from qa.reader.compose import Choice, number, reading_order, select, written
 from qa.reader.features import (
+    ASKS_FOR_LIST,
     BASE_FEATURES,
     QUESTION_FEATURES,
     SENTENCE_FEATURES,
@@ -202,6 +203,21 @@ def test_a_sentence_that_points_back_brings_the_one_before_it_within_the_limit()
                  sentence("Bulgaria hosted NATO allies.", start=90, doc="b")]
     chosen = select(sentences, np.array([0.3, 0.9, 0.85]), limit=2, second=0.5)
     assert [c.sentence.citation.start for c in chosen] == [0, 50]
+
+
+@pytest.mark.parametrize(("question", "wants_list"), [
+    ("Which five countries was the envoy scheduled to visit?", True),
+    ("What are the five countries on his tour?", True),
+    ("In which two countries did Khalilzad help shape new administrations?", True),
+    ("Apart from the United States, which countries' ministers would attend?", True),
+    ("Since when has the Pentagon been withdrawing troops from five military bases?", False),
+    ("What was the purpose of the envoy's stops in the two European countries?", False),
+    ("How many soldiers died in three provinces?", False),
+])
+def test_a_list_is_preferred_only_when_the_counted_things_are_what_is_asked(question: str, wants_list: bool) -> None:
+    """Seen on the seeds: "Since when ... from five military bases?" was answered with the sentence naming
+    the envoy's five countries."""
+    assert bool(ASKS_FOR_LIST.search(question)) is wants_list
 
 
 def test_short_sentences_the_headline_and_questions_are_not_quotable() -> None:

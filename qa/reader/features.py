@@ -32,7 +32,14 @@ _NUMBER = re.compile(r"\d|\b(?:two|three|four|five|six|seven|eight|nine|ten|elev
 _NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b[A-Z][\w'-]+")
 _CAPITALISED = re.compile(r"\b[A-Z][\w'’-]+")
 _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
-# A question asking for several things ("Which five countries ...?") and a sentence holding a list of names.
+# A question mentioning several things ("Which five countries ...?", "... from five bases?") and a sentence
+# holding a list of names. The ranker was fitted with ASKS_LIST; composition asks the narrower ASKS_FOR_LIST:
+# whether the things counted are what the question asks for, right after its "which"/"what" ("Since when ...
+# from five bases?" is not answered by a list).
+_COUNT = r"(?:two|three|four|five|six|seven|eight|nine|ten|several|\d+)"
+ASKS_FOR_LIST = re.compile(rf"\b(?:which|what|name|list)\s+(?:(?:are|were)\s+)?(?:the\s+|all\s+)?"
+                           rf"(?:{_COUNT}\s+(?:\w+\s+)?\w+s\b|(?:\w+\s+)?(?:countries|cities|states|nations"
+                           rf"|provinces|teams|members|companies|groups|languages)\b)", re.I)
 ASKS_LIST = re.compile(r"\b(?:two|three|four|five|six|seven|eight|nine|ten|several|\d+)\s+(?:\w+\s+)?\w+s\b"
                        r"|\b(?:which|what)\s+(?:\w+\s+)?(?:countries|cities|states|nations|provinces|teams|members"
                        r"|companies|groups|languages)\b", re.I)

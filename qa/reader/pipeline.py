@@ -15,7 +15,7 @@ from ..records import Answer
 from .candidates import Pool, gather
 from .compose import Choice, Writer, number, reading_order, select, written
 from .crossencoder import CrossEncoder, shared
-from .features import ASKS_LIST, holds_list, question_basics, question_features, sentence_features
+from .features import ASKS_FOR_LIST, holds_list, question_basics, question_features, sentence_features
 from .followup import context_questions, history_questions
 from .params import ReaderParams, load_params
 from .reading import PassageWords, read
@@ -120,7 +120,7 @@ class Reader:
     def choose(self, question: str, scoring: Scoring) -> list[Choice]:
         """Composition: the one or two sentences to quote, before any decision to abstain."""
         pool = scoring.pool
-        lists = [holds_list(s.text, question) for s in pool.sentences] if ASKS_LIST.search(question) else None
+        lists = [holds_list(s.text, question) for s in pool.sentences] if ASKS_FOR_LIST.search(question) else None
         return select(pool.sentences, scoring.probabilities, pool.vectors @ pool.vectors.T,
                       limit=self.params.max_sentences, second=self.params.second,
                       duplicate=self.params.duplicate, lists=lists)
