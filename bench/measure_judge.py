@@ -7,7 +7,8 @@ probability that the articles answer it, the evidence the reader chose, the judg
 evidence answers it, seconds the judge took, and whether the evidence holds a gold answer. Lines already in
 the output (same model and prompt: question, evidence and wording) are kept, so a rerun only judges what
 changed; each run writes every question again with the reader's current probability and its run's time, and
-fit_judge reads the last run. Load time and peak RSS go to the log. `bench/fit_judge.py` fits the judge's threshold and the combination from this file.
+fit_judge reads the last run. Load time and peak RSS go to the log. `bench/fit_judge.py` fits the judge's
+threshold and the combination from this file.
 """
 
 from __future__ import annotations

@@ -37,12 +37,10 @@ _DIGITS = re.compile(r"\d+(?:[.,]\d+)*")
 # whether the things counted are what the question asks for, right after its "which"/"what" ("Since when ...
 # from five bases?" is not answered by a list).
 _COUNT = r"(?:two|three|four|five|six|seven|eight|nine|ten|several|\d+)"
+_KINDS = r"(?:countries|cities|states|nations|provinces|teams|members|companies|groups|languages)"
 ASKS_FOR_LIST = re.compile(rf"\b(?:which|what|name|list)\s+(?:(?:are|were)\s+)?(?:the\s+|all\s+)?"
-                           rf"(?:{_COUNT}\s+(?:\w+\s+)?\w+s\b|(?:\w+\s+)?(?:countries|cities|states|nations"
-                           rf"|provinces|teams|members|companies|groups|languages)\b)", re.I)
-ASKS_LIST = re.compile(r"\b(?:two|three|four|five|six|seven|eight|nine|ten|several|\d+)\s+(?:\w+\s+)?\w+s\b"
-                       r"|\b(?:which|what)\s+(?:\w+\s+)?(?:countries|cities|states|nations|provinces|teams|members"
-                       r"|companies|groups|languages)\b", re.I)
+                           rf"(?:{_COUNT}\s+(?:\w+\s+)?\w+s\b|(?:\w+\s+)?{_KINDS}\b)", re.I)
+ASKS_LIST = re.compile(rf"\b{_COUNT}\s+(?:\w+\s+)?\w+s\b|\b(?:which|what)\s+(?:\w+\s+)?{_KINDS}\b", re.I)
 _LIST = re.compile(r"[A-Z][\w-]+(?:(?:,\s*|,?\s+and\s+(?:of course\s+)?)[A-Z][\w-]+)+")
 POINTS_BACK = re.compile(r"[\"'“‘(]*(?:They|These|Those|It|This|He|She|Such|Both|Their|His|Her)\b")
 
