@@ -2,9 +2,10 @@
 
     python bench/fit_judge.py [~/.cache/newsqa/judge-scores.jsonl] [--write]
 
-Reads the scores `bench/measure_judge.py` wrote (seed set and held-out SQuAD). Compares three rules, each
+Reads the scores `bench/measure_judge.py` wrote (seed set and held-out SQuAD). Compares four rules, each
 with its threshold set where both sets still answer at least 0.9 of their answerable questions:
-the reader alone, the judge alone, and both combined by a logistic fit on their logits. Figures are
+the reader alone, the judge alone, the judge vetoing the reader's answers, and both combined by a logistic fit
+on their logits. The `strict` reader uses the judge alone or the combination, whichever abstains more. Figures are
 out-of-fold (two folds by question group: SQuAD title, seed question), then all data fits the parameters that
 `--write` stores in qa/llm/judge.json with the data's hash.
 """
@@ -78,6 +79,16 @@ def auc(positive: np.ndarray, negative: np.ndarray) -> float:
     return float(greater + ties / 2)
 
 
+def shipped_rule(report: dict[str, dict]) -> str:
+    """`combined` or `judge`: the rule that abstains on more unanswerable questions out of fold (the mean of
+    the sets' shares; each rule's threshold keeps 0.9 answered in training); the judge alone on a tie, as the
+    simpler rule."""
+    def abstained(rule: str) -> float:
+        return float(np.mean([f["abstained_unanswerable"] for f in report[rule].values()]))
+
+    return "combined" if abstained("combined") > abstained("judge") else "judge"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("scores", nargs="?", type=Path, default=SCORES)
@@ -147,11 +158,16 @@ def main() -> None:
     print(f"fitted on all: P = σ({beta[0]:.3f} + {beta[1]:.3f}·logit(learned) + {beta[2]:.3f}·logit(judge)), "
           f"abstain below {threshold:.3f}; judge alone: abstain below {judge_threshold:.3f}; veto: the judge "
           f"vetoes below {veto_threshold:.3f}")
+    rule = shipped_rule(report)
+    print(f"strict will use: {rule} (the better out-of-fold abstention of the two, at the same answered share)")
     if args.write:
+        combined = {"bias": float(beta[0]), "w_learned": float(beta[1]), "w_judge": float(beta[2]),
+                    "threshold": threshold}
+        judge_alone = {"bias": 0.0, "w_learned": 0.0, "w_judge": 1.0, "threshold": judge_threshold}
         params = {
             "model": rows[0]["model"], "reader": reader,
-            "combined": {"bias": float(beta[0]), "w_learned": float(beta[1]), "w_judge": float(beta[2]),
-                         "threshold": threshold},
+            "decision": {"rule": rule, **(combined if rule == "combined" else judge_alone)},
+            "combined": combined,
             "judge_alone_threshold": judge_threshold, "veto_threshold": veto_threshold,
             "reader_threshold": reader_threshold, "answered_at_least": ANSWERED,
             "out_of_fold": report,

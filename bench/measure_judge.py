@@ -49,9 +49,9 @@ def evidence_of(reader: Reader, retriever, question: str, history: tuple[str, ..
 
 
 def verdict_key(model: str, question: str, chosen: list[str]) -> str:
-    """What a kept verdict stands for: the model and the exact prompt it read (its fence token fixed), so a
-    changed prompt is judged again instead of reusing verdicts given to another wording."""
-    prompt = judge_messages(question, chosen, token="-")
+    """What a kept verdict stands for: the model and the exact prompt it read, so a changed prompt is judged
+    again instead of reusing verdicts given to another wording."""
+    prompt = judge_messages(question, chosen)
     return hashlib.sha256(json.dumps([model, prompt]).encode()).hexdigest()[:16]
 
 

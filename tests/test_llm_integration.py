@@ -33,19 +33,6 @@ def model(backend: LocalBackend) -> ChatReadingModel:
     return ChatReadingModel(backend)
 
 
-@pytest.fixture(scope="module", autouse=True)
-def fixed_fence():
-    """The fence's token is random in use; fixed here, so that the model reads the same prompt every run (its
-    greedy replies change with the token)."""
-    import qa.llm.model
-    import qa.llm.prompts
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(qa.llm.prompts, "fence_token", lambda: "b7e21c")
-        patch.setattr(qa.llm.model, "fence_token", lambda: "b7e21c")
-        yield
-
-
 OTHER = "Who replaced Khalilzad as the US envoy?"
 
 

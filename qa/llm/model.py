@@ -11,7 +11,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from .activity import working
 from .backends import Backend
-from .prompts import fence_token, judge_messages, writer_messages
+from .prompts import judge_messages, writer_messages
 from .verify import split_cited, verified
 
 log = logging.getLogger(__name__)
@@ -64,12 +64,8 @@ class ChatReadingModel:
     def write(self, question: str, quotes: Sequence[str]) -> list[tuple[str, tuple[int, ...]]]:
         if not quotes:
             return []
-        token = fence_token()
-        request = {"messages": writer_messages(question, quotes, token), "max_tokens": WRITE_TOKENS,
-                   "temperature": 0}
-        # A small model sometimes cites the fence's token as if it were a quote ("… Afghanistan. [57d4ff][2]"):
-        # the mark names no quote, so it goes, and the sentence stands on the quotes it does cite.
-        reply = re.sub(rf"\s*\[\s*{token}\s*\]", "", _content(self._ask("Writing…", request))).strip()
+        request = {"messages": writer_messages(question, quotes), "max_tokens": WRITE_TOKENS, "temperature": 0}
+        reply = _content(self._ask("Writing…", request)).strip()
         if not reply or reply.strip(". ").upper() == "NONE":
             return []
         cited = [pair for pair in split_cited(reply) if pair[1]]

@@ -20,11 +20,13 @@ def _logit(p: float) -> float:
 
 @dataclass(frozen=True, slots=True)
 class JudgeParams:
-    """Written by `python bench/fit_judge.py --write`: a logistic fit of whether the articles answer, from the
-    logits of the reader's learned probability and of the judge's, and the threshold on it at which both eval
-    sets still answer 0.9 of their answerable questions."""
+    """Written by `python bench/fit_judge.py --write`: whether the articles answer, as σ(bias + w_learned ·
+    logit(reader's learned probability) + w_judge · logit(judge's)), and the threshold on it at which both eval
+    sets still answer 0.9 of their answerable questions. `rule` says which fit it is: `combined` (a logistic
+    fit of both) or `judge` (the judge alone: w_learned 0, w_judge 1)."""
 
     model: str
+    rule: str
     bias: float
     w_learned: float
     w_judge: float
@@ -49,9 +51,9 @@ class JudgeParams:
 def load_judge_params(path: Path = PARAMS_FILE) -> JudgeParams:
     try:
         data = json.loads(path.read_text())
-        fit = data["combined"]
-        return JudgeParams(str(data["model"]), float(fit["bias"]), float(fit["w_learned"]), float(fit["w_judge"]),
-                           float(fit["threshold"]))
+        fit = data["decision"]
+        return JudgeParams(str(data["model"]), str(fit["rule"]), float(fit["bias"]), float(fit["w_learned"]),
+                           float(fit["w_judge"]), float(fit["threshold"]))
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise LLMError(f"cannot read the judge's parameters {path}: {error}; refit them with "
                        f"python bench/fit_judge.py --write") from None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Sequence
 
 # Short (every prompt token costs about 20 ms on a laptop CPU), and the same from question to question, so
@@ -18,33 +17,30 @@ _FENCE_LIKE = re.compile(r"</?\s*quotes?\b[^>]*>?", re.IGNORECASE)
 _SPACE = re.compile(r"\s+")
 
 
-def fence_token() -> str:
-    """A fresh random word that marks where the quotes end; an article cannot guess it."""
-    return secrets.token_hex(3)
-
-
 def clean(text: str) -> str:
     """Text as one line, with anything that looks like a quote fence taken out."""
     return _SPACE.sub(" ", _FENCE_LIKE.sub(" ", text)).strip()
 
 
-def fenced(quotes: Sequence[str], token: str) -> str:
-    """The quotes numbered [1], [2] … one a line, between `<quotes TOKEN>` and `</quotes TOKEN>`."""
+def fenced(quotes: Sequence[str]) -> str:
+    """The quotes numbered [1], [2] … one a line, between `<quotes>` and `</quotes>`.
+
+    The fence is the same in every prompt: clean() takes anything fence-like out of the quotes, so an article
+    cannot close it, and a fixed prompt gives the same verdict every time (a random word in the fence moved
+    the 1.5B model's P(yes) by up to 0.13 for the same question and quotes)."""
     lines = "\n".join(f"[{n}] {clean(q)}" for n, q in enumerate(quotes, 1))
-    return f"<quotes {token}>\n{lines}\n</quotes {token}>"
+    return f"<quotes>\n{lines}\n</quotes>"
 
 
-def judge_messages(question: str, evidence: Sequence[str], token: str | None = None) -> list[dict[str, str]]:
+def judge_messages(question: str, evidence: Sequence[str]) -> list[dict[str, str]]:
     """Chat messages asking whether `evidence` answers `question` (answered by one word: yes or no)."""
-    token = token or fence_token()
     question = clean(question)
-    user = f"Question: {question}\n{fenced(evidence, token)}\nDo the quotes answer \"{question}\"? yes or no"
+    user = f"Question: {question}\n{fenced(evidence)}\nDo the quotes answer \"{question}\"? yes or no"
     return [{"role": "system", "content": JUDGE_SYSTEM}, {"role": "user", "content": user}]
 
 
-def writer_messages(question: str, quotes: Sequence[str], token: str | None = None) -> list[dict[str, str]]:
+def writer_messages(question: str, quotes: Sequence[str]) -> list[dict[str, str]]:
     """Chat messages asking for a short answer in the model's words that cites the numbered quotes."""
-    token = token or fence_token()
     question = clean(question)
-    user = f"Question: {question}\n{fenced(quotes, token)}\nAnswer \"{question}\" citing the quotes."
+    user = f"Question: {question}\n{fenced(quotes)}\nAnswer \"{question}\" citing the quotes."
     return [{"role": "system", "content": WRITER_SYSTEM}, {"role": "user", "content": user}]

@@ -18,7 +18,8 @@ log = logging.getLogger(__name__)
 
 def strict_reader(settings: Settings | None = None) -> Reader:
     """The learned reader, with the local model (Qwen2.5-Coder-1.5B, loaded now and kept warm) judging whether
-    the chosen quotes answer: the two probabilities are combined as fitted in judge.json."""
+    the chosen quotes answer, decided by the rule fitted in judge.json (the judge alone, or its fit with the
+    reader's probability)."""
     from ..reader.pipeline import Reader
 
     settings = settings or Settings.from_env()
