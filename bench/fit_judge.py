@@ -2,10 +2,12 @@
 
     python bench/fit_judge.py [~/.cache/newsqa/judge-scores.jsonl] [--write]
 
-Reads the scores `bench/measure_judge.py` wrote (seed set and held-out SQuAD). Compares four rules, each
+Reads the scores `bench/measure_judge.py` wrote (seed set and held-out SQuAD). Compares five rules, each
 with its threshold set where both sets still answer at least 0.9 of their answerable questions:
-the reader alone, the judge alone, the judge vetoing the reader's answers, and both combined by a logistic fit
-on their logits. The `strict` reader uses the judge alone or the combination, whichever abstains more. Figures are
+the reader alone, the judge alone, the judge vetoing the reader's answers, both combined by a logistic fit
+on their logits, and a cascade (the reader answers by itself where its learned probability is high enough, and
+asks the judge elsewhere). The `strict` reader uses the judge alone, the combination or the cascade, whichever
+abstains more (on a tie, the one that asks the judge least). Figures are
 out-of-fold (two folds by question group: SQuAD title, seed question), then all data fits the parameters that
 `--write` stores in qa/llm/judge.json with the data's hash.
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import math
 import sys
 from pathlib import Path
 
@@ -79,14 +82,44 @@ def auc(positive: np.ndarray, negative: np.ndarray) -> float:
     return float(greater + ties / 2)
 
 
-def shipped_rule(report: dict[str, dict]) -> str:
-    """`combined` or `judge`: the rule that abstains on more unanswerable questions out of fold (the mean of
-    the sets' shares; each rule's threshold keeps 0.9 answered in training); the judge alone on a tie, as the
-    simpler rule."""
-    def abstained(rule: str) -> float:
-        return float(np.mean([f["abstained_unanswerable"] for f in report[rule].values()]))
+def fit_cascade(learned: np.ndarray, judged: np.ndarray, answerable: np.ndarray,
+                sets: np.ndarray) -> tuple[float, float]:
+    """(trust, threshold): answer without the judge where `learned` >= trust, else where `judged` >= threshold.
+    The pair that abstains on the most unanswerable questions (the mean of the sets' shares) while every set
+    answers at least ANSWERED of its answerable ones; among equals, the lowest trust (the judge asked least).
+    trust inf: the judge always."""
+    trusts = np.r_[np.unique(np.quantile(learned, np.linspace(0, 1, 41))), np.inf]
+    levels = np.unique(judged)
+    best: tuple[float, float, float] | None = None  # (abstained, trust, threshold)
+    for trust in trusts:
+        answers = (learned >= trust)[None, :] | (judged[None, :] >= levels[:, None])  # one row per threshold
+        answered = np.all([answers[:, (sets == s) & answerable].mean(axis=1) >= ANSWERED
+                           for s in np.unique(sets)], axis=0)
+        if not answered.any():
+            continue
+        abstained = np.mean([1 - answers[:, (sets == s) & ~answerable].mean(axis=1) for s in np.unique(sets)], axis=0)
+        row = int(np.flatnonzero(answered)[np.argmax(abstained[answered])])
+        if best is None or abstained[row] > best[0] + 1e-9:
+            best = (float(abstained[row]), float(trust), float(levels[row]))
+    if best is None:
+        return math.inf, float(levels.min())
+    return best[1], best[2]
 
-    return "combined" if abstained("combined") > abstained("judge") else "judge"
+
+def cascade_score(learned: np.ndarray, judged: np.ndarray, trust: float, threshold: float) -> np.ndarray:
+    """The cascade's decision on a scale where it answers at >= 0.5: what the reader answers alone ranks above
+    everything the judge decides."""
+    return np.where(learned >= trust, 2.0 + learned, judged - threshold + 0.5)
+
+
+def shipped_rule(report: dict[str, dict]) -> str:
+    """`judge`, `combined` or `cascade`: the rule that abstains on more unanswerable questions out of fold (the
+    mean of the sets' shares; each rule's threshold keeps 0.9 answered in training). On a tie the cascade, which
+    asks the judge least, then the judge alone, as the simpler rule."""
+    def abstained(rule: str) -> float:
+        return float(np.mean([f["abstained_unanswerable"] for f in report[rule].values()])) if rule in report else -1
+
+    return max(("cascade", "judge", "combined"), key=abstained)  # max keeps the first of equals
 
 
 def main() -> None:
@@ -129,7 +162,8 @@ def main() -> None:
           f"median judge time {np.median([r['seconds'] for r in rows if r['evidence']]):.2f} s")
     report: dict[str, dict] = {}
     reader_threshold = args.reader_threshold
-    for rule in ("reader", "judge", "veto", "combined"):
+    asked = np.zeros(len(rows), dtype=bool)  # where the cascade asks the judge, out of fold
+    for rule in ("reader", "judge", "veto", "combined", "cascade"):
         scores = np.zeros(len(rows))
         for fold in (0, 1):
             train, test = groups != fold, groups == fold
@@ -140,9 +174,14 @@ def main() -> None:
             elif rule == "veto":  # the reader decides as it would alone; the judge can only veto an answer
                 vetoed = np.where(learned >= reader_threshold, judged, -1.0)
                 train_score, test_score = vetoed[train], vetoed[test]
-            else:
+            elif rule == "combined":
                 beta = fit_logistic(x[train], answerable[train].astype(float), weight[train])
                 train_score, test_score = combined_score(beta, train), combined_score(beta, test)
+            else:
+                trust, level = fit_cascade(learned[train], judged[train], answerable[train], sets[train])
+                train_score = cascade_score(learned[train], judged[train], trust, level)
+                test_score = cascade_score(learned[test], judged[test], trust, level)
+                asked[test] = learned[test] < trust
             threshold = pick_threshold(train_score, answerable[train], sets[train])
             scores[test] = test_score - threshold + 0.5  # out-of-fold, on a common scale: answer at >= 0.5
         report[rule] = figures(scores, 0.5, answerable, sets)
@@ -150,23 +189,31 @@ def main() -> None:
             print(f"{rule:9s} {s:6s} abstained on unanswerable {f['abstained_unanswerable']:.2f} of "
                   f"{f['unanswerable']}, answered answerable {f['answered_answerable']:.2f} of {f['answerable']}, "
                   f"AUC {f['auc']:.3f}  (out of fold)")
+    for s in np.unique(sets):
+        report["cascade"][str(s)]["judge_asked"] = round(float(asked[sets == s].mean()), 3)
+    print("cascade: the judge is asked on " + ", ".join(f"{s} {f['judge_asked']:.2f}"
+                                                          for s, f in report["cascade"].items()) + " of the questions")
     beta = fit_logistic(x, answerable.astype(float), weight)
     everything = np.arange(len(rows))
     threshold = pick_threshold(combined_score(beta, everything), answerable, sets)
     judge_threshold = pick_threshold(judged, answerable, sets)
     veto_threshold = pick_threshold(np.where(learned >= reader_threshold, judged, -1.0), answerable, sets)
+    trust, cascade_threshold = fit_cascade(learned, judged, answerable, sets)
     print(f"fitted on all: P = σ({beta[0]:.3f} + {beta[1]:.3f}·logit(learned) + {beta[2]:.3f}·logit(judge)), "
           f"abstain below {threshold:.3f}; judge alone: abstain below {judge_threshold:.3f}; veto: the judge "
-          f"vetoes below {veto_threshold:.3f}")
+          f"vetoes below {veto_threshold:.3f}; cascade: the reader alone from {trust:.3f}, else the judge "
+          f"abstains below {cascade_threshold:.3f}")
     rule = shipped_rule(report)
-    print(f"strict will use: {rule} (the better out-of-fold abstention of the two, at the same answered share)")
+    print(f"strict will use: {rule} (the best out-of-fold abstention of judge, combined and cascade, at the same answered share)")
     if args.write:
         combined = {"bias": float(beta[0]), "w_learned": float(beta[1]), "w_judge": float(beta[2]),
                     "threshold": threshold}
         judge_alone = {"bias": 0.0, "w_learned": 0.0, "w_judge": 1.0, "threshold": judge_threshold}
+        cascade = {"bias": 0.0, "w_learned": 0.0, "w_judge": 1.0, "threshold": cascade_threshold,
+                   **({"trust_above": trust} if math.isfinite(trust) else {})}
         params = {
             "model": rows[0]["model"], "reader": reader,
-            "decision": {"rule": rule, **(combined if rule == "combined" else judge_alone)},
+            "decision": {"rule": rule, **{"combined": combined, "judge": judge_alone, "cascade": cascade}[rule]},
             "combined": combined,
             "judge_alone_threshold": judge_threshold, "veto_threshold": veto_threshold,
             "reader_threshold": reader_threshold, "answered_at_least": ANSWERED,

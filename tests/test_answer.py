@@ -325,6 +325,19 @@ def test_a_judge_sees_the_question_and_the_chosen_evidence_and_can_decline(fake_
     assert not trusting.answer(fake_retriever, "They are Qatar, Pakistan, Norway and Bulgaria.").abstained
 
 
+def test_the_judge_is_not_asked_where_the_reader_is_sure_enough(fake_retriever: Retriever) -> None:
+    asked = []
+    question = "They are Qatar, Pakistan, Norway, Bulgaria and of course Afghanistan."
+    reader = replace(always(0.5), judge=lambda q, e: asked.append(q) or 0.0, threshold=0.5,
+                     combine=lambda learned, judged: 1.0 if judged is None else judged)
+    assert reader.answer(fake_retriever, question).abstained and len(asked) == 1  # judge_below: never sure
+    sure = replace(reader, judge_below=0.0)
+    answer = sure.answer(fake_retriever, question)
+    assert not answer.abstained and answer.confidence == 1.0 and len(asked) == 1  # not asked again
+    doubtful = replace(reader, judge_below=1.01)
+    assert doubtful.answer(fake_retriever, question).abstained and len(asked) == 2
+
+
 def test_a_writer_adds_own_words_sentences_and_the_quotes_stay(fake_retriever: Retriever) -> None:
     reader = replace(always(0.0), writer=lambda q, quotes: [("Five countries.", (1,))])
     answer = reader.answer(fake_retriever, "They are Qatar, Pakistan, Norway, Bulgaria and of course Afghanistan.")

@@ -329,13 +329,35 @@ def test_the_judge_alone_decides_from_its_own_probability() -> None:
     assert combine(0.01, 0.35) >= 0.5 > combine(0.99, 0.33)  # the reader's probability plays no part
 
 
+def test_the_cascade_answers_alone_from_its_trust_and_otherwise_as_the_judge() -> None:
+    from qa.llm.params import JudgeParams
+
+    combine = JudgeParams("m", "cascade", 0.0, 0.0, 1.0, threshold=0.39, trust_above=0.55).combine()
+    assert combine(0.55, None) == 0.5 and 0.5 < combine(0.8, None) < combine(0.95, None) <= 1.0
+    assert combine(0.3, 0.40) >= 0.5 > combine(0.3, 0.38)
+
+
+def test_the_judge_parameters_read_the_cascade_trust(tmp_path: Path) -> None:
+    import json
+    import math
+
+    from qa.llm.params import load_judge_params
+
+    decision = {"rule": "judge", "bias": 0.0, "w_learned": 0.0, "w_judge": 1.0, "threshold": 0.34}
+    path = tmp_path / "judge.json"
+    path.write_text(json.dumps({"model": "m", "decision": decision}))
+    assert load_judge_params(path).trust_above == math.inf  # the judge is always asked
+    path.write_text(json.dumps({"model": "m", "decision": decision | {"rule": "cascade", "trust_above": 0.55}}))
+    assert load_judge_params(path).trust_above == 0.55
+
+
 def test_the_shipped_judge_parameters_load() -> None:
     from qa.llm.params import load_judge_params
     from qa.llm.weights import QWEN_1_5B
 
     params = load_judge_params()
     assert params.model == QWEN_1_5B.name and 0.0 < params.threshold < 1.0 and params.w_judge > 0
-    assert params.rule in ("combined", "judge")
+    assert params.rule in ("combined", "judge", "cascade")
 
 
 def test_unreadable_judge_parameters_are_one_line(tmp_path: Path) -> None:

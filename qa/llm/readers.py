@@ -18,8 +18,8 @@ log = logging.getLogger(__name__)
 
 def strict_reader(settings: Settings | None = None) -> Reader:
     """The learned reader, with the local model (Qwen2.5-Coder-1.5B, loaded now and kept warm) judging whether
-    the chosen quotes answer, decided by the rule fitted in judge.json (the judge alone, or its fit with the
-    reader's probability)."""
+    the chosen quotes answer, decided by the rule fitted in judge.json (the judge alone, its fit with the
+    reader's probability, or the judge asked only where the reader is not sure by itself)."""
     from ..reader.pipeline import Reader
 
     settings = settings or Settings.from_env()
@@ -28,7 +28,8 @@ def strict_reader(settings: Settings | None = None) -> Reader:
     if params.model != model.name:
         log.warning("the judge's parameters were fitted for %s, not %s", params.model, model.name)
     model.backend.load()
-    return Reader("strict", judge=model.judge, combine=params.combine(), threshold=0.5, parts=(model,))
+    return Reader("strict", judge=model.judge, combine=params.combine(), judge_below=params.trust_above,
+                  threshold=0.5, parts=(model,))
 
 
 def server_reader(settings: Settings | None = None) -> Reader:

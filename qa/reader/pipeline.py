@@ -28,13 +28,17 @@ log = logging.getLogger(__name__)
 NO_ANSWER = "The articles don't say."
 
 # A judge tells how likely it is that the evidence answers the question, 0..1 (contract with qa/llm:
-# ReadingModel.judge); `Combine` merges the learned probability with the judge's.
+# ReadingModel.judge); `Combine` merges the learned probability with the judge's, which is None where the
+# judge was not asked (the learned probability reached the reader's `judge_below`).
 Judge = Callable[[str, Sequence[str]], float]
-Combine = Callable[[float, float], float]
+Combine = Callable[[float, "float | None"], float]
 
 
-def mean_logit(learned: float, judged: float) -> float:
+def mean_logit(learned: float, judged: float | None) -> float:
     """The two probabilities' mean on the logit scale: neither can overrule a confident other alone."""
+    if judged is None:
+        return learned
+
     def logit(p: float) -> float:
         p = min(max(p, 1e-6), 1 - 1e-6)
         return math.log(p / (1 - p))
@@ -62,8 +66,8 @@ class Scoring:
 class Reader:
     """Answers questions from a retriever's articles with quoted, cited sentences, or abstains.
 
-    `judge` (optional) also weighs the chosen evidence; `combine` merges its probability with the learned one
-    and `threshold` (default: the fitted one) decides. `writer` (optional) adds own-words sentences that cite
+    `judge` (optional) also weighs the chosen evidence, unless the learned probability reaches `judge_below`;
+    `combine` merges its probability with the learned one and `threshold` (default: the fitted one) decides. `writer` (optional) adds own-words sentences that cite
     the quotes; the quotes always stay."""
 
     name: str = "extractive"
@@ -71,6 +75,7 @@ class Reader:
     judge: Judge | None = None
     writer: Writer | None = None
     combine: Combine = mean_logit
+    judge_below: float = math.inf  # the learned probability from which the reader answers without the judge
     threshold: float | None = None
     parts: tuple[Any, ...] = ()  # objects behind judge/writer, asked for their `format_errors` count
     _words: PassageWords = field(default_factory=PassageWords, repr=False, compare=False)
@@ -132,7 +137,10 @@ class Reader:
             return 0.0, False
         probability = scoring.probability
         if self.judge is not None:
-            probability = self.combine(probability, float(self.judge(question, evidence(scoring.pool, choices))))
+            judged = None
+            if probability < self.judge_below:
+                judged = float(self.judge(question, evidence(scoring.pool, choices)))
+            probability = self.combine(probability, judged)
         threshold = self.params.threshold if self.threshold is None else self.threshold
         return probability, probability >= threshold
 
