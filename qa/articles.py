@@ -181,7 +181,7 @@ _IMAGE_PLACEHOLDER = re.compile(r"\b\d+\s*[x×:]\s*\d+\b|\b(image|photo|picture|
 _AD_BLOCK = re.compile(r"\bad[\s-]?block", re.I)
 _PROMPT = re.compile(
     r"leave a (reply|comment)|e-?mail address will not be published|required fields are marked"
-    r"|\bsubscribe\b|^(sign|log) ?(up|in)\b|\bsign (up|in) (for|with) (our|the|free)\b"
+    r"|\bsubscribe\b|^(sign|log)[- ]?(up|in)\b|\bsign (up|in) (for|with) (our|the|free)\b"
     r"|back to top|skip to (main )?content"
     r"|^share (this|on)\b|follow us|^(\d+ )?comments?$|^related( articles| posts| stories)?$|^read more"
     r"|^advertisement$|\b(uses?|accept|allow)( all)? cookies\b|\bcookies? (policy|settings|consent)\b"
@@ -202,11 +202,22 @@ _DATELINE = re.compile(
 _PROMOTION = re.compile(
     r"^video ad feedback\b|\b\d{1,2}:\d{2} - source: "
     r"|\bplay (the|our|today's)\b[^.]{0,40}\b(crossword|puzzles?|sudoku|quick cross)\b|\bpuzzles, games\b"
-    r"|\bsign[- ]?up\b[^.]{0,80}\bnewsletters?\b|\bnewsletters?\b[^.]{0,80}\b(sign[- ]?up|subscribe|inbox)\b"
-    r"|\bdelivered to your inbox\b",
+    r"|\bsign[- ]?up\b[^.]{0,80}\b(newsletters?|your inbox(es)?)\b"
+    r"|\bnewsletters?\b[^.]{0,80}\b(sign[- ]?up|subscribe|inbox)\b|\bdelivered to your inbox\b",
     re.I,
 )
 PROMOTION_WORDS = 40
+# Longer page furniture, matched on lines of up to FURNITURE_WORDS words: a video carousel ("JUST WATCHED <title>
+# Replay More Videos ... MUST WATCH <title> 01:07"), a subscription box that starts by inviting ("Subscribe to The
+# Week Escape your echo chamber. ... SUBSCRIBE & SAVE", "[ Subscribe for the latest news ... ]") and a newsletter
+# sign-up form ("Sign up for Today's Best Articles in your inbox A free daily email ... Your Email Address").
+# Public-service lines that start "Sign up" ("Sign up online at www.DonateLifeAZ.org, call ...") are kept.
+_FURNITURE = re.compile(
+    r"^just watched\b.*\breplay\b.*\bmust watch\b|^\W*subscribe\b"
+    r"|^sign[- ]?up (for|to)\b.*\b(inbox|newsletter)\b.*\b(e-?mail|free)\b",
+    re.I,
+)
+FURNITURE_WORDS = 120
 # A link to another story set in the text: a label glued to the linked headline by a colon with no space ("More:GM
 # to close Detroit plant", "Fact check:Vaccines protect against ..."): 5,574 lines in the archive's first 8,000
 # articles. Local roundups glue a place to a real paragraph the same way ("Des Moines:Gov. Kim Reynolds said
@@ -215,6 +226,12 @@ _TEASER = re.compile(r"^[^\s:][^:]{0,60}?:(?=[A-Z0-9\"'‘“])")
 _LINK_LABEL = re.compile(r"^\W*(more|related|read more|read|see also|also|previously|previous story|you may like"
                          r"|recommended|watch)\s*:", re.I)
 TEASER_WORDS = 30
+# The same links with a space after the label ("MORE: North Korea launches two more missiles", "STORY: Former state
+# labor secretary enters race", "ALSO READ: 50 Strangest Town Names"): 445 lines in the archive's first 8,000
+# articles. "Also: ..." and "Watch: ..." followed by a full sentence are often the article's own (a list of races,
+# a broadcast schedule), so those two count only without a closing full stop.
+_SPACED_LINK = re.compile(r"^\W*(more|related|read more|see also|also read|story|previously|previous story"
+                          r"|you may like|recommended|(?P<loose>also|watch))\s*:\s+(?=\S)", re.I)
 _BRACKET_CREDIT = re.compile(r"\[[^\[\]\n/]*/[^\[\]\n]*\]\s*$")  # "... [Photographer/Agency]" caption credit
 
 
@@ -246,6 +263,10 @@ def _runs_on(text: str, end: int) -> bool:
 
 
 def _is_teaser(line: str) -> bool:
+    spaced = _SPACED_LINK.match(line)
+    if spaced is not None:
+        rest = line[spaced.end() :]
+        return _words(rest) <= TEASER_WORDS and not (spaced.group("loose") and rest.rstrip("\"'”’)").endswith("."))
     label = _TEASER.match(line)
     if label is None or _words(label.group()) > 8:
         return False
@@ -268,6 +289,8 @@ def _is_debris(line: str, previous: str | None) -> bool:
     if _words(stripped) <= 12 and _PROMPT.search(stripped.strip("•·–—-* ")):
         return True
     if _words(stripped) <= PROMOTION_WORDS and _PROMOTION.search(stripped):
+        return True
+    if _words(stripped) <= FURNITURE_WORDS and _FURNITURE.search(stripped):
         return True
     if _words(stripped) <= 4 and not _TERMINAL.search(stripped) and _IMAGE_PLACEHOLDER.search(stripped) \
             and not re.search(r"\w", _IMAGE_PLACEHOLDER.sub("", stripped)):

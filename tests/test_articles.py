@@ -75,9 +75,25 @@ def test_video_rows_and_puzzle_and_newsletter_invitations_are_dropped() -> None:
         "What's everyone talking about? Sign up for our trending newsletter to get the latest news of the day",
         "OLYMPICS NEWSLETTER:The best Olympic stories straight to your inbox",
         '(You can get "5 Things You Need to Know Today" delivered to your inbox daily. Sign up here.)',
+        "JUST WATCHED Flood threat persists across the South Replay More Videos ... MUST WATCH Flood threat persists "
+        "across the South 02:19",
+        "Subscribe to The Week Escape your echo chamber. Get the facts behind the news, plus analysis from multiple "
+        "perspectives. SUBSCRIBE & SAVE Sign up for The Week's Free Newsletters From our morning news briefing to a "
+        "weekly Good News Newsletter, get the best of The Week delivered directly to your inbox. From our morning "
+        "news briefing to a weekly Good News Newsletter, get the best of The Week delivered directly to your inbox.",
+        "Sign up for Today's Best Articles in your inbox A free daily email with the biggest news stories of the day "
+        "– and the best features from TheWeek.com Contact me with news and offers from other Future brands Receive "
+        "email from us on behalf of our trusted partners or sponsors",
+        "Join our Watch Party! Sign up to receive USA TODAY's movie and TV recommendations right in your inbox",
+        "Sign-up for Your Vote: Text with the USA TODAY elections team.",
     ]
-    text = "\n\n".join(body[:2] + promotions + body[2:])
-    assert kept(text) == body
+    kept_too = [  # an article's own lines that start the same ways
+        "Sign up online at www.DonateLifeAZ.org, call 1-800-94-DONOR, or check the box to become a donor when "
+        "applying for a driver's license or state ID at the Motor Vehicle Division.",
+        "Subscribers will get the first issue in May.",
+    ]
+    text = "\n\n".join(body[:2] + promotions + body[2:] + kept_too)
+    assert kept(text) == body + kept_too
 
 
 def test_links_to_other_stories_are_dropped_but_local_roundups_and_the_headline_are_kept() -> None:
@@ -94,9 +110,22 @@ def test_links_to_other_stories_are_dropped_but_local_roundups_and_the_headline_
         "►Related:How to ship and store baby formula",
         "More:Gov. Kim Reynolds has controlled $2.7 billion in federal COVID-19 aid. Here's how she's spending it.",
         "PUERTO RICAN INDEPENDENCE:After Hurricane Fiona, will Puerto Rico ever become a state?",
+        "MORE: North Korea launches two more ballistic missiles into Pacific 'firing range'",
+        "STORY: Former state labor secretary enters congressional race",
+        "ALSO READ: 50 Strangest Town Names in America (and Where They Came From)",
+        "►Related: Ilitch family to give $40M for new WSU business school",
+        "More: A Virginia man thought he won $600 in a lottery scratch-off. He actually won $1 million.",
+        "Watch: Monty the giant schnauzer wins Best in Show",
     ]
-    text = "\n\n".join(body[:2] + links + body[2:])
-    assert kept(text) == body
+    own = [  # labelled lines that are the article's own: a list, a schedule, a long paragraph
+        "Also: Run for the Pie 10K (Saturday, in Thurmont, Md.); Kinzua Half Marathon (Saturday-Sunday, in Mt. Jewett).",
+        "WATCH: Mediacom rebroadcasts stories from the most recent show on MC22 periodically; check local listings.",
+        "More: Before the Washington lawsuit and delay, court records in a California lawsuit revealed that federal "
+        "regulators were not convinced of the merits of the deal, and the companies asked for more time to answer "
+        "the questions the court had put to them.",
+    ]
+    text = "\n\n".join(body[:2] + links + body[2:] + own)
+    assert kept(text) == body + own
 
 
 def test_repeated_caption_line_is_dropped_once() -> None:
