@@ -331,8 +331,9 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
     where = getattr(retriever.store, "folder", settings.index_path) if settings.store == "embedded" else \
         getattr(retriever.store, "where", settings.store)
     resumed = f", {sync.resumed} from an interrupted run" if sync.resumed else ""
+    resplit = f", {sync.resplit} split again with their saved vectors" if sync.resplit else ""
     print(printable(f"Indexed {report.articles} articles, {report.passages} passages in {where} "
-                    f"({sync.embedded} embedded, {sync.reused} unchanged{resumed}, {sync.removed} removed; "
+                    f"({sync.embedded} embedded, {sync.reused} unchanged{resumed}{resplit}, {sync.removed} removed; "
                     f"{report.seconds:.1f} s)"))
     return 0
 

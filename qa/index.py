@@ -68,10 +68,11 @@ class SyncReport:
     removed: int
     rebuilt_because: str | None  # why a saved index was thrown away, if it was
     resumed: int = 0  # articles whose vectors came from an interrupted earlier run (not embedded again)
+    resplit: int = 0  # articles split again by another splitter, their sentences' saved vectors kept
 
     @property
     def changed(self) -> bool:
-        return bool(self.embedded or self.removed or self.rebuilt_because or self.resumed)
+        return bool(self.embedded or self.removed or self.rebuilt_because or self.resumed or self.resplit)
 
 
 class PassageTable(Sequence[Passage]):
@@ -167,7 +168,12 @@ class IndexStore:
         articles = list(articles)
         with self._lock():
             live, problem = self._load(articles)
-            if problem:
+            earlier: dict[tuple[str, str], _Piece] = {}  # the same articles as another splitter cut them
+            if live is not None and live.resplit:
+                earlier, live = live.reusable, None
+                log.warning("splitting the articles in %s again: %s; the vectors of sentences that stay the same "
+                            "are kept", self.folder, problem)
+            elif problem:
                 log.warning("rebuilding the index in %s: %s", self.folder, problem)
             if live is not None and live.keys == [(a.path, a.content_hash) for a in articles]:
                 return live.contents, SyncReport(len(articles), 0, 0, None)  # the usual open: nothing to do
@@ -176,7 +182,7 @@ class IndexStore:
             partial = self._load_partial()
             pieces: list[_Piece | None] = []
             pending: list[tuple[int, Article, list[Passage]]] = []
-            resumed = 0
+            resumed = resplit = 0
             for number, article in enumerate(articles):
                 key = (article.path, article.content_hash)
                 if key in reusable:
@@ -187,12 +193,17 @@ class IndexStore:
                     pieces.append(legacy[key] if key in legacy else partial[key])
                     continue
                 fresh = split_passages(article, self.min_words, self.max_words)
+                kept = _saved_vectors(earlier.get(key), fresh)
+                if kept is not None:
+                    resplit += 1
+                    pieces.append(_piece(fresh, kept))
+                    continue
                 pending.append((number, article, fresh))
                 pieces.append(_piece(fresh, None))
             current = {a.path for a in articles}
-            removed = sum(1 for path, _ in reusable if path not in current)
-            reused = len(articles) - len(pending) - resumed
-            report = SyncReport(reused, len(pending), removed, problem, resumed)
+            removed = sum(1 for path, _ in (reusable or earlier) if path not in current)
+            reused = len(articles) - len(pending) - resumed - resplit
+            report = SyncReport(reused, len(pending), removed, None if resplit else problem, resumed, resplit)
             if legacy:
                 log.warning("converting the index in %s to the current format (nothing is embedded again)",
                             self.folder)
@@ -268,12 +279,17 @@ class IndexStore:
             if manifest.get("format") == 1 and all(manifest.get(k) == v for k, v in self.identity.items()
                                                    if k != "format"):
                 return None, None  # the previous format, same model: _load_legacy converts it
-            for key, value in self.identity.items():
-                if manifest.get(key) != value:
-                    if key == "format":
-                        return None, (f"it was written by {'a newer' if _number(manifest.get(key)) > value else 'another'} "
-                                      f"newsqa (index format {manifest.get(key)!r}, this one reads {value})")
-                    return None, f"it was built with another {key} ({manifest.get(key)!r})"
+            other = [key for key, value in self.identity.items() if manifest.get(key) != value]
+            for key in other:
+                value = self.identity[key]
+                if key == "format":
+                    return None, (f"it was written by {'a newer' if _number(manifest.get(key)) > value else 'another'} "
+                                  f"newsqa (index format {manifest.get(key)!r}, this one reads {value})")
+                saved = manifest.get(key)
+                if key != "splitter" or not isinstance(saved, dict) or saved.get("embedded") != "sentences":
+                    return None, f"it was built with another {key} ({saved!r})"
+            # Only the splitter differs: the sentence vectors of the same model stay good for sentences it cuts alike.
+            problem = f"it was built with another splitter ({manifest.get('splitter')!r})" if other else None
             generation = self.folder / str(manifest["generation"])
             for name, expected in manifest["files"].items():
                 if not _matches(generation / name, expected):
@@ -290,7 +306,7 @@ class IndexStore:
                 return None, "its BM25 index and passages disagree"
         except (OSError, ValueError, KeyError, TypeError) as error:
             return None, f"it cannot be read ({type(error).__name__}: {error})"
-        return _Live(manifest, generation, table, sentences, vectors, lexical, articles), None
+        return _Live(manifest, generation, table, sentences, vectors, lexical, articles, resplit=bool(other)), problem
 
     def _load_legacy(self) -> dict[tuple[str, str], _Piece]:
         """Articles of a format-1 index (passages.jsonl + float32 vectors.npy) of the same model, to convert."""
@@ -483,6 +499,7 @@ class _Live:
     vectors: np.ndarray
     lexical: LexicalIndex
     articles: Sequence[Article]
+    resplit: bool = False  # cut by another splitter: only its sentence vectors can be used
 
     @property
     def keys(self) -> list[tuple[str, str]]:
@@ -522,6 +539,20 @@ def _piece(passages: Sequence[Passage], vectors: np.ndarray | None) -> _Piece:
     counts = np.array([len(p.sentences) for p in passages], dtype=np.int64)
     sentences = np.array([[s.start, s.end] for p in passages for s in p.sentences], dtype=np.int64).reshape(-1, 2)
     return _Piece(spans, counts, sentences, vectors)
+
+
+def _saved_vectors(saved: _Piece | None, passages: Sequence[Passage]) -> np.ndarray | None:
+    """The saved vectors of `passages`' sentences, when the article was saved with every one of those sentences
+    (the same characters: a sentence's vector depends on its text alone); else None."""
+    if saved is None or saved.vectors is None:
+        return None
+    rows = {(int(start), int(end)): row for row, (start, end) in enumerate(saved.sentences)}
+    wanted = [rows.get((s.start, s.end)) for p in passages for s in p.sentences]
+    if any(row is None for row in wanted):
+        return None
+    if wanted == list(range(len(saved.sentences))):
+        return saved.vectors  # the same sentences in the same order: the saved rows as they are
+    return np.asarray(saved.vectors[np.array(wanted, dtype=np.int64)]).reshape(len(wanted), -1)
 
 
 def _dimension(embedder: Embedder) -> int:

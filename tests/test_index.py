@@ -107,15 +107,47 @@ def test_damaged_index_is_rebuilt_with_a_warning(corpus: Path, damage: str, capl
     assert open_with(corpus, CountingEmbedder()).report.sync.embedded == 0  # repaired on disk
 
 
-def test_index_of_another_model_or_splitter_is_rebuilt(corpus: Path, caplog) -> None:
+def test_index_of_another_model_is_rebuilt(corpus: Path, caplog) -> None:
     open_with(corpus, CountingEmbedder("model-a"))
     other = CountingEmbedder("model-b")
     with caplog.at_level(logging.WARNING):
         open_with(corpus, other)
     assert other.encoded > 0 and "another model" in caplog.text
-    resized = CountingEmbedder("model-b")
-    open_with(corpus, resized, max_words=120)
-    assert resized.encoded > 0
+
+
+def dense_ranking(retriever: Retriever, query: str) -> list[tuple]:
+    return [(h.citation.path, h.citation.start, h.citation.end, round(h.score, 5))
+            for h in retriever.search(query, k=10, method="dense")]
+
+
+def test_another_splitter_splits_again_and_keeps_the_sentence_vectors(corpus: Path, tmp_path: Path,
+                                                                      monkeypatch, caplog) -> None:
+    import qa.index as index_module
+
+    first = open_with(corpus, CountingEmbedder())
+    monkeypatch.setattr(index_module, "SPLITTER_VERSION", index_module.SPLITTER_VERSION + 1)
+    embedder = CountingEmbedder()
+    with caplog.at_level(logging.WARNING):
+        again = open_with(corpus, embedder)
+    assert embedder.encoded == 0 and again.report.sync.resplit == 5 and "splitting the articles" in caplog.text
+    assert dense_ranking(again, "envoy Qatar talks") == dense_ranking(first, "envoy Qatar talks")
+    assert open_with(corpus, CountingEmbedder()).report.sync.reused == 5  # written under the new splitter
+
+    # Passages cut shorter: the same sentences, regrouped, with the vectors a fresh build gives them.
+    resized = CountingEmbedder()
+    regrouped = open_with(corpus, resized, max_words=120)
+    assert resized.encoded == 0 and regrouped.report.sync.resplit == 5 and len(regrouped) > len(first)
+    fresh = open_with(corpus, CountingEmbedder(), max_words=120, index_dir=tmp_path / "fresh")
+    assert dense_ranking(regrouped, "envoy Qatar talks") == dense_ranking(fresh, "envoy Qatar talks")
+
+    # An article whose sentences the new splitter cuts differently is embedded again, and only that one.
+    changed = corpus / "001_f1fe2993f030a849.txt"
+    changed.write_text(changed.read_text() + "\n\nA new closing paragraph about the envoy in Doha.\n")
+    monkeypatch.setattr(index_module, "SPLITTER_VERSION", index_module.SPLITTER_VERSION + 1)
+    partly = CountingEmbedder()
+    updated = open_with(corpus, partly, max_words=120)
+    assert updated.report.sync.resplit == 4 and updated.report.sync.embedded == 1
+    assert partly.encoded == sentences(updated, "001_f1fe2993f030a849")
 
 
 def test_interrupted_write_keeps_the_previous_index_and_what_was_embedded(corpus: Path, monkeypatch) -> None:
