@@ -218,6 +218,14 @@ _FURNITURE = re.compile(
     re.I,
 )
 FURNITURE_WORDS = 120
+# The writer's contact line under a story ("Contact Jessica Bies at (302) 324-2881 or jbies@delawareonline.com.
+# Follow her on Twitter @jessicajbies.", "Follow Ashley May on Twitter: @AshleyMayTweets"): it needs an e-mail address
+# or an @handle, so "Contact tracing at schools ..." and a phone number for readers stay. Bylines, a writer's bio
+# ("Dave DeCamp is the news editor of Antiwar.com, follow him on Twitter @decampdave.") and credits
+# ("Contributing: ...") stay: they say who reported the story.
+_CONTACT = re.compile(r"^\W*(contact|reach|follow)\b", re.I)
+_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+\.\w|(^|[\s:(])@\w{2,}")
+CONTACT_WORDS = 40
 # A link to another story set in the text: a label glued to the linked headline by a colon with no space ("More:GM
 # to close Detroit plant", "Fact check:Vaccines protect against ..."): 5,574 lines in the archive's first 8,000
 # articles. Local roundups glue a place to a real paragraph the same way ("Des Moines:Gov. Kim Reynolds said
@@ -302,6 +310,13 @@ def _is_debris(line: str, previous: str | None) -> bool:
     return previous is not None and stripped == previous  # a caption repeated as alt text
 
 
+def _is_end_matter(line: str) -> bool:
+    """Whether a line is the writer's contact line (dropped after the trailing labels are, so that a story's own
+    last short lines, a leaderboard's "Bubba Watson: +9", stay)."""
+    stripped = line.strip()
+    return _words(stripped) <= CONTACT_WORDS and bool(_CONTACT.search(stripped) and _ADDRESS.search(stripped))
+
+
 _LINE = re.compile(r"[^\n]+")
 
 
@@ -321,11 +336,14 @@ def keep_article_lines(text: str, begin: int = 0, titled: bool = False) -> list[
     """The spans of `text`'s lines from `begin` on that belong to the article, debris and page chrome dropped.
     `titled`: the headline is known from metadata, so no short line before the first paragraph is it."""
     kept: list[tuple[int, int]] = []
+    end_matter: set[tuple[int, int]] = set()
     previous: str | None = None
     for start, end in _line_spans(text, begin):
         line = text[start:end]
         if not _is_debris(line, previous):
             kept.append((start, end))
+            if previous is not None and _is_end_matter(line):
+                end_matter.add((start, end))
         previous = line.strip()
     # Page chrome before the headline: short labels ("Accessibility links", "Breaking News") are dropped only
     # when a headline follows them. With none after them, the first short line *is* the headline ("Super
@@ -337,4 +355,4 @@ def keep_article_lines(text: str, begin: int = 0, titled: bool = False) -> list[
     # ... and after the last paragraph ("Source", "Tags", "Share").
     while kept and _is_short_label(text[kept[-1][0] : kept[-1][1]]):
         kept.pop()
-    return kept
+    return [span for span in kept if span not in end_matter]

@@ -96,6 +96,29 @@ def test_video_rows_and_puzzle_and_newsletter_invitations_are_dropped() -> None:
     assert kept(text) == body + kept_too
 
 
+def test_the_writers_contact_lines_are_dropped_but_bylines_credits_and_the_storys_last_lines_stay() -> None:
+    body = [
+        "Envoy wins the Masters",
+        "The final round ended on Sunday.",
+        "Contact tracing at schools began in May, officials said.",
+        "Anyone with information should contact Detective Ron Clayton at 317-327-3475 or e-mail him at "
+        "ronald.clayton@indy.gov.",
+        "Email: info@tech-for-life.com",
+        "Bryson DeChambeau: +4",
+        "Bubba Watson: +9",  # the leaderboard's last lines, short, before the contact lines: still the story's
+    ]
+    contacts = [
+        "Contact Jessica Bies at (302) 324-2881 or jbies@delawareonline.com. Follow her on Twitter @jessicajbies.",
+        "Follow Ashley May on Twitter: @AshleyMayTweets",
+        "Reach reporter Ben Mace at rmace@gannett.com.",
+    ]
+    credits = ["Dave DeCamp is the news editor of Antiwar.com, follow him on Twitter @decampdave.",
+               "Contributing: Zach Wichter, USA TODAY; The Associated Press"]
+    text = "\n\n".join(body + contacts + credits)
+    assert kept(text) == body + credits
+    assert kept("\n\n".join(body + contacts)) == body
+
+
 def test_links_to_other_stories_are_dropped_but_local_roundups_and_the_headline_are_kept() -> None:
     body = [
         "Fact check:Vaccines protect against contracting, spreading COVID-19",  # the headline: never dropped
