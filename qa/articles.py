@@ -218,6 +218,20 @@ _FURNITURE = re.compile(
     re.I,
 )
 FURNITURE_WORDS = 120
+# Notices about the page rather than the story, matched on lines of up to NOTICE_WORDS words: affiliate disclosures
+# ("If you make a purchase by clicking one of the links, we may earn an affiliate fee."), the consent text of a
+# sign-up form ("You agree to the processing, storage, sharing and use of this information ...", "please tick
+# here") and appeals to subscribe ("Thank you for supporting our journalism. You can subscribe ...", "Support
+# local journalism by subscribing ..."). A line that also gives the writer's address is a bio and stays.
+_NOTICE = re.compile(
+    r"\bwe may earn (an? )?(affiliate )?(fee|commission)|\bmay earn (an? )?(affiliate )?commission\b"
+    r"|\baffiliate links?\b[^.]{0,60}\b(commission|fee)|\byou agree to the processing\b|\bplease tick here\b"
+    r"|\bthe details you have shared\b|\bwould you like to receive\b[^.?]{0,60}\bnewsletter\b"
+    r"|\bnewsletter provides you with\b|\bthank you for supporting our journalism\b"
+    r"|\bsupport (our|local) journalism\b[^.]{0,80}\bsubscri",
+    re.I,
+)
+NOTICE_WORDS = 60
 # The writer's contact line under a story ("Contact Jessica Bies at (302) 324-2881 or jbies@delawareonline.com.
 # Follow her on Twitter @jessicajbies.", "Follow Ashley May on Twitter: @AshleyMayTweets"): it needs an e-mail address
 # or an @handle, so "Contact tracing at schools ..." and a phone number for readers stay. Bylines, a writer's bio
@@ -311,10 +325,12 @@ def _is_debris(line: str, previous: str | None) -> bool:
 
 
 def _is_end_matter(line: str) -> bool:
-    """Whether a line is the writer's contact line (dropped after the trailing labels are, so that a story's own
-    last short lines, a leaderboard's "Bubba Watson: +9", stay)."""
+    """Whether a line is the writer's contact line or a notice about the page (dropped after the trailing labels
+    are, so that a story's own last short lines, a leaderboard's "Bubba Watson: +9", stay)."""
     stripped = line.strip()
-    return _words(stripped) <= CONTACT_WORDS and bool(_CONTACT.search(stripped) and _ADDRESS.search(stripped))
+    if _words(stripped) <= CONTACT_WORDS and _CONTACT.search(stripped) and _ADDRESS.search(stripped):
+        return True
+    return _words(stripped) <= NOTICE_WORDS and bool(_NOTICE.search(stripped)) and not _ADDRESS.search(stripped)
 
 
 _LINE = re.compile(r"[^\n]+")

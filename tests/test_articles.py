@@ -96,7 +96,7 @@ def test_video_rows_and_puzzle_and_newsletter_invitations_are_dropped() -> None:
     assert kept(text) == body + kept_too
 
 
-def test_the_writers_contact_lines_are_dropped_but_bylines_credits_and_the_storys_last_lines_stay() -> None:
+def test_contact_lines_and_page_notices_are_dropped_but_bylines_credits_and_the_storys_last_lines_stay() -> None:
     body = [
         "Envoy wins the Masters",
         "The final round ended on Sunday.",
@@ -112,11 +112,22 @@ def test_the_writers_contact_lines_are_dropped_but_bylines_credits_and_the_story
         "Follow Ashley May on Twitter: @AshleyMayTweets",
         "Reach reporter Ben Mace at rmace@gannett.com.",
     ]
+    notices = [
+        "We occasionally recommend interesting products and services. If you make a purchase by clicking one of the "
+        "links, we may earn an affiliate fee.",
+        "Thank you for supporting our journalism. You can subscribe to our print edition, ad-free app or electronic "
+        "newspaper replica here.",
+        "We will use the details you have shared to manage your newsletter subscription. You agree to the "
+        "processing, storage, sharing and use of this information for the purpose of managing your subscription.",
+        "If you wish to object to the use of your data in this way, please tick here.",
+    ]
     credits = ["Dave DeCamp is the news editor of Antiwar.com, follow him on Twitter @decampdave.",
-               "Contributing: Zach Wichter, USA TODAY; The Associated Press"]
-    text = "\n\n".join(body + contacts + credits)
+               "Contributing: Zach Wichter, USA TODAY; The Associated Press",
+               "Stephany Matat is a politics reporter. Reach her at smatat@pbpost.com. Support local journalism: "
+               "Subscribe to The Palm Beach Post."]
+    text = "\n\n".join(body + contacts + notices + credits)
     assert kept(text) == body + credits
-    assert kept("\n\n".join(body + contacts)) == body
+    assert kept("\n\n".join(body + contacts + notices)) == body
 
 
 def test_links_to_other_stories_are_dropped_but_local_roundups_and_the_headline_are_kept() -> None:
