@@ -285,10 +285,6 @@ def _runs_on(text: str, end: int) -> bool:
 
 
 def _is_teaser(line: str) -> bool:
-    spaced = _SPACED_LINK.match(line)
-    if spaced is not None:
-        rest = line[spaced.end() :]
-        return _words(rest) <= TEASER_WORDS and not (spaced.group("loose") and rest.rstrip("\"'”’)").endswith("."))
     label = _TEASER.match(line)
     if label is None or _words(label.group()) > 8:
         return False
@@ -312,8 +308,6 @@ def _is_debris(line: str, previous: str | None) -> bool:
         return True
     if _words(stripped) <= PROMOTION_WORDS and _PROMOTION.search(stripped):
         return True
-    if _words(stripped) <= FURNITURE_WORDS and _FURNITURE.search(stripped):
-        return True
     if _words(stripped) <= 4 and not _TERMINAL.search(stripped) and _IMAGE_PLACEHOLDER.search(stripped) \
             and not re.search(r"\w", _IMAGE_PLACEHOLDER.sub("", stripped)):
         return True  # "16x9 Image", "Photo gallery", but not "Photos: Wildfires in Europe"
@@ -324,13 +318,24 @@ def _is_debris(line: str, previous: str | None) -> bool:
     return previous is not None and stripped == previous  # a caption repeated as alt text
 
 
-def _is_end_matter(line: str) -> bool:
-    """Whether a line is the writer's contact line or a notice about the page (dropped after the trailing labels
-    are, so that a story's own last short lines, a leaderboard's "Bubba Watson: +9", stay)."""
+def _is_furniture(line: str) -> bool:
+    """Whether a line is page furniture that is taken out only after the trailing labels are, so that a story's
+    own short last lines above it stay (a leaderboard's "Bubba Watson: +9", a credit "Contributing: ..."): a
+    spaced link, a video carousel, a subscription box or sign-up form, a notice about the page, the writer's
+    contact line."""
     stripped = line.strip()
-    if _words(stripped) <= CONTACT_WORDS and _CONTACT.search(stripped) and _ADDRESS.search(stripped):
+    words = _words(stripped)
+    spaced = _SPACED_LINK.match(stripped)
+    if spaced is not None:
+        rest = stripped[spaced.end() :]
+        if 3 <= _words(rest) <= TEASER_WORDS and not (spaced.group("loose")
+                                                     and rest.rstrip("\"'”’)").endswith(".")):
+            return True
+    if words <= FURNITURE_WORDS and _FURNITURE.search(stripped):
         return True
-    return _words(stripped) <= NOTICE_WORDS and bool(_NOTICE.search(stripped)) and not _ADDRESS.search(stripped)
+    if words <= CONTACT_WORDS and _CONTACT.search(stripped) and _ADDRESS.search(stripped):
+        return True
+    return words <= NOTICE_WORDS and bool(_NOTICE.search(stripped)) and not _ADDRESS.search(stripped)
 
 
 _LINE = re.compile(r"[^\n]+")
@@ -352,14 +357,14 @@ def keep_article_lines(text: str, begin: int = 0, titled: bool = False) -> list[
     """The spans of `text`'s lines from `begin` on that belong to the article, debris and page chrome dropped.
     `titled`: the headline is known from metadata, so no short line before the first paragraph is it."""
     kept: list[tuple[int, int]] = []
-    end_matter: set[tuple[int, int]] = set()
+    furniture: set[tuple[int, int]] = set()
     previous: str | None = None
     for start, end in _line_spans(text, begin):
         line = text[start:end]
         if not _is_debris(line, previous):
             kept.append((start, end))
-            if previous is not None and _is_end_matter(line):
-                end_matter.add((start, end))
+            if previous is not None and _is_furniture(line):
+                furniture.add((start, end))
         previous = line.strip()
     # Page chrome before the headline: short labels ("Accessibility links", "Breaking News") are dropped only
     # when a headline follows them. With none after them, the first short line *is* the headline ("Super
@@ -371,4 +376,4 @@ def keep_article_lines(text: str, begin: int = 0, titled: bool = False) -> list[
     # ... and after the last paragraph ("Source", "Tags", "Share").
     while kept and _is_short_label(text[kept[-1][0] : kept[-1][1]]):
         kept.pop()
-    return [span for span in kept if span not in end_matter]
+    return [span for span in kept if span not in furniture]

@@ -154,12 +154,16 @@ def test_links_to_other_stories_are_dropped_but_local_roundups_and_the_headline_
     own = [  # labelled lines that are the article's own: a list, a schedule, a long paragraph
         "Also: Run for the Pie 10K (Saturday, in Thurmont, Md.); Kinzua Half Marathon (Saturday-Sunday, in Mt. Jewett).",
         "WATCH: Mediacom rebroadcasts stories from the most recent show on MC22 periodically; check local listings.",
+        "More: 7%",  # a poll's answer, not a link
         "More: Before the Washington lawsuit and delay, court records in a California lawsuit revealed that federal "
         "regulators were not convinced of the merits of the deal, and the companies asked for more time to answer "
         "the questions the court had put to them.",
     ]
     text = "\n\n".join(body[:2] + links + body[2:] + own)
     assert kept(text) == body + own
+    # a link at the very end takes no short line of the story's with it
+    assert kept("\n\n".join(body + ["Contributing: Maeve McDermott", links[5]])) == body + [
+        "Contributing: Maeve McDermott"]
 
 
 def test_repeated_caption_line_is_dropped_once() -> None:
