@@ -89,8 +89,10 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {printable(message)} (see {self.prog} --help)\n")
 
 
-def _parser() -> argparse.ArgumentParser:
-    common = _Parser(add_help=False)
+def _common_options(given_only: bool) -> argparse.ArgumentParser:
+    """The options every command takes. A command's copy sets only what is given after the command's name
+    (`given_only`), so `qa --corpus DIR ask ...` keeps the DIR given before it."""
+    common = _Parser(add_help=False, argument_default=argparse.SUPPRESS if given_only else None)
     common.add_argument("--corpus", metavar="DIR",
                         help="folder of .txt/.md/.html articles and .jsonl exports, or one such file (default: seeds/)")
     common.add_argument("--model", help="embedding model: a local folder or a locally cached model name")
@@ -108,9 +110,13 @@ def _parser() -> argparse.ArgumentParser:
                         help="texts per embedding batch when indexing (default 32; 256 or more on a GPU)")
     common.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     common.add_argument("-v", "--verbose", action="store_true", help="log what the library does")
+    return common
 
+
+def _parser() -> argparse.ArgumentParser:
+    common = _common_options(given_only=True)
     parser = _Parser(
-        prog="qa", parents=[common],
+        prog="qa", parents=[_common_options(given_only=False)],
         description="Ask questions about a folder of news articles; answers cite their sources. "
                     "With no command, opens the chat.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")

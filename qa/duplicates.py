@@ -9,6 +9,7 @@ import logging
 import os
 import re
 import tempfile
+import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -163,7 +164,8 @@ def _load(folder: Path) -> dict[str, np.ndarray | None]:
             matrix, present = data["signatures"], data["present"]
             if bytes(data["scheme"]).decode("utf-8") != SCHEME:
                 return {}
-    except (OSError, ValueError, KeyError) as error:
+    # A damaged cache is only a cache: a truncated file fails as a bad zip, an emptied one as an EOFError.
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
         if (folder / CACHE).exists():
             log.info("recomputing copy signatures: %s", error)
         return {}

@@ -9,6 +9,7 @@ import re
 import shutil
 import tempfile
 import threading
+import time
 import zipfile
 import zlib
 from collections.abc import Callable, Sequence
@@ -255,10 +256,13 @@ class Embedder:
 
         transformers_logging.disable_progress_bar()
         _check_device(self.device)
+        began = time.perf_counter()
         try:
             self._model = SentenceTransformer(str(self.source.folder), device=self.device, local_files_only=True)
         except Exception as error:  # a broken folder surfaces as many different exception types
             raise ModelNotFoundError(f"cannot load the model in {self.source.folder}: {error}") from error
+        log.info("loaded the embedding model %s from %s on %s in %.1f s", self.source.name, self.source.folder,
+                 self.device, time.perf_counter() - began)
 
     @property
     def max_tokens(self) -> int:

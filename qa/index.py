@@ -305,7 +305,7 @@ class IndexStore:
             lexical = LexicalIndex.load(generation / BM25)
             if len(lexical) != len(table):
                 return None, "its BM25 index and passages disagree"
-        except (OSError, ValueError, KeyError, TypeError) as error:
+        except (OSError, EOFError, ValueError, KeyError, TypeError) as error:
             return None, f"it cannot be read ({type(error).__name__}: {error})"
         return _Live(manifest, generation, table, sentences, vectors, lexical, articles, resplit=bool(other)), problem
 
@@ -350,7 +350,7 @@ class IndexStore:
                 vectors = np.load(record.with_suffix(".npy"), allow_pickle=False, mmap_mode="r")
                 if len(vectors) != sum(entry["sentences"] for entry in segment["articles"]):
                     continue
-            except (OSError, ValueError, KeyError, TypeError):
+            except (OSError, EOFError, ValueError, KeyError, TypeError):
                 continue
             taken = 0
             for entry in segment["articles"]:

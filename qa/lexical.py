@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import threading
@@ -21,6 +22,8 @@ logging.getLogger("bm25s").setLevel(logging.WARNING)
 # bm25s's longer English list (NLTK's 179 words): besides articles and prepositions it drops the question words
 # and auxiliaries ("what", "did", "do", "how", "were"), which otherwise score passages that happen to hold them.
 STOP_WORDS = "en_plus"
+# Written instead of bm25s's files when no passage holds a searchable word: how many passages there are.
+WORDLESS = "wordless.json"
 
 
 def lexical_text(text: str, title: str) -> str:
@@ -32,22 +35,27 @@ class LexicalIndex:
     """BM25 scores of every passage for a query: built from the passage texts, or loaded (memory-mapped)
     from a folder written by `save`, so opening a large index does not rebuild it."""
 
-    def __init__(self, texts: Sequence[str] = (), *, bm25: bm25s.BM25 | None = None) -> None:
+    def __init__(self, texts: Sequence[str] = (), *, bm25: bm25s.BM25 | None = None, wordless: int = 0) -> None:
         self._stemmer = Stemmer.Stemmer("english")
         self._lock = threading.Lock()  # PyStemmer objects are not safe to share between threads
         if bm25 is None:
             bm25 = bm25s.BM25()
-            if texts:
-                bm25.index(self._tokenize(texts, return_ids=True), show_progress=False)
+            tokens = self._tokenize(texts, return_ids=True) if texts else None
+            if tokens is not None and tokens.vocab:
+                bm25.index(tokens, show_progress=False)
+            elif texts:  # only stop words and punctuation: bm25s cannot index that, and no query can match it
+                wordless = len(texts)
         self._bm25 = bm25
-        self._size = int(bm25.scores["num_docs"]) if getattr(bm25, "scores", None) else 0
-        self._vocabulary = bm25.vocab_dict if self._size else {}
+        self._size = int(bm25.scores["num_docs"]) if getattr(bm25, "scores", None) else wordless
+        self._vocabulary = bm25.vocab_dict if getattr(bm25, "scores", None) else {}
         # The score matrix is column-compressed by term: a term's document frequency is its column's length.
-        self._frequency = np.diff(bm25.scores["indptr"]) if self._size else np.zeros(0, dtype=np.int64)
+        self._frequency = np.diff(bm25.scores["indptr"]) if self._vocabulary else np.zeros(0, dtype=np.int64)
 
     @classmethod
     def load(cls, folder: Path) -> LexicalIndex:
         """The index `save` wrote in `folder`, its arrays memory-mapped."""
+        if (folder / WORDLESS).is_file():
+            return cls(wordless=int(json.loads((folder / WORDLESS).read_text(encoding="utf-8"))["passages"]))
         if not (folder / "params.index.json").is_file():
             return cls()
         return cls(bm25=bm25s.BM25.load(folder, mmap=True, load_corpus=False))
@@ -55,8 +63,10 @@ class LexicalIndex:
     def save(self, folder: Path) -> None:
         """Write the index into `folder` (plain .npy arrays and JSON, no pickle)."""
         folder.mkdir(parents=True, exist_ok=True)
-        if self._size:
+        if self._vocabulary:
             self._bm25.save(folder, show_progress=False)
+        elif self._size:
+            (folder / WORDLESS).write_text(json.dumps({"passages": self._size}), encoding="utf-8")
 
     def __len__(self) -> int:
         return self._size

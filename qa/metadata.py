@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
@@ -70,6 +70,10 @@ def check_date_bound(raw: str, name: str) -> str:
     text = raw.strip()
     if not _ISO_PREFIX.match(text):
         raise ValueError(f"{name} {raw!r} is not a date: write YYYY-MM-DD, YYYY-MM or YYYY")
+    try:  # the shape is right; the month and day must exist too ("2022-13", "2022-02-30" do not)
+        date.fromisoformat((text + "-01-01")[:10] if len(text) < 10 else text)
+    except ValueError:
+        raise ValueError(f"{name} {raw!r} is not a date: no such month or day") from None
     return text
 
 

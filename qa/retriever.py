@@ -109,6 +109,10 @@ class Retriever:
         copies = find_copies(articles, cache) if settings.find_copies else []
         report = OpenReport(len(articles), len(store.passages), tuple(skipped), sync, time.perf_counter() - began,
                             sum(len(group) - 1 for group in copies))
+        log.info("opened %s: %d articles, %d passages (%d reused, %d embedded, %d split again, %d removed%s), "
+                 "%d copies of another story, in %.1f s", getattr(store, "where", settings.index_path), report.articles, report.passages, sync.reused,
+                 sync.embedded, sync.resplit, sync.removed,
+                 f"; rebuilt: {sync.rebuilt_because}" if sync.rebuilt_because else "", report.copies, report.seconds)
         return cls(settings, articles, store, embedder, report, copies)
 
     def with_settings(self, **overrides: Any) -> Retriever:
@@ -286,7 +290,13 @@ class Retriever:
         named `reader` (default: the `reader` setting); the filters keep it to articles of those dates and
         outlets, as in `search`."""
         view = self if since is None and until is None and outlets is None else self.filtered(since, until, outlets)
-        return view._with_copies(view.reader(reader).answer(view, question, history))
+        began = time.perf_counter()
+        chosen = view.reader(reader)
+        answer = view._with_copies(chosen.answer(view, question, history))
+        log.info("%s reader %s in %.2f s", chosen.name,
+                 "abstained" if answer.abstained else f"quoted {len(answer.citations)} source(s)",
+                 time.perf_counter() - began)
+        return answer
 
     def _with_copies(self, answer: Answer) -> Answer:
         """Each quoted sentence also cites where it appears in the other copies of its story."""

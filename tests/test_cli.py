@@ -47,6 +47,18 @@ def test_search_prints_ranked_passages(capsys, corpus: Path) -> None:
     assert "\n2. " in out
 
 
+def test_options_before_the_command_count_and_verbose_logs_what_happens(capsys, corpus: Path) -> None:
+    (corpus.parent / "other").mkdir()
+    (corpus.parent / "other" / "a.txt").write_text("Harbour bridge\n\nThe harbour bridge stays closed for repairs.\n")
+    code, out, err = run(capsys, "--corpus", str(corpus), "-v", "search", "Rawalpindi army headquarters", "-k", "1")
+    assert code == 0 and out.startswith("1. "), err
+    assert f"opened {corpus / '.qa-index'}: 5 articles" in err and "qa: info:" in err
+    # Given again after the command's name, an option wins.
+    code, out, err = run(capsys, "--corpus", str(corpus), "search", "--corpus", str(corpus.parent / "other"),
+                         "bridge", "-k", "1")
+    assert code == 0 and "a.txt" in out and err == ""
+
+
 def test_search_json(capsys, corpus: Path) -> None:
     code, out, _ = run(capsys, "search", "Rawalpindi army headquarters", "--corpus", str(corpus), "--json", "-k", "3")
     hits = json.loads(out)

@@ -45,6 +45,17 @@ def test_signatures_are_cached_by_content(tmp_path: Path) -> None:
     assert find_copies(articles, tmp_path) == [["a", "b"]]
 
 
+@pytest.mark.parametrize("size", [0, 100])
+def test_a_damaged_signature_cache_is_computed_again(tmp_path: Path, size: int) -> None:
+    articles = [article("a", WIRE), article("b", WIRE + " More follows.")]
+    assert find_copies(articles, tmp_path) == [["a", "b"]]
+    with (tmp_path / CACHE).open("r+b") as cache:
+        cache.truncate(size)
+    (tmp_path / GROUPS).unlink()
+    assert find_copies(articles, tmp_path) == [["a", "b"]]
+    assert (tmp_path / CACHE).stat().st_size > 100  # written again
+
+
 def test_the_groups_are_reused_only_for_the_same_articles(tmp_path: Path, monkeypatch) -> None:
     import qa.duplicates
 

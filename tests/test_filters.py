@@ -70,6 +70,10 @@ def test_filtered_view_and_ask_keep_to_the_filters(retriever: Retriever) -> None
 def test_bad_filters_are_refused_with_a_reason() -> None:
     with pytest.raises(FilterError, match="not a date"):
         Filters.of(since="last week")
+    for impossible in ("2022-13", "2022-00", "2022-02-30", "2023-02-29"):
+        with pytest.raises(FilterError, match="no such month or day"):
+            Filters.of(until=impossible)
+    assert Filters.of(since="2024-02-29", until="2024-12").since == "2024-02-29"
     with pytest.raises(FilterError, match="after"):
         Filters.of(since="2024-06", until="2024-05")
     article = Article("x", "x.txt", "T", "text", ((0, 4),), "h", "2024-05-31", "USA Today")

@@ -175,3 +175,13 @@ def test_interrupted_write_keeps_the_previous_index_and_what_was_embedded(corpus
     assert retriever.report.sync.resumed == 1 and retriever.report.sync.reused == 4
     assert len(retriever) != len(before) or retriever.search("brand new headline", k=1, method="bm25")
     assert retriever.search("brand new headline", k=1, method="bm25")[0].citation.doc_id == "000_3508494580fc35c5"
+
+
+def test_a_corpus_without_searchable_words_is_indexed_and_searched(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("The\n\nAnd then it was what it was, and so it is.\n")
+    built = open_with(tmp_path, CountingEmbedder())
+    assert [len(built.search("what was it", method=m)) for m in ("bm25", "dense", "hybrid")] == [1, 1, 1]
+    again = CountingEmbedder()
+    reopened = open_with(tmp_path, again)
+    assert again.encoded == 0 and reopened.report.sync.reused == 1
+    assert reopened.search("was it", method="bm25")[0].score == 0.0
