@@ -9,6 +9,7 @@ import os
 import signal
 import sys
 import textwrap
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -20,6 +21,7 @@ from .records import Answer, Citation, Hit
 from .settings import METHODS, Settings
 
 log = logging.getLogger("qa")
+PROGRESS_EVERY = 10.0  # seconds between progress lines when stderr is not a terminal
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -218,9 +220,12 @@ def _configure_logging(verbose: bool) -> None:
 
 @contextmanager
 def _progress(quiet: bool, label: str) -> Iterator[Callable[[int, int], None] | None]:
-    """A progress bar on stderr when it is a terminal; nothing otherwise."""
-    if quiet or not sys.stderr.isatty():
+    """A progress bar on stderr when it is a terminal; otherwise (a log file, a pipe) a plain line now and then."""
+    if quiet:
         yield None
+        return
+    if not sys.stderr.isatty():
+        yield _progress_lines(label)
         return
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, TextColumn, TimeRemainingColumn
@@ -238,6 +243,23 @@ def _progress(quiet: bool, label: str) -> Iterator[Callable[[int, int], None] | 
             bar.update(task, description=label, completed=done, total=total)
 
         yield update
+
+
+def _progress_lines(label: str, every: float = PROGRESS_EVERY) -> Callable[[int, int], None]:
+    """`qa: Embedding passages: 1,200/4,835` on stderr when work starts, then at most every `every`
+    seconds, and when it ends, so someone watching a log sees that a long run is moving."""
+    last: float | None = None
+    finished = False
+
+    def update(done: int, total: int) -> None:
+        nonlocal last, finished
+        now = time.monotonic()
+        if finished or not (last is None or done >= total or now - last >= every):
+            return
+        last, finished = now, done >= total
+        print(f"qa: {label}: {done:,}/{total:,}", file=sys.stderr, flush=True)
+
+    return update
 
 
 def _open(settings: Settings, quiet: bool):

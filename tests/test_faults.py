@@ -600,7 +600,8 @@ def test_broken_pipe_is_quiet(seeds_copy: Path) -> None:
     """`qa search ... | head -1`: the reader goes away; no traceback, the exit status of a closed pipe."""
     import fcntl
 
-    process = subprocess.Popen(python_qa("search", "envoy", "-k", "50", "--json", "--corpus", str(seeds_copy)),
+    process = subprocess.Popen(python_qa("search", "envoy", "-k", "50", "--json", "--quiet",
+                                       "--corpus", str(seeds_copy)),
                                env=subprocess_env(), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     # A one-page pipe, so the ~30 KB of output cannot all fit in it before the reader goes away.
     fcntl.fcntl(process.stdout.fileno(), fcntl.F_SETPIPE_SZ, 4096)
