@@ -262,6 +262,20 @@ def _progress_lines(label: str, every: float = PROGRESS_EVERY) -> Callable[[int,
     return update
 
 
+def _warn_if_no_article_matches(retriever, filters: dict[str, object]) -> None:
+    """Say so when the filters leave no article at all (a misspelt outlet, dates outside the corpus), naming
+    the outlets there are, instead of a bare "No passages."."""
+    from .filters import Filters
+
+    chosen = Filters.of(filters["since"], filters["until"], filters["outlets"])
+    if not chosen or any(chosen.admits(article) for article in retriever.articles):
+        return
+    known = [name for name, _count in retriever.outlets()]
+    listed = ", ".join(known[:8]) + (f" and {len(known) - 8} more" if len(known) > 8 else "")
+    hint = "" if not chosen.outlets else f" (outlets here: {listed})" if known else " (no article here names its outlet)"
+    log.warning("no article matches %s%s", chosen.describe(), hint)
+
+
 def _open(settings: Settings, quiet: bool):
     from .retriever import Retriever
 
@@ -287,6 +301,7 @@ def _search(args: argparse.Namespace, settings: Settings) -> int:
         raise QAError("-k must be at least 1")
     filters = _filters(args)
     retriever = _open(settings, args.quiet)
+    _warn_if_no_article_matches(retriever, filters)
     hits = retriever.search(question, k=args.k, method=args.method, **filters)
     if args.json:
         print(dumps([hit.to_dict() for hit in hits]))
@@ -319,6 +334,7 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     question = check_question(args.question)
     filters = _filters(args)
     retriever = _open(settings, args.quiet)
+    _warn_if_no_article_matches(retriever, filters)
     answer = retriever.ask(question, **filters)
     if args.json:
         print(dumps(answer.to_dict()))

@@ -58,7 +58,9 @@ def read_export(file: Path, relative: str) -> tuple[list[Article], list[SkippedF
                 continue
             article = _article(record, article_id, stem, relative, line)
             if article is None:
-                skipped.append(SkippedFile(where, "has no article text (no text, content or body field)"))
+                present = [name for name in FIELDS["text"] if name in record]
+                skipped.append(SkippedFile(where, f"has an empty {present[0]!r} field" if present else
+                                           f"has no article text (no {', '.join(FIELDS['text'])} field)"))
                 continue
             seen.add(article_id)
             articles.append(article)

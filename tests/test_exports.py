@@ -67,15 +67,17 @@ def test_bad_lines_are_skipped_with_a_clear_warning(tmp_path: Path, caplog: pyte
         {"id": "ok1", "title": "Again", "text": BODY},
         "",
         {"id": "ok2", "title": "Second", "text": BODY},
+        {"id": "no-field", "title": "Headline only"},
     ])
     with caplog.at_level(logging.WARNING):
         scan = scan_folder(tmp_path)
     assert [a.doc_id for a in scan.articles] == ["news#ok1", "news#ok2"]
     reasons = {s.path: s.reason for s in scan.skipped}
     assert set(reasons) == {"news.jsonl.gz line 2", "news.jsonl.gz line 3", "news.jsonl.gz line 4",
-                            "news.jsonl.gz line 5"}
+                            "news.jsonl.gz line 5", "news.jsonl.gz line 8"}
+    assert reasons["news.jsonl.gz line 8"].startswith("has no article text (no text, content, body")
     assert "not JSON" in reasons["news.jsonl.gz line 2"] and "not a JSON object" in reasons["news.jsonl.gz line 3"]
-    assert "no article text" in reasons["news.jsonl.gz line 4"] and "repeats the id" in reasons["news.jsonl.gz line 5"]
+    assert reasons["news.jsonl.gz line 4"] == "has an empty 'text' field" and "repeats the id" in reasons["news.jsonl.gz line 5"]
     assert "skipped news.jsonl.gz line 2: is not JSON" in caplog.text
 
 
