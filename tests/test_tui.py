@@ -254,6 +254,19 @@ async def test_number_keys_open_sources_of_the_selected_answer() -> None:
         assert isinstance(app.screen, ChatScreen)
 
 
+async def test_typing_in_the_transcript_goes_to_the_question_box() -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await ask(pilot, "Why is the bridge news?")
+        app.chat.query_one("#transcript").focus()
+        await pilot.press("W", "h", "o", "space", "1")
+        await pilot.pause()
+        box = app.chat.query_one(QuestionInput)
+        assert box.has_focus and box.value == "Who 1"
+        assert isinstance(app.screen, ChatScreen)  # the digit typed in the box opened nothing
+
+
 async def test_selecting_an_earlier_answer_lists_its_sources() -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -97,6 +97,19 @@ class ChatScreen(Screen):
         self.sources.show(None)
 
     # --- user input ------------------------------------------------------------------------------------
+
+    def on_key(self, event: events.Key) -> None:
+        """A letter typed in the transcript or the sources starts a question, as in any chat: it goes to the
+        question box, which takes the focus. Digits stay the keys that open sources; space and Enter keep
+        their meaning in the lists."""
+        box = self.query_one(QuestionInput)
+        character = event.character
+        if box.has_focus or not event.is_printable or not character or character.isdigit() or character == " ":
+            return
+        event.stop()
+        event.prevent_default()
+        box.focus()
+        box.insert_text_at_cursor(character)
 
     @on(Input.Submitted, "#question")
     def _submitted(self, event: Input.Submitted) -> None:

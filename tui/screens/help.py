@@ -14,6 +14,7 @@ KEYS: list[tuple[str, str]] = [
     ("Up / Down", "in the box: earlier questions; in the chat: previous / next answer"),
     ("Tab / Shift+Tab", "move between the chat, the sources and the question box"),
     ("1 … 9", "open source [n] of the selected answer (outside the question box)"),
+    ("a letter", "outside the question box: starts the next question there"),
     ("Enter / click", "on a source: open it in its article"),
     ("Escape", "back from an article or this help; in the chat, cancel the question being answered"),
     ("Ctrl+Y", "copy the last answer with its sources"),

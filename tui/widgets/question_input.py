@@ -18,6 +18,8 @@ class QuestionInput(Input):
 
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault("placeholder", "Ask a question about the articles…")
+        # Coming back to a half-typed question (Tab, or a letter typed in the transcript) goes on typing it.
+        kwargs.setdefault("select_on_focus", False)
         super().__init__(**kwargs)
         self.history: list[str] = []
         self._position: int | None = None  # index into history while browsing it, else None
