@@ -267,6 +267,22 @@ async def test_typing_in_the_transcript_goes_to_the_question_box() -> None:
         assert isinstance(app.screen, ChatScreen)  # the digit typed in the box opened nothing
 
 
+async def test_the_selected_answer_stays_in_view_when_the_terminal_narrows() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        for question in ("Why is the bridge news?", COST, "Who builds the bridge?", "When does it open?", "What else?"):
+            await ask(pilot, question)
+        transcript = app.chat.transcript
+        last = turns(app)[-1]
+        assert transcript.selected is last
+        await pilot.resize_terminal(90, 30)  # the sources move below: the transcript gets shorter
+        await settle(pilot)
+        await pilot.pause()
+        visible = transcript.scrollable_content_region
+        assert visible.contains_region(last.region), (last.region, visible)
+
+
 async def test_selecting_an_earlier_answer_lists_its_sources() -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:

@@ -60,6 +60,12 @@ class Transcript(VerticalScroll, can_focus=True):
         if scroll:
             self.call_after_refresh(self.scroll_to_widget, turn, animate=False)
 
+    def on_resize(self) -> None:
+        # A narrower terminal moves the sources below the transcript and re-wraps every answer: without this
+        # the answer being read slides out of view.
+        if self.selected is not None:
+            self.call_after_refresh(self.scroll_to_widget, self.selected, animate=False)
+
     def action_select_previous(self) -> None:
         self._step(-1)
 
