@@ -57,3 +57,11 @@ async def test_questions_without_filters_ask_as_before() -> None:
         await settle(pilot)
         await ask(pilot, "How much will the bridge cost?")
         assert fake.filters[-1] == {}
+
+
+def test_a_snippet_sets_a_headline_off_from_the_sentence_after_it() -> None:
+    from tui.conversation import _flatten
+
+    assert _flatten("Delta wants a no-fly list\nDelta Air Lines said on Monday.\n\nIt asked.") == \
+        "Delta wants a no-fly list — Delta Air Lines said on Monday. It asked."
+    assert _flatten("Quoted: \"Yes.\"\nNext line") == "Quoted: \"Yes.\" Next line"

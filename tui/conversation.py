@@ -17,6 +17,8 @@ if TYPE_CHECKING:  # qa is imported by the loader, in a worker: importing it her
 SNIPPET_CONTEXT = 110  # characters of article text shown either side of a quoted sentence
 _MARKER = re.compile(r"\[\d+\]")
 _LINE_BREAK = re.compile(r"\s*\n\s*")
+# A line that ends without a sentence's closing mark (a headline, a subheading) is set off from the next by a dash.
+_OPEN_LINE_BREAK = re.compile(r"(?<=[^\s.!?:;,\"'”’)\]])[^\S\n]*\n\s*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,8 +117,9 @@ def _markers(text: str) -> list[tuple[int, int]]:
 
 
 def _flatten(text: str) -> str:
-    """Line breaks as spaces: a snippet is a few wrapped lines, not the article's layout."""
-    return printable(_LINE_BREAK.sub(" ", text))
+    """Line breaks as spaces (a dash after a headline): a snippet is a few wrapped lines, not the article's
+    layout."""
+    return printable(_LINE_BREAK.sub(" ", _OPEN_LINE_BREAK.sub(" — ", text)))
 
 
 def _word_boundary_left(text: str, low: int, limit: int) -> int:
