@@ -245,6 +245,7 @@ class Embedder:
     def _load_locked(self) -> None:
         if self._model is not None:
             return
+        began = time.perf_counter()  # importing sentence-transformers (and torch) is most of a first load
         # Belt and braces: the folder is local, but make sure nothing reaches for a hub.
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -256,12 +257,11 @@ class Embedder:
 
         transformers_logging.disable_progress_bar()
         _check_device(self.device)
-        began = time.perf_counter()
         try:
             self._model = SentenceTransformer(str(self.source.folder), device=self.device, local_files_only=True)
         except Exception as error:  # a broken folder surfaces as many different exception types
             raise ModelNotFoundError(f"cannot load the model in {self.source.folder}: {error}") from error
-        log.info("loaded the embedding model %s from %s on %s in %.1f s", self.source.name, self.source.folder,
+        log.info("loaded the embedding model %s from %s on %s in %.1f s (libraries included)", self.source.name, self.source.folder,
                  self.device, time.perf_counter() - began)
 
     @property
