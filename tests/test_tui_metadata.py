@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from qa import Answer
+from qa.articles import parse_article
 from tests.test_tui import ROOT, screen_text
 from tests.test_tui_support import FakeRetriever, ask, loader_for, settle
 from tui.app import QAApp
@@ -65,3 +66,32 @@ def test_a_snippet_sets_a_headline_off_from_the_sentence_after_it() -> None:
     assert _flatten("Delta wants a no-fly list\nDelta Air Lines said on Monday.\n\nIt asked.") == \
         "Delta wants a no-fly list — Delta Air Lines said on Monday. It asked."
     assert _flatten("Quoted: \"Yes.\"\nNext line") == "Quoted: \"Yes.\" Next line"
+
+
+class FrontMatterRetriever(FakeRetriever):
+    """The fake corpus plus a Markdown article whose metadata sits in a front-matter block."""
+
+    TEXT = ("---\ntitle: \"Storm closes the harbour\"\ndate: 2024-06-02\noutlet: USA Today\nurl: " + URL + "\n---\n"
+            "Storm closes the harbour\nA storm closed the harbour on Sunday, the port authority said.\n")
+
+    def __init__(self) -> None:
+        super().__init__()
+        article = parse_article("storm.md", self.TEXT.encode("utf-8"))
+        self._articles[article.doc_id] = article
+
+    def ask(self, question: str, history: Sequence[Answer] | None = None) -> Answer:
+        if "storm" in question.lower():
+            return self._answer(question, [("storm", "A storm closed the harbour on Sunday, the port authority said.")])
+        return super().ask(question, history)
+
+
+async def test_the_article_view_leaves_out_the_front_matter_its_header_shows() -> None:
+    app = QAApp(loader_for(FrontMatterRetriever()), ROOT / "seeds")
+    async with app.run_test(size=(120, 34)) as pilot:
+        await settle(pilot)
+        await ask(pilot, "What did the storm do?")
+        app.screen.query_one(SourcesPanel).open(1)
+        await settle(pilot)
+        shown = screen_text(app)
+        assert "USA Today · 2024-06-02" in shown and "A storm closed the harbour on Sunday" in shown
+        assert "outlet: USA Today" not in shown and "---" not in shown

@@ -10,6 +10,7 @@ from textual.content import Content
 from textual.widgets import Static
 
 from qa.display import printable
+from qa.frontmatter import read_front_matter
 
 if TYPE_CHECKING:
     from qa import Article
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 
 PASSAGE_STYLE = "on $primary 12%"
 SENTENCE_STYLE = "bold $text-accent on $accent 25%"
+_LINE = re.compile(r"[^\n]+")
 
 
 class Paragraph(Static):
@@ -40,7 +42,9 @@ class ArticleText(VerticalScroll, can_focus=True):
         text = self.article.text
         kept = set(self.article.lines)
         passage, span = self.source.passage, self.source.span
-        for match in re.finditer(r"[^\n]+", text):
+        # A front-matter block is the file's metadata, shown in the header above (outlet, date, address).
+        body = read_front_matter(text).end
+        for match in _LINE.finditer(text, body):
             raw = match.group()
             if not raw.strip():
                 continue
