@@ -261,8 +261,8 @@ class Embedder:
             self._model = SentenceTransformer(str(self.source.folder), device=self.device, local_files_only=True)
         except Exception as error:  # a broken folder surfaces as many different exception types
             raise ModelNotFoundError(f"cannot load the model in {self.source.folder}: {error}") from error
-        log.info("loaded the embedding model %s from %s on %s in %.1f s (libraries included)", self.source.name, self.source.folder,
-                 self.device, time.perf_counter() - began)
+        log.info("loaded the embedding model %s from %s on %s in %.1f s (libraries included)", self.source.name,
+                 self.source.folder, self.device, time.perf_counter() - began)
 
     @property
     def max_tokens(self) -> int:
