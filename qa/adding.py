@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import re
 from collections.abc import Callable, Sequence
@@ -136,6 +137,11 @@ def _entry_date(entry) -> str:
     return ""
 
 
+def _front_value(key: str, value: str) -> str:
+    value = " ".join(value.split())
+    return value if key in ("date", "url") else json.dumps(value, ensure_ascii=False)
+
+
 def _save(page: Page, folder: Path, known: set[str], url: str, report: AddReport) -> None:
     if not page.text.strip():
         report.failed.append(f"{url}: no article text found on the page")
@@ -143,7 +149,8 @@ def _save(page: Page, folder: Path, known: set[str], url: str, report: AddReport
     path = article_file(folder, url)
     fields = {"title": page.title, "date": page.date, "outlet": page.outlet, "url": page.url or url,
               "author": page.author}
-    front = "".join(f"{key}: {' '.join(value.split())}\n" for key, value in fields.items() if value.strip())
+    # Free text is written as a double-quoted scalar, so a title that starts or ends with a quote reads back whole.
+    front = "".join(f"{key}: {_front_value(key, value)}\n" for key, value in fields.items() if value.strip())
     path.write_text(f"---\n{front}---\n{page.text.strip()}\n", encoding="utf-8")
     known.update({urldefrag(url)[0].rstrip("/"), urldefrag(page.url)[0].rstrip("/")} - {""})
     report.added.append(path)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -27,6 +28,20 @@ def read_front_matter(text: str) -> FrontMatter:
     for line in match.group(1).splitlines():
         found = _FIELD.match(line)
         if found and found.group(1).lower() in KNOWN:
-            value = found.group(2).strip().strip("\"'")
+            value = scalar(found.group(2).strip())
             fields.setdefault(KNOWN[found.group(1).lower()], value)
     return FrontMatter(fields, match.end())
+
+
+def scalar(raw: str) -> str:
+    """A YAML scalar as written on one line: a quoted one loses its quotes and has its escapes read
+    ("Beyonc\\u00e9", 'it''s'); a plain one is kept whole, quotes inside it included ("Bond in 'Spectre'")."""
+    if len(raw) >= 2 and raw[0] == raw[-1] == '"':
+        try:
+            value = json.loads(raw)  # JSON's escapes are the ones YAML's double-quoted scalars share
+            return value if isinstance(value, str) else raw[1:-1]
+        except ValueError:
+            return raw[1:-1]
+    if len(raw) >= 2 and raw[0] == raw[-1] == "'":
+        return raw[1:-1].replace("''", "'")
+    return raw

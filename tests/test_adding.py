@@ -92,3 +92,15 @@ def test_a_corpus_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[
     corpus.write_text("{}\n")
     assert main(["add", "http://127.0.0.1:9/x", "--corpus", str(corpus)]) == 2
     assert "is a file" in capsys.readouterr().err
+
+
+def test_a_saved_title_with_quotes_and_accents_reads_back_whole(tmp_path: Path) -> None:
+    from qa.adding import AddReport, _save
+    from qa.htmltext import Page
+
+    page = Page("The film opens in November.\n\nCritics liked it.", title="'Spectre' review: 'a triumph'",
+                outlet="\"Beyoncé\" Weekly", author="It's Me", url="https://ex.example/spectre")
+    _save(page, tmp_path, set(), "https://ex.example/spectre", AddReport())
+    article = scan_folder(tmp_path).articles[0]
+    assert (article.title, article.outlet, article.author) == ("'Spectre' review: 'a triumph'", "\"Beyoncé\" Weekly",
+                                                               "It's Me")

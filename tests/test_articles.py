@@ -308,6 +308,18 @@ def test_front_matter_gives_metadata_and_is_not_article_text() -> None:
                                                            "The envoy arrived on Monday."]
 
 
+@pytest.mark.parametrize(("written", "read"), [
+    ("Old Bond meets new in 'Spectre'", "Old Bond meets new in 'Spectre'"),  # a plain value keeps its quotes
+    ("'Unauditable' fund faces audit", "'Unauditable' fund faces audit"),
+    ('"Beyonc\\u00e9 wins \\"Album\\" award"', 'Beyoncé wins "Album" award'),  # double-quoted: escapes read
+    ("'It''s over, says coach'", "It's over, says coach"),  # single-quoted: '' is one quote
+    ('"unclosed', '"unclosed'),
+])
+def test_front_matter_titles_are_read_as_written(written: str, read: str) -> None:
+    article = parse_article("story.md", f"---\ntitle: {written}\n---\nThe body of the story.\n".encode())
+    assert article.title == read
+
+
 def test_text_without_front_matter_has_no_metadata() -> None:
     article = parse_article("story.txt", b"Envoy lands in Doha for talks\n---\nThe envoy arrived on Monday.\n")
     assert (article.date, article.outlet, article.url) == ("", "", "")
