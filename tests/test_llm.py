@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -304,6 +305,10 @@ def test_the_server_reader_needs_an_address() -> None:
         server_model(Settings())
     with pytest.raises(LLMError, match="not an http"):
         ServerBackend("localhost:8080")
+    for address, reason in [("http://[::1", "Invalid IPv6"), ("http://h:abc/v1", "Port could not be cast"),
+                            ("http://h:99999/v1", "out of range"), ("http:///v1", "names no host")]:
+        with pytest.raises(LLMError, match=re.escape(reason)):
+            ServerBackend(address)
 
 
 # --- the judge's parameters -------------------------------------------------------------------------------

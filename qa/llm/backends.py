@@ -4,6 +4,7 @@ Both take an OpenAI chat-completions request (a dict) and return the response (a
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import os
@@ -13,6 +14,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from .weights import LLMError, PartedWeights, assemble
 
@@ -105,6 +107,13 @@ class ServerBackend:
         url = url.rstrip("/")
         if not url.startswith(("http://", "https://")):
             raise LLMError(f"--llm-url {url!r} is not an http:// or https:// address")
+        try:
+            parts = urlsplit(url)
+            parts.port  # noqa: B018  (reading it checks it: "h:abc" and ports over 65535 raise here)
+        except ValueError as error:
+            raise LLMError(f"--llm-url {url!r} is not a usable address: {error}") from None
+        if not parts.hostname:
+            raise LLMError(f"--llm-url {url!r} names no host")
         for suffix in ("/chat/completions", "/v1"):
             if url.endswith(suffix):
                 url = url[: -len(suffix)]
@@ -133,6 +142,8 @@ class ServerBackend:
         except TimeoutError:
             raise LLMError(f"the model server at {self.base} did not answer within {self.timeout:g} s "
                            f"(raise it with QA_LLM_TIMEOUT)") from None
+        except (ValueError, http.client.HTTPException) as error:  # an address urllib cannot use after all
+            raise LLMError(f"cannot ask the model server at {self.base}: {_short(error)}") from None
         except (urllib.error.URLError, OSError) as error:
             reason = getattr(error, "reason", error)
             if isinstance(reason, TimeoutError):
