@@ -80,11 +80,15 @@ async def test_escape_cancels_the_question_being_checked() -> None:
         await pilot.press("escape")
         first, second = turns(app)
         assert answer_text(first) == CANCELLED
+        assert app.chat.status.text.startswith("Cancelled")
         backend.gate.set()  # the model's step under way finishes; its answer is dropped
         await settle(pilot)
         assert answer_text(first) == CANCELLED and first.exchange is None
         assert COST_SENTENCE in answer_text(second)
         assert [q for q, _ in retriever.calls] == [COST, "When will construction begin? " + COST]
+        assert app.chat.status.text == "Ready · 4 articles · 4 passages"  # the model is free again
+        app.action_use_reader("strict")
+        assert app.chat.status.text == "Ready · 4 articles · 4 passages · reader: strict"
 
 
 def test_the_chat_loads_a_chosen_reading_model_while_it_opens_the_index(tmp_path, monkeypatch) -> None:

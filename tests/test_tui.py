@@ -267,6 +267,27 @@ async def test_typing_in_the_transcript_goes_to_the_question_box() -> None:
         assert isinstance(app.screen, ChatScreen)  # the digit typed in the box opened nothing
 
 
+async def test_keys_typed_fast_outside_the_box_all_reach_it() -> None:
+    from textual import events
+
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await ask(pilot, "Why is the bridge news?")
+        app.chat.query_one("#source-list").focus()
+        await pilot.pause()
+        for character in "Who got 2 votes?":  # all queued before the box can take the focus, like a paste
+            app.post_message(events.Key("space" if character == " " else character, character))
+        await pilot.pause()
+        await pilot.pause()
+        box = app.chat.query_one(QuestionInput)
+        assert box.value == "Who got 2 votes?" and isinstance(app.screen, ChatScreen)
+        app.chat.query_one("#transcript").focus()
+        await pilot.press("2")  # the box has the text, but the focus is elsewhere again: 2 opens source 2
+        await pilot.pause()
+        assert isinstance(app.screen, ArticleScreen)
+
+
 async def test_the_selected_answer_stays_in_view_when_the_terminal_narrows() -> None:
     app = make_app()
     async with app.run_test(size=(120, 30)) as pilot:

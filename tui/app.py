@@ -149,14 +149,11 @@ class QAApp(App[None]):
         self.corpus = message.corpus
         self.sub_title = _corpus_label(self.corpus)
         report = getattr(message.retriever, "report", None)
-        if report is not None:
-            self.chat.say(f"Ready · {report.articles} articles · {report.passages} passages", "ready")
-            if report.skipped:
-                names = ", ".join(f"{s.path} ({s.reason})" for s in report.skipped[:3])
-                more = f" and {len(report.skipped) - 3} more" if len(report.skipped) > 3 else ""
-                self.notify(f"Skipped {len(report.skipped)} file(s): {names}{more}", severity="warning", markup=False)
-        else:
-            self.chat.say("Ready", "ready")
+        self.chat.say(self._ready_text(), "ready")
+        if report is not None and report.skipped:
+            names = ", ".join(f"{s.path} ({s.reason})" for s in report.skipped[:3])
+            more = f" and {len(report.skipped) - 3} more" if len(report.skipped) > 3 else ""
+            self.notify(f"Skipped {len(report.skipped)} file(s): {names}{more}", severity="warning", markup=False)
         for turn_id, _ in self._queue:
             self.chat.set_waiting(turn_id, WAIT_FOR_TURN)
         self._ask_next()
@@ -264,6 +261,19 @@ class QAApp(App[None]):
         if self._asking == turn_id:
             self._asking = None
             self._ask_worker = None
+            if turn_id in self._cancelled and self.retriever is not None:  # the model is free again
+                self.chat.say(self._ready_text(), "ready")
+
+    def _ready_text(self) -> str:
+        """"Ready · 5 articles · 42 passages · reader: strict": what the chat answers from, and who answers."""
+        parts = ["Ready"]
+        report = getattr(self.retriever, "report", None)
+        if report is not None:
+            parts += [f"{report.articles} articles", f"{report.passages} passages"]
+        reader = self.reader or getattr(getattr(self.retriever, "settings", None), "reader", None)
+        if reader:
+            parts.append(f"reader: {reader}")
+        return " · ".join(parts)
 
     # --- actions (keys and command palette) -----------------------------------------------------------
 
@@ -298,6 +308,8 @@ class QAApp(App[None]):
         the next question is asked)."""
         self.reader = name
         self.notify(f"Answers now come from the {name} reader.", title="Reader", markup=False)
+        if self.retriever is not None and self._asking is None and self.chat.status.text.startswith("Ready"):
+            self.chat.say(self._ready_text(), "ready")
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):

@@ -42,6 +42,8 @@ class ChatScreen(Screen):
             super().__init__()
             self.question = question
 
+    _typing_ahead = False  # a letter typed outside the box was sent to it, and the focus has not arrived yet
+
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="main"):
@@ -100,16 +102,24 @@ class ChatScreen(Screen):
 
     def on_key(self, event: events.Key) -> None:
         """A letter typed in the transcript or the sources starts a question, as in any chat: it goes to the
-        question box, which takes the focus. Digits stay the keys that open sources; space and Enter keep
-        their meaning in the lists."""
+        question box, which takes the focus. Digits stay the keys that open sources, and space keeps its
+        meaning in the lists, except while the box is still taking the focus: keys typed fast (or pasted)
+        after that first letter follow it, spaces and digits included."""
         box = self.query_one(QuestionInput)
         character = event.character
-        if box.has_focus or not event.is_printable or not character or character.isdigit() or character == " ":
+        if box.has_focus or not event.is_printable or not character:
+            return
+        if not self._typing_ahead and (character.isdigit() or character == " "):
             return
         event.stop()
         event.prevent_default()
+        self._typing_ahead = True
         box.focus()
         box.insert_text_at_cursor(character)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        if isinstance(event.widget, QuestionInput):
+            self._typing_ahead = False
 
     @on(Input.Submitted, "#question")
     def _submitted(self, event: Input.Submitted) -> None:

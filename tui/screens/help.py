@@ -20,7 +20,7 @@ KEYS: list[tuple[str, str]] = [
     ("Ctrl+Y", "copy the last answer with its sources"),
     ("Ctrl+S", "save the conversation as Markdown in the current folder"),
     ("Ctrl+L", "clear the chat"),
-    ("Ctrl+P", "commands: re-index, switch corpus, theme …"),
+    ("Ctrl+P", "commands: re-index, switch corpus, reader (extractive, strict, server), theme …"),
     ("F1", "this help"),
     ("Ctrl+Q", "quit"),
 ]
