@@ -55,11 +55,12 @@ def answer_figures(retriever: Retriever, questions: Sequence[Any],
     answerable = [(q, a) for q, a in asked if _field(q, "answers")]
     unanswerable = [a for q, a in asked if not _field(q, "answers")]
     followups = [(q, a) for q, a in answerable if _field(q, "history")]
-    figures = {
-        "abstained_unanswerable": share([a.abstained for a in unanswerable]),
-        "answered_answerable": share([not a.abstained for _, a in answerable]),
-        "answer_holds_gold": share([holds_gold(q, a) for q, a in answerable]),
-    }
+    figures: dict[str, float] = {}  # a share of no questions is left out (shown as "-"), not reported as 0
+    if unanswerable:
+        figures["abstained_unanswerable"] = share([a.abstained for a in unanswerable])
+    if answerable:
+        figures["answered_answerable"] = share([not a.abstained for _, a in answerable])
+        figures["answer_holds_gold"] = share([holds_gold(q, a) for q, a in answerable])
     if followups:
         figures["followup_holds_gold"] = share([holds_gold(q, a) for q, a in followups])
         figures["followup_holds_gold_without_history"] = share(

@@ -430,6 +430,14 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
     with _progress(args.quiet, "Embedding passages") as progress:
         run = prepare_eval(settings, question_set=args.question_set, squad=args.squad, limit=args.limit,
                            progress=progress, through_files=args.through_files)
+    unavailable: dict[str, str] = {}
+    for name in dict.fromkeys([settings.reader, *names]):  # before the long part: a missing piece fails now
+        try:
+            run.answer_retriever.reader(name)
+        except QAError as error:
+            if args.readers and name in names or name == settings.reader:
+                raise
+            unavailable[name] = str(error)
     with _progress(args.quiet, "Evaluating") as progress:
         report = run_eval(
             run.retriever, run.questions, set_name=run.set_name, corpus=run.corpus,
@@ -442,12 +450,8 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
         if name == settings.reader:
             readers[name] = dict(report.answer_figures)
             continue
-        try:
-            run.answer_retriever.reader(name)
-        except QAError as error:
-            if args.readers:
-                raise
-            readers[name] = str(error)
+        if name in unavailable:
+            readers[name] = unavailable[name]
             continue
         with _progress(args.quiet, f"Answering ({name})") as progress:
             readers[name] = answer_figures(run.answer_retriever, run.answer_questions, progress=progress,

@@ -383,3 +383,9 @@ def test_answer_figures_per_reader_on_a_tiny_set(fake_retriever: Retriever) -> N
     assert {"followup_holds_gold", "followup_holds_gold_without_history", "median_seconds",
             "format_errors"} <= set(figures)
     assert (figures["answerable_questions"], figures["unanswerable_questions"]) == (2, 1) and done == [1, 2, 3]
+    from qa.evaluation import format_readers
+
+    answerable_only = answer_figures(fake_retriever, questions[:1], reader=always(0.0))
+    assert "abstained_unanswerable" not in answerable_only  # a share of no questions is not a 0
+    assert "abstained" in format_readers({"always": answerable_only})[0]
+    assert format_readers({"always": answerable_only})[1].split()[1] == "-"

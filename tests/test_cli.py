@@ -161,6 +161,14 @@ def test_eval_names_an_unknown_reader(capsys, corpus: Path) -> None:
     assert code == 2 and "unknown reader 'oracle'" in err
 
 
+def test_eval_refuses_a_reader_it_cannot_build_before_evaluating(capsys, corpus: Path, monkeypatch) -> None:
+    import qa.evaluation
+
+    monkeypatch.setattr(qa.evaluation, "run_eval", lambda *a, **k: pytest.fail("evaluated before the check"))
+    code, _, err = run(capsys, "eval", "--corpus", str(corpus), "--limit", "2", "--readers", "server", "--quiet")
+    assert code == 2 and err.startswith("qa: error: the server reader needs a model server")
+
+
 def test_eval_rejects_a_missing_question_set(capsys, corpus: Path) -> None:
     code, _, err = run(capsys, "eval", "--corpus", str(corpus), "--set", "/no/such/set.jsonl")
     assert code == 2 and err.startswith("qa: error:") and "/no/such/set.jsonl" in err

