@@ -11,7 +11,19 @@ Public API::
 from __future__ import annotations
 
 from .articles import Article
-from .errors import CorpusError, ModelNotFoundError, QAError, QuestionError
+from .errors import (
+    CorpusError,
+    DeviceError,
+    FilterError,
+    IndexBusyError,
+    IndexWriteError,
+    LLMError,
+    ModelNotFoundError,
+    QAError,
+    QuestionError,
+    ReaderError,
+    StoreError,
+)
 from .records import Answer, AnswerCitation, AnswerSentence, Citation, Hit
 from .settings import Settings
 
@@ -29,6 +41,11 @@ def __getattr__(name: str):
         return Retriever
     raise AttributeError(f"module 'qa' has no attribute {name!r}")
 
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | {"Retriever"})  # help(qa) and completion list the lazy one too
+
+
 __all__ = [
     "Answer",
     "AnswerCitation",
@@ -36,10 +53,17 @@ __all__ = [
     "Article",
     "Citation",
     "CorpusError",
+    "DeviceError",
+    "FilterError",
     "Hit",
+    "IndexBusyError",
+    "IndexWriteError",
+    "LLMError",
     "ModelNotFoundError",
     "QAError",
     "QuestionError",
+    "ReaderError",
     "Retriever",
+    "StoreError",
     "Settings",
 ]

@@ -31,5 +31,17 @@ class IndexBusyError(QAError):
     """Another process is writing the index and did not finish in time."""
 
 
+class FilterError(QAError):
+    """A --since/--until date or an --outlet name cannot be used."""
+
+
+class ReaderError(QAError):
+    """A reader that does not exist or cannot be used here."""
+
+
+class LLMError(QAError):
+    """The local reading model or the model server cannot be used; the message says why and what to do."""
+
+
 class DeviceError(QAError):
     """The embedding model was asked to run on a GPU this machine (or this torch) does not have."""

@@ -7,12 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from .articles import Article
-from .errors import QAError
+from .errors import FilterError
 from .metadata import check_date_bound, host_of, outlet_key
-
-
-class FilterError(QAError):
-    """A --since/--until date or an --outlet name cannot be used."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,3 +55,15 @@ def test_importing_qa_does_not_import_torch() -> None:
 
     code = "import sys, qa; assert 'torch' not in sys.modules and 'sentence_transformers' not in sys.modules"
     subprocess.run([sys.executable, "-c", code], check=True, cwd=Path(__file__).resolve().parents[1])
+
+
+def test_the_public_api_lists_what_it_exports() -> None:
+    import qa
+
+    assert set(qa.__all__) <= set(dir(qa)) and "Retriever" in dir(qa)
+    assert all(issubclass(getattr(qa, name), qa.QAError) for name in qa.__all__ if name.endswith("Error"))
+    from qa.filters import FilterError
+    from qa.llm import LLMError
+    from qa.reader.registry import ReaderError
+
+    assert (FilterError, LLMError, ReaderError) == (qa.FilterError, qa.LLMError, qa.ReaderError)

@@ -11,15 +11,11 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
-from ..errors import QAError
+from ..errors import LLMError
 
 log = logging.getLogger(__name__)
 
 CHUNK = 1 << 20
-
-
-class LLMError(QAError):
-    """The local reading model or the model server cannot be used; the message says why and what to do."""
 
 
 @dataclass(frozen=True, slots=True)

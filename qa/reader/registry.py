@@ -6,7 +6,7 @@ import importlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ..errors import QAError
+from ..errors import ReaderError
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -20,10 +20,6 @@ READERS: dict[str, tuple[str, str, str]] = {
     "strict": ("qa.llm.readers", "strict_reader", "+ a local LLM judges whether the quotes answer"),
     "server": ("qa.llm.readers", "server_reader", "+ an OpenAI-compatible server judges and writes"),
 }
-
-
-class ReaderError(QAError):
-    """A reader that does not exist or cannot be used here."""
 
 
 def extractive_reader(settings: Settings | None = None) -> Reader:
