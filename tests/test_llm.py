@@ -371,3 +371,28 @@ def test_unreadable_judge_parameters_are_one_line(tmp_path: Path) -> None:
     (tmp_path / "judge.json").write_text("{")
     with pytest.raises(LLMError, match="refit them with python bench/fit_judge.py --write"):
         load_judge_params(tmp_path / "judge.json")
+
+
+def test_loading_the_local_model_is_told_to_whoever_asked(monkeypatch) -> None:
+    from qa.llm.activity import reporting
+    from qa.llm.params import load_judge_params
+    from qa.llm.readers import strict_reader
+
+    seen: list[str] = []
+
+    class Backend:
+        def load(self) -> None:
+            seen.append("loaded")
+
+    class Model:
+        name = load_judge_params().model
+        backend = Backend()
+        format_errors = 0
+
+        def judge(self, question, evidence) -> float:
+            return 1.0
+
+    monkeypatch.setattr("qa.llm.readers.local_model", lambda settings: Model())
+    with reporting(seen.append):
+        strict_reader(Settings())
+    assert seen == ["Loading the reading model…", "loaded", ""]

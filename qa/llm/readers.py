@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from ..settings import Settings
 from . import local_model, server_model
+from .activity import working
 from .params import load_judge_params
 
 if TYPE_CHECKING:
@@ -27,7 +28,8 @@ def strict_reader(settings: Settings | None = None) -> Reader:
     params = load_judge_params()
     if params.model != model.name:
         log.warning("the judge's parameters were fitted for %s, not %s", params.model, model.name)
-    model.backend.load()
+    with working("Loading the reading model…"):  # seconds, the first time: the chat says so in the transcript
+        model.backend.load()
     return Reader("strict", judge=model.judge, combine=params.combine(), judge_below=params.trust_above,
                   threshold=0.5, parts=(model,))
 
