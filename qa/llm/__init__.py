@@ -46,8 +46,8 @@ def local_model(settings: Settings) -> ChatReadingModel:
 def server_model(settings: Settings) -> ChatReadingModel:
     """A reading model over the OpenAI-compatible server at `settings.llm_url` (key from OPENAI_API_KEY)."""
     if not settings.llm_url:
-        raise LLMError("the server reader needs a model server: pass --llm-url URL (or set QA_LLM_URL), e.g. "
-                       "http://127.0.0.1:11434 for Ollama, and --llm-model NAME")
+        raise LLMError("the server reader needs a model server: pass --llm-url URL (QA_LLM_URL; in the library "
+                       "Settings(llm_url=...)), e.g. http://127.0.0.1:11434 for Ollama, and --llm-model NAME")
     return ChatReadingModel(ServerBackend(settings.llm_url, settings.llm_model, timeout=settings.llm_timeout))
 
 
