@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,10 +15,13 @@ from .articles import EXPORT_SUFFIXES, Article, SkippedFile, make_article
 from .metadata import date_in_url, host_of, normalize_date
 
 log = logging.getLogger(__name__)
+# NewsAPI cuts "content" at about 200 characters and says so: "… [+1523 chars]" is not article text.
+_TRUNCATED = re.compile(r"\s*…?\s*\[\+\d+ chars\]\s*$")
 
 # The field names exports use for each piece of an article, most common first.
 FIELDS: dict[str, tuple[str, ...]] = {
-    "text": ("text", "content", "body", "maintext", "article"),
+    # NewsAPI's "content" is often null where its "description" (a summary) is not: better than nothing
+    "text": ("text", "content", "body", "maintext", "article", "description", "summary"),
     "title": ("title", "headline"),
     "date": ("date", "published", "publishedAt", "published_at", "pubDate", "date_publish"),
     # when the crawler fetched it: close to the publication date, used only when neither a date field nor
@@ -59,7 +63,7 @@ def read_export(file: Path, relative: str) -> tuple[list[Article], list[SkippedF
             article = _article(record, article_id, stem, relative, line)
             if article is None:
                 present = [name for name in FIELDS["text"] if name in record]
-                skipped.append(SkippedFile(where, f"has an empty {present[0]!r} field" if present else
+                skipped.append(SkippedFile(where, f"has no text in its {present[0]!r} field" if present else
                                            f"has no article text (no {', '.join(FIELDS['text'])} field)"))
                 continue
             seen.add(article_id)
@@ -85,14 +89,16 @@ def _record(line: bytes) -> tuple[dict[str, Any] | None, str | None]:
     except UnicodeDecodeError:
         return None, "is not UTF-8"
     except json.JSONDecodeError as error:
-        return None, f"is not JSON ({error.msg} at column {error.colno})"
+        return None, f"is not JSON ({error.msg}, column {error.colno})"
+    except RecursionError:  # thousands of nested brackets
+        return None, "is nested too deeply to read"
     if not isinstance(data, dict):
         return None, "is not a JSON object"
     return data, None
 
 
 def _article(record: dict[str, Any], article_id: str, stem: str, relative: str, line: bytes) -> Article | None:
-    text = _first(record, "text", keep_lines=True)
+    text = _TRUNCATED.sub("", _first(record, "text", keep_lines=True))
     if not text.strip():
         return None
     url = _first(record, "url")

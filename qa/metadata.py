@@ -20,7 +20,12 @@ def normalize_date(raw: object) -> str:
     if not text:
         return ""
     if _ISO_PREFIX.match(text):
-        return text if len(text) == 10 else ""  # "2024" or "2024-05" is no day
+        if len(text) != 10:  # "2024" or "2024-05" is no day
+            return ""
+        try:
+            return date.fromisoformat(text).isoformat()
+        except ValueError:  # "2024-13-45", "2024-02-30", "0000-00-00"
+            return ""
     parsed = _parse(text)
     if parsed is None:
         return ""

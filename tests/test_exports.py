@@ -45,6 +45,18 @@ def test_common_field_names_are_mapped(tmp_path: Path) -> None:
     assert all(a.text == BODY for a in articles)  # citations point into the record's text
 
 
+def test_newsapi_records_use_the_description_and_lose_the_truncation_marker(tmp_path: Path) -> None:
+    write_jsonl(tmp_path / "newsapi.jsonl", [
+        {"title": "Port strike ends", "content": "Dock workers returned on Monday after a deal… [+1523 chars]",
+         "description": "A summary.", "publishedAt": "2024-06-01T10:30:00Z"},
+        {"title": "Ferry fares rise", "content": None, "description": "Fares rise by a tenth from July.",
+         "publishedAt": "2024-06-02T08:00:00Z"},
+    ])
+    first, second = scan_folder(tmp_path / "newsapi.jsonl").articles
+    assert first.text == "Dock workers returned on Monday after a deal"
+    assert second.text == "Fares rise by a tenth from July."
+
+
 def test_a_date_in_the_url_outranks_when_the_article_was_fetched(tmp_path: Path) -> None:
     write_jsonl(tmp_path / "export.jsonl", [
         {"id": "old", "text": BODY, "retrieved": "2026-07-03",
@@ -68,16 +80,18 @@ def test_bad_lines_are_skipped_with_a_clear_warning(tmp_path: Path, caplog: pyte
         "",
         {"id": "ok2", "title": "Second", "text": BODY},
         {"id": "no-field", "title": "Headline only"},
+        '{"id": "deep", "text": "x", "junk": ' + "[" * 100_000 + "]" * 100_000 + "}",
     ])
     with caplog.at_level(logging.WARNING):
         scan = scan_folder(tmp_path)
     assert [a.doc_id for a in scan.articles] == ["news#ok1", "news#ok2"]
     reasons = {s.path: s.reason for s in scan.skipped}
     assert set(reasons) == {"news.jsonl.gz line 2", "news.jsonl.gz line 3", "news.jsonl.gz line 4",
-                            "news.jsonl.gz line 5", "news.jsonl.gz line 8"}
+                            "news.jsonl.gz line 5", "news.jsonl.gz line 8", "news.jsonl.gz line 9"}
     assert reasons["news.jsonl.gz line 8"].startswith("has no article text (no text, content, body")
+    assert reasons["news.jsonl.gz line 9"] == "is nested too deeply to read"
     assert "not JSON" in reasons["news.jsonl.gz line 2"] and "not a JSON object" in reasons["news.jsonl.gz line 3"]
-    assert reasons["news.jsonl.gz line 4"] == "has an empty 'text' field" and "repeats the id" in reasons["news.jsonl.gz line 5"]
+    assert reasons["news.jsonl.gz line 4"] == "has no text in its 'text' field" and "repeats the id" in reasons["news.jsonl.gz line 5"]
     assert "skipped news.jsonl.gz line 2: is not JSON" in caplog.text
 
 

@@ -15,6 +15,9 @@ from qa.metadata import host_of, normalize_date, outlet_key
     ("May 31, 2024", "2024-05-31"),
     ("31 May 2024", "2024-05-31"),
     ("2024-05", ""),
+    ("2024-13-45", ""),  # no such month or day: dropped, so the URL's or the fetch date can stand in
+    ("2024-02-30", ""),
+    ("0000-00-00", ""),
     ("yesterday", ""),
     ("", ""),
 ])
