@@ -10,12 +10,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from html import unescape
 from pathlib import Path
-from urllib.parse import urldefrag
+from urllib.parse import urldefrag, urljoin
 
 from .errors import CorpusError
 from .fetch import Fetched, FetchError, fetch
 from .frontmatter import read_front_matter
-from .htmltext import Page, extract_page
+from .htmltext import Page, decode_html, extract_page
 from .metadata import host_of, normalize_date
 
 log = logging.getLogger(__name__)
@@ -71,9 +71,42 @@ def add_urls(urls: Sequence[str], folder: Path, fetcher: Fetcher = fetch) -> Add
             continue
         if _is_feed(fetched):
             _add_feed(fetched, folder, known, fetcher, report)
-        else:
-            _save(_page(fetched), folder, known, url, report)
+            continue
+        try:
+            fetched = _after_refresh(fetched, fetcher)
+        except FetchError as error:
+            report.failed.append(str(error))
+            continue
+        problem = _not_a_page(fetched)
+        if problem:
+            report.failed.append(f"{url}: {problem}")
+            continue
+        _save(_page(fetched), folder, known, url, report)
     return report
+
+
+# <meta http-equiv="refresh" content="0; url=https://…">: a page that only sends the reader on
+_REFRESH = re.compile(rb"""<meta[^>]+http-equiv\s*=\s*["']?refresh["']?[^>]*content\s*=\s*["']\s*\d*\s*;?\s*"""
+                      rb"""url\s*=\s*['"]?([^"'>\s]+)""", re.IGNORECASE)
+
+
+def _after_refresh(fetched: Fetched, fetcher: Fetcher) -> Fetched:
+    """The page a meta-refresh redirect page sends the reader on to (one hop), else `fetched` itself."""
+    found = _REFRESH.search(fetched.data[:8192])
+    if found is None:
+        return fetched
+    target = urljoin(fetched.url, unescape(found.group(1).decode("ascii", errors="replace")))
+    if urldefrag(target)[0] == urldefrag(fetched.url)[0]:
+        return fetched
+    return fetcher(target)
+
+
+def _not_a_page(fetched: Fetched) -> str | None:
+    """Why a fetched URL holds no web page (a PDF, an image, a download), or None."""
+    kind = fetched.content_type.lower()
+    if kind in ("text/html", "application/xhtml+xml", "text/plain", "text/xml", "application/xml", ""):
+        return None if b"\x00" not in fetched.data[:4096] else "not a web page (binary data)"
+    return f"not a web page or feed ({kind})"
 
 
 def _have(folder: Path, known: set[str], url: str) -> bool:
@@ -89,7 +122,8 @@ def _is_feed(fetched: Fetched) -> bool:
 
 
 def _page(fetched: Fetched, fallback: Page | None = None) -> Page:
-    page = extract_page(fetched.data.decode("utf-8", errors="replace"), url=fetched.url)
+    text = decode_html(fetched.data, fetched.charset) or fetched.data.decode("utf-8", errors="replace")
+    page = extract_page(text, url=fetched.url)
     fallback = fallback or Page("")
     return Page(page.text or fallback.text, page.title or fallback.title, page.date or fallback.date,
                 page.author or fallback.author, page.outlet or fallback.outlet,
@@ -145,6 +179,10 @@ def _front_value(key: str, value: str) -> str:
 def _save(page: Page, folder: Path, known: set[str], url: str, report: AddReport) -> None:
     if not page.text.strip():
         report.failed.append(f"{url}: no article text found on the page")
+        return
+    canonical = urldefrag(page.url)[0].rstrip("/")
+    if canonical and canonical != urldefrag(url)[0].rstrip("/") and canonical in known:
+        report.already.append(url)  # another address of an article the folder holds (its canonical URL)
         return
     path = article_file(folder, url)
     fields = {"title": page.title, "date": page.date, "outlet": page.outlet, "url": page.url or url,

@@ -11,7 +11,7 @@ from pathlib import Path
 from .errors import CorpusError
 from .folders import list_files, read_limited
 from .frontmatter import read_front_matter
-from .htmltext import extract_page
+from .htmltext import decode_html, extract_page
 from .metadata import normalize_date
 
 log = logging.getLogger(__name__)
@@ -91,7 +91,7 @@ def scan_folder(folder: Path | str) -> FolderScan:
         except OSError as error:
             skipped.append(SkippedFile(relative, f"cannot be read ({error.strerror or error})"))
             continue
-        problem = _why_unreadable(data)
+        problem = _why_unreadable(data, html=file.suffix.lower() in (".html", ".htm"))
         if problem:
             skipped.append(SkippedFile(relative, problem))
             continue
@@ -100,7 +100,8 @@ def scan_folder(folder: Path | str) -> FolderScan:
             skipped.append(SkippedFile(relative, "holds no article text"))
             continue
         articles.append(article)
-    for number, skip in enumerate(skipped):
+    # A whole file that cannot be read (a corrupt .gz) is told before the lines skipped in it.
+    for number, skip in enumerate(sorted(skipped, key=lambda s: " line " in s.path)):
         if number == MAX_WARNINGS:
             log.warning("skipped %d more (run with --verbose to list them)", len(skipped) - number)
         log.log(logging.WARNING if number < MAX_WARNINGS else logging.INFO, "skipped %s: %s", skip.path, skip.reason)
@@ -111,13 +112,15 @@ def _article_files(root: Path) -> list[Path]:
     return list_files(root, ARTICLE_SUFFIXES + EXPORT_SUFFIXES)
 
 
-def _why_unreadable(data: bytes) -> str | None:
+def _why_unreadable(data: bytes, html: bool = False) -> str | None:
     if not data.strip():
         return "is empty"
     if len(data) > MAX_ARTICLE_BYTES:
         return f"is larger than {MAX_ARTICLE_BYTES // 1_000_000} MB"
     if b"\x00" in data[:8192]:
         return "is binary, not text"
+    if html and decode_html(data) is not None:  # a page may be in the charset its <meta> names
+        return None
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -126,20 +129,21 @@ def _why_unreadable(data: bytes) -> str | None:
 
 
 def parse_article(path: str, data: bytes) -> Article | None:
-    """Build an Article from a file's bytes (UTF-8), or None when nothing of it is article text.
+    """Build an Article from a file's bytes (UTF-8; a page in the charset it declares), or None when nothing of
+    it is article text.
 
     HTML goes through trafilatura (text and metadata); .txt and .md keep their text exactly, with metadata
     from an optional front-matter block (`date:`, `outlet:`, `url:`, `title:`), which is not article text.
     """
-    text = data.decode("utf-8")
-    if text.startswith("\ufeff"):
-        text = text[1:]
     content_hash = hashlib.sha256(data).hexdigest()
     doc_id = path.rsplit(".", 1)[0]
     if path.lower().endswith((".html", ".htm")):
-        page = extract_page(text)
+        page = extract_page(decode_html(data) or data.decode("utf-8", errors="replace"))
         return make_article(doc_id, path, page.text, content_hash, title=page.title, date=page.date,
                             outlet=page.outlet, url=page.url, author=page.author)
+    text = data.decode("utf-8")
+    if text.startswith("\ufeff"):
+        text = text[1:]
     front = read_front_matter(text)
     meta = front.fields
     return make_article(doc_id, path, text, content_hash, title=meta.get("title", ""),

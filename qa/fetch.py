@@ -22,6 +22,7 @@ class Fetched:
     url: str  # after redirects
     content_type: str
     data: bytes
+    charset: str = ""  # as the server declared it, "" when it did not
 
 
 def fetch(url: str, timeout: float = TIMEOUT) -> Fetched:
@@ -34,10 +35,16 @@ def fetch(url: str, timeout: float = TIMEOUT) -> Fetched:
             data = response.read(MAX_BYTES + 1)
             if len(data) > MAX_BYTES:
                 raise FetchError(f"{url}: larger than {MAX_BYTES // 1_000_000} MB")
-            return Fetched(response.geturl(), response.headers.get_content_type(), data)
+            return Fetched(response.geturl(), response.headers.get_content_type(), data,
+                           response.headers.get_content_charset() or "")
     except urllib.error.HTTPError as error:
-        raise FetchError(f"{url}: HTTP {error.code} {error.reason}") from None
+        raise FetchError(f"{url}: HTTP {error.code} {_one_line(error.reason)}") from None
     except urllib.error.URLError as error:
-        raise FetchError(f"{url}: {error.reason}") from None
+        raise FetchError(f"{url}: {_one_line(error.reason)}") from None
     except (TimeoutError, OSError, ValueError) as error:
-        raise FetchError(f"{url}: {error}") from None
+        raise FetchError(f"{url}: {_one_line(error)}") from None
+
+
+def _one_line(reason: object) -> str:
+    """urllib's reasons can span lines ("… infinite loop.\nThe last 30x error message was:\nFound")."""
+    return " ".join(str(reason).split())

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import codecs
 import logging
+import re
 from dataclasses import dataclass
 
 from .metadata import host_of, normalize_date
@@ -29,6 +31,8 @@ def extract_page(html: str, url: str | None = None) -> Page:
     """
     import trafilatura
 
+    # trafilatura logs a page it cannot parse (a PDF, an empty page) as an error; Page("") says it already.
+    logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
     document = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False,
                                            include_tables=True, deduplicate=False)
     if document is None:
@@ -44,3 +48,26 @@ def extract_page(html: str, url: str | None = None) -> Page:
 
 def _text(value: object) -> str:
     return " ".join(value.split()) if isinstance(value, str) else ""
+
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+# As browsers do (WHATWG): pages labelled Latin-1 or ASCII are read as Windows-1252, which they mostly are.
+_AS_BROWSERS_READ = {"iso-8859-1": "cp1252", "latin-1": "cp1252", "latin1": "cp1252", "us-ascii": "cp1252",
+                     "ascii": "cp1252"}
+
+
+def decode_html(data: bytes, declared: str | None = None) -> str | None:
+    """A page's text: by its byte-order mark, else the charset its server (`declared`) or its own <meta> names,
+    else UTF-8; None when none of them reads it."""
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8):].decode("utf-8", errors="replace")
+    meta = _META_CHARSET.search(data[:4096])
+    for name in (declared, meta.group(1).decode("ascii") if meta else None, "utf-8"):
+        if not name:
+            continue
+        name = _AS_BROWSERS_READ.get(name.strip().lower(), name.strip())
+        try:
+            return data.decode(name)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return None

@@ -34,6 +34,12 @@ def server(tmp_path: Path) -> Iterator[str]:
     site.mkdir()
     (site / "envoy.html").write_text(PAGE, encoding="utf-8")
     (site / "talks.html").write_text(SECOND, encoding="utf-8")
+    (site / "paris.html").write_bytes(PAGE.replace("<head>", '<head><meta charset="windows-1252">', 1)
+                                      .replace("Envoy lands in Doha", "Envoy lands in Zürich")
+                                      .replace("2024/05/31/envoy-doha", "2024/05/31/envoy-zurich").encode("cp1252"))
+    (site / "moved.html").write_text('<html><head><meta http-equiv="refresh" content="0; url=talks.html"></head>'
+                                     '<body>Redirecting…</body></html>', encoding="utf-8")
+    (site / "report.pdf").write_bytes(b"%PDF-1.4\n" + bytes(range(256)) * 8)
     handler = functools.partial(_QuietHandler, directory=str(site))
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     base = f"http://127.0.0.1:{httpd.server_address[1]}"
@@ -104,3 +110,17 @@ def test_a_saved_title_with_quotes_and_accents_reads_back_whole(tmp_path: Path) 
     article = scan_folder(tmp_path).articles[0]
     assert (article.title, article.outlet, article.author) == ("'Spectre' review: 'a triumph'", "\"Beyoncé\" Weekly",
                                                                "It's Me")
+
+
+def test_pages_in_their_declared_charset_redirects_and_other_addresses(server: str, tmp_path: Path,
+                                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    corpus = tmp_path / "corpus"
+    report = add_urls([f"{server}/paris.html", f"{server}/moved.html", f"{server}/report.pdf"], corpus)
+    assert report.failed == [f"{server}/report.pdf: not a web page or feed (application/pdf)"]
+    titles = sorted(a.title for a in scan_folder(corpus).articles)
+    assert titles == ["Envoy lands in Zürich for a new round of talks", "Talks in Doha end without a deal"]
+    # the same article under another address (its canonical URL is in the folder already) is not saved twice
+    again = add_urls([f"{server}/talks.html?utm_source=rss"], corpus)
+    assert again.added == [] and again.already == [f"{server}/talks.html?utm_source=rss"]
+    assert main(["add", f"{server}/report.pdf", "--corpus", str(corpus), "--no-index"]) == 1
+    assert capsys.readouterr().err.count("\n") == 1  # one line: no parser chatter

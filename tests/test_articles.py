@@ -324,3 +324,16 @@ def test_text_without_front_matter_has_no_metadata() -> None:
     article = parse_article("story.txt", b"Envoy lands in Doha for talks\n---\nThe envoy arrived on Monday.\n")
     assert (article.date, article.outlet, article.url) == ("", "", "")
     assert article.title == "Envoy lands in Doha for talks"
+
+
+def test_a_saved_page_is_read_in_the_charset_it_declares(tmp_path: Path) -> None:
+    page = ('<html><head><meta charset="windows-1252"><title>Pâtisserie in Zürich</title></head><body><article>'
+            "<h1>Pâtisserie in Zürich wins award</h1><p>The pâtisserie in Zürich won the award for its crème "
+            "brûlée, the jury said on Monday after a long tasting.</p><p>It beat forty other shops from across "
+            "the country in the final round of the contest.</p></article></body></html>")
+    (tmp_path / "latin.html").write_bytes(page.encode("cp1252"))
+    (tmp_path / "latin.txt").write_bytes("Crème brûlée wins again in Zürich this year.".encode("cp1252"))
+    scan = scan_folder(tmp_path)
+    [article] = scan.articles
+    assert article.title == "Pâtisserie in Zürich wins award" and "crème brûlée" in article.text
+    assert [s.path for s in scan.skipped] == ["latin.txt"]  # plain text has no charset to declare: still refused
