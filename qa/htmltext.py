@@ -33,8 +33,11 @@ def extract_page(html: str, url: str | None = None) -> Page:
 
     # trafilatura logs a page it cannot parse (a PDF, an empty page) as an error; Page("") says it already.
     logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
+    # Dates only from the page's markup (meta tags, JSON-LD, <time>, the URL): the extensive search also takes
+    # a footer's "© 2019" for 2019-01-01, a date that would pass --since filters it should not.
     document = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False,
-                                           include_tables=True, deduplicate=False)
+                                           include_tables=True, deduplicate=False,
+                                           date_extraction_params={"extensive_search": False, "original_date": True})
     if document is None:
         return Page("")
     data = document.as_dict() if hasattr(document, "as_dict") else dict(document)

@@ -26,3 +26,16 @@ def test_page_without_article_text_is_skipped(tmp_path: Path) -> None:
     (tmp_path / "empty.html").write_text("<html><head><title>Nothing</title></head><body><nav>Home</nav></body></html>")
     scan = scan_folder(tmp_path)
     assert scan.articles == [] and scan.skipped[0].path == "empty.html"
+
+
+def test_a_copyright_year_is_not_taken_for_the_date() -> None:
+    from qa.htmltext import extract_page
+
+    html = ("<html><head><title>Ferry fares rise</title></head><body><article><h1>Ferry fares rise</h1>"
+            "<p>Ferry fares will rise by a tenth from July, the operator said, the first rise in four years.</p>"
+            "<p>Season tickets are spared until the autumn, when the council reviews the contract.</p></article>"
+            "<footer>© 2019 The Harbour Ledger. All rights reserved.</footer></body></html>")
+    page = extract_page(html)
+    assert "Ferry fares will rise" in page.text and page.date == ""
+    dated = html.replace("<head>", '<head><meta property="article:published_time" content="2024-06-02T08:00:00Z">')
+    assert extract_page(dated).date.startswith("2024-06-02")
