@@ -387,7 +387,7 @@ def _index_part(args: argparse.Namespace, settings: Settings) -> int:
     from .storeurl import Part
 
     part = Part.parse(args.part)
-    with _progress(args.quiet, f"Embedding sentences (part {part})") as progress:
+    with _progress(args.quiet, f"Embedding passages (part {part})") as progress:
         report = index_part(settings, part, progress=progress)
     print(printable(f"Indexed part {part}: {report.articles} of {report.total} articles in {report.store} "
                     f"({report.sync.embedded} embedded, {report.sync.reused} unchanged, "

@@ -86,8 +86,11 @@ def ranking(retriever: Retriever, question: str, method: str, k: int = 10) -> li
 def test_indexing_then_reopening_embeds_nothing_twice(milvus: str, corpus: Path, request) -> None:
     url = collection_url(milvus, request)
     first = CountingEmbedder()
-    built = Retriever.from_folder(corpus, embedder=first, store=url)
+    reported: list[tuple[int, int]] = []
+    built = Retriever.from_folder(corpus, embedder=first, store=url, progress=lambda *done: reported.append(done))
     assert first.encoded == sentence_count(built) > len(built) > 0
+    assert reported[-1] == (len(built), len(built))  # counted in passages, as the embedded store counts
+    assert all(done <= total == len(built) for done, total in reported)
     assert built.store.count() == sentence_count(built)
     again = CountingEmbedder()
     reopened = Retriever.from_folder(corpus, embedder=again, store=url)

@@ -92,13 +92,15 @@ class MilvusStore:
         if gone:
             self._delete_articles(gone)
         terms_of = dict(zip(self._pids, terms))
-        total = sum(len(p.sentences) for a in pending for p in passages[a.doc_id])
+        # Progress counts passages, as the embedded store's does (the chat says "Indexing… 120/400 passages").
+        total = sum(len(passages[a.doc_id]) for a in pending)
         done = 0
         for batch in _article_batches(pending, passages, INSERT_ROWS):
             rows, texts = _sentence_rows(batch, passages, terms_of)
-            base = done
+            base, size = done, sum(len(passages[a.doc_id]) for a in batch)
             vectors = embedder.encode(texts, batch_size=batch_size,
-                                      progress=(lambda n, _t: progress(base + n, total)) if progress else None)
+                                      progress=(lambda n, t: progress(base + size * n // max(t, 1), total))
+                                      if progress else None)
             if not self._ready:  # the first vectors tell the collection's dimension
                 self._create_collections(int(vectors.shape[1]))
             for row, vector in zip(rows, vectors):
@@ -109,7 +111,7 @@ class MilvusStore:
             for start in range(0, len(rows), INSERT_ROWS):
                 self._call("insert", self.collection, rows[start : start + INSERT_ROWS])
             self._call("upsert", self.ledger, [_ledger_row(a, passages[a.doc_id]) for a in batch])
-            done += len(texts)
+            done += size
             if progress:
                 progress(done, total)
         if pending or gone:
