@@ -15,7 +15,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, NoReturn
 
-from .display import dumps, printable
+from .display import dumps, plural, printable
 from .errors import QAError
 from .records import Answer, Citation, Hit
 from .settings import METHODS, Settings
@@ -376,7 +376,7 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
         getattr(retriever.store, "where", settings.store)
     resumed = f", {sync.resumed} from an interrupted run" if sync.resumed else ""
     resplit = f", {sync.resplit} split again with their saved vectors" if sync.resplit else ""
-    print(printable(f"Indexed {report.articles} articles, {report.passages} passages in {where} "
+    print(printable(f"Indexed {plural(report.articles, 'article')}, {plural(report.passages, 'passage')} in {where} "
                     f"({sync.embedded} embedded, {sync.reused} unchanged{resumed}{resplit}, {sync.removed} removed; "
                     f"{report.seconds:.1f} s)"))
     return 0

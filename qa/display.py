@@ -56,3 +56,8 @@ def dumps(data: Any) -> str:
     except UnicodeEncodeError:  # a lone surrogate: only ASCII escapes can carry it
         return json.dumps(data, ensure_ascii=True, indent=2)
     return text.translate(_JSON_ESCAPES)
+
+
+def plural(number: int, noun: str) -> str:
+    """"1 article", "5 articles"."""
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"

@@ -91,8 +91,12 @@ def _bundled_model(cache_dir: Path) -> ModelSource:
             return source
         log.warning("the unpacked model in %s is damaged (%s); unpacking it again", target, problem)
         _discard(target)
-    _extract_checked(zip_path, target)
-    write_stamp(target, BUNDLED_SHA256)
+    try:
+        _extract_checked(zip_path, target)
+        write_stamp(target, BUNDLED_SHA256)
+    except OSError as error:  # a read-only cache, a file where its folder should be, a full disk
+        raise ModelNotFoundError(f"cannot unpack the model into {target.parent} ({error.strerror or error}): set "
+                                 "QA_CACHE_DIR to a writable folder") from None
     return source
 
 

@@ -299,15 +299,20 @@ class IndexStore:
             sentences = np.load(generation / SENTENCES, allow_pickle=False)
             vectors = np.load(generation / VECTORS, allow_pickle=False, mmap_mode="r")
             saved = manifest["articles"]
+            if not all(isinstance(entry, dict) and isinstance(entry.get("path"), str)
+                       and isinstance(entry.get("hash"), str) for entry in saved):
+                return None, "its manifest lists an article without a path or content hash"
             if table.ndim != 2 or table.shape[1] != 5 or sentences.ndim != 2 or vectors.ndim != 2 or \
                     len(vectors) != len(sentences) or (len(table) and int(table[:, 0].max()) >= len(saved)):
                 return None, "its vectors and passages disagree"
             lexical = LexicalIndex.load(generation / BM25)
             if len(lexical) != len(table):
                 return None, "its BM25 index and passages disagree"
-        except (OSError, EOFError, ValueError, KeyError, TypeError) as error:
+            live = _Live(manifest, generation, table, sentences, vectors, lexical, articles, resplit=bool(other))
+        # A manifest edited by hand or half-written by another tool can hold anything ("files": "x").
+        except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError) as error:
             return None, f"it cannot be read ({type(error).__name__}: {error})"
-        return _Live(manifest, generation, table, sentences, vectors, lexical, articles, resplit=bool(other)), problem
+        return live, problem
 
     def _load_legacy(self) -> dict[tuple[str, str], _Piece]:
         """Articles of a format-1 index (passages.jsonl + float32 vectors.npy) of the same model, to convert."""

@@ -400,6 +400,14 @@ def test_a_folder_of_thousands_of_tiny_files(tmp_path: Path) -> None:
 
 # --- 9. the unpacked model truncated or corrupted ------------------------------------------------------------
 
+def test_a_cache_folder_that_cannot_be_written_is_one_line(tmp_path: Path) -> None:
+    from qa import ModelNotFoundError, embedding
+
+    (tmp_path / "cachefile").write_text("not a folder")
+    with pytest.raises(ModelNotFoundError, match=r"cannot unpack the model into .*cachefile/models .*QA_CACHE_DIR"):
+        embedding.locate_model("all-MiniLM-L6-v2", tmp_path / "cachefile")
+
+
 def test_a_damaged_model_in_the_cache_is_unpacked_again(tmp_path: Path, monkeypatch, caplog) -> None:
     from qa import embedding
     from qa.stamps import STAMP

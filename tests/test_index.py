@@ -83,7 +83,8 @@ def test_index_files_are_plain_and_consistent(corpus: Path) -> None:
     assert not (folder / PARTIAL).exists()  # a finished run leaves no segments
 
 
-@pytest.mark.parametrize("damage", ["truncate_vectors", "garbage_manifest", "drop_passages", "edit_passages"])
+@pytest.mark.parametrize("damage", ["truncate_vectors", "garbage_manifest", "drop_passages", "edit_passages",
+                                    "odd_manifest_files", "odd_manifest_articles"])
 def test_damaged_index_is_rebuilt_with_a_warning(corpus: Path, damage: str, caplog) -> None:
     open_with(corpus, CountingEmbedder())
     folder, files = corpus / ".qa-index", generation(corpus)
@@ -92,6 +93,13 @@ def test_damaged_index_is_rebuilt_with_a_warning(corpus: Path, damage: str, capl
         (files / VECTORS).write_bytes(data[: len(data) // 2])
     elif damage == "garbage_manifest":
         (folder / MANIFEST).write_bytes(b"\x00\xffnot json")
+    elif damage.startswith("odd_manifest"):  # valid JSON, wrong shapes: edited by hand or by another tool
+        manifest = json.loads((folder / MANIFEST).read_text())
+        if damage == "odd_manifest_files":
+            manifest["files"] = "x"
+        else:
+            manifest["articles"] = [{} for _ in manifest["articles"]]
+        (folder / MANIFEST).write_text(json.dumps(manifest))
     elif damage == "drop_passages":
         (files / PASSAGES).unlink()
     else:

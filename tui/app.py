@@ -22,7 +22,7 @@ from textual.binding import Binding
 from textual.logging import TextualHandler
 from textual.worker import Worker, get_current_worker
 
-from qa.display import printable, printable_data
+from qa.display import plural, printable, printable_data
 
 from .commands import ChatCommands
 from .conversation import Exchange, cited_doc_ids
@@ -269,7 +269,7 @@ class QAApp(App[None]):
         parts = ["Ready"]
         report = getattr(self.retriever, "report", None)
         if report is not None:
-            parts += [f"{report.articles} articles", f"{report.passages} passages"]
+            parts += [plural(report.articles, "article"), plural(report.passages, "passage")]
         reader = self.reader or getattr(getattr(self.retriever, "settings", None), "reader", None)
         if reader:
             parts.append(f"reader: {reader}")
