@@ -6,9 +6,7 @@ import hashlib
 import io
 import json
 import logging
-import os
 import re
-import tempfile
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .articles import Article
+from .folders import write_atomically
 
 log = logging.getLogger(__name__)
 
@@ -149,10 +148,7 @@ def _load_groups(folder: Path, digest: str) -> list[list[str]] | None:
 def _save_groups(folder: Path, digest: str, groups: list[list[str]]) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{GROUPS}.", dir=folder)
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump({"digest": digest, "groups": groups}, stream)
-        os.replace(temporary, folder / GROUPS)
+        write_atomically(folder / GROUPS, json.dumps({"digest": digest, "groups": groups}).encode("utf-8"))
     except OSError as error:
         log.warning("could not save the copy groups in %s: %s", folder, error)
 
@@ -187,9 +183,6 @@ def _save(folder: Path, signatures: dict[str, np.ndarray | None]) -> None:
              present=present, scheme=np.frombuffer(SCHEME.encode("utf-8"), dtype=np.uint8))
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=f".{CACHE}.", dir=folder)
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(buffer.getvalue())
-        os.replace(temporary, folder / CACHE)
+        write_atomically(folder / CACHE, buffer.getvalue())
     except OSError as error:
         log.warning("could not save copy signatures in %s: %s", folder, error)

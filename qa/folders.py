@@ -7,6 +7,7 @@ import fnmatch
 import logging
 import os
 import re
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -63,3 +64,20 @@ def _utf8(name: str) -> bool:
     except UnicodeEncodeError:  # undecodable bytes arrive as lone surrogates
         return False
     return True
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write `data` to `path` at once: a reader sees the old file or the new one, never half of it. The file is
+    readable by others, as the index's other files are (mkstemp alone makes it private to its owner)."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(handle, 0o644)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -37,6 +37,7 @@ from . import ann
 from .articles import Article
 from .embedding import Embedder
 from .errors import IndexBusyError, IndexWriteError
+from .folders import write_atomically
 from .lexical import LexicalIndex, lexical_text
 from .passages import Passage, Span, split_passages
 
@@ -419,9 +420,9 @@ class IndexStore:
             name = f"seg-{time.time_ns():020d}"
             buffer = io.BytesIO()
             np.save(buffer, vectors, allow_pickle=False)
-            _write_atomically(folder / f"{name}.npy", buffer.getvalue())
+            write_atomically(folder / f"{name}.npy", buffer.getvalue())
             record = {"identity": self.identity, "articles": entries}
-            _write_atomically(folder / f"{name}.json", json.dumps(record).encode("utf-8"))  # the commit
+            write_atomically(folder / f"{name}.json", json.dumps(record).encode("utf-8"))  # the commit
 
     # --- writing ----------------------------------------------------------------------------------------
 
@@ -470,7 +471,7 @@ class IndexStore:
             manifest["files"] = files
             manifest["articles"] = [{"path": a.path, "doc_id": a.doc_id, "title": a.title,
                                      "hash": a.content_hash} for a in articles]
-            _write_atomically(self.folder / MANIFEST, json.dumps(manifest, indent=1, ensure_ascii=False)
+            write_atomically(self.folder / MANIFEST, json.dumps(manifest, indent=1, ensure_ascii=False)
                               .encode("utf-8"))
         self._remove_stale(keep=name)
         live = _Live(manifest, generation, table, sentences,
@@ -641,14 +642,3 @@ def _sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise

@@ -72,6 +72,9 @@ def test_index_files_are_plain_and_consistent(corpus: Path) -> None:
     folder = corpus / ".qa-index"
     manifest = json.loads((folder / MANIFEST).read_text())
     assert manifest["model"] == "fake-model" and manifest["splitter"]["max_words"] == 180
+    # readable by others who share the folder, like the index's other files (mkstemp's own mode is 0600)
+    assert {path.name: path.stat().st_mode & 0o777 for path in folder.iterdir() if path.is_file()
+            and path.suffix in (".json", ".npz")} == {MANIFEST: 0o644, "minhash.npz": 0o644, "copies.json": 0o644}
     assert {entry["path"] for entry in manifest["articles"]} == {p.name for p in SEEDS.glob("*.txt")}
     vectors = np.load(generation(corpus) / VECTORS, allow_pickle=False)
     table = np.load(generation(corpus) / PASSAGES, allow_pickle=False)
@@ -163,17 +166,17 @@ def test_interrupted_write_keeps_the_previous_index_and_what_was_embedded(corpus
     (corpus / "000_3508494580fc35c5.txt").write_text("A brand new headline for the story\n\nNew body text here.")
     import qa.index as index_module
 
-    real_write = index_module._write_atomically
+    real_write = index_module.write_atomically
 
     def crash_before_manifest(path: Path, data: bytes) -> None:
         if path.name == MANIFEST:
             raise KeyboardInterrupt
         real_write(path, data)
 
-    monkeypatch.setattr(index_module, "_write_atomically", crash_before_manifest)
+    monkeypatch.setattr(index_module, "write_atomically", crash_before_manifest)
     with pytest.raises(KeyboardInterrupt):
         open_with(corpus, CountingEmbedder())
-    monkeypatch.setattr(index_module, "_write_atomically", real_write)
+    monkeypatch.setattr(index_module, "write_atomically", real_write)
     folder = corpus / ".qa-index"
     assert not [p for p in folder.iterdir() if p.name.startswith(".")]  # no temp files left
     assert [p.name for p in folder.glob("gen-*")] == [generation(corpus).name]  # the half-written one is gone
