@@ -132,3 +132,35 @@ def test_the_chat_loads_a_chosen_reading_model_while_it_opens_the_index(tmp_path
         folder_loader(settings)(seeds, phases)
         assert built == [reader]
         assert f"Loading the {reader} reader…" in phases.said
+
+
+def test_the_chat_says_when_another_process_is_writing_the_index(tmp_path, monkeypatch) -> None:
+    import fcntl
+    import os
+    from pathlib import Path
+
+    import qa.embedding
+    from qa import Retriever, Settings
+    from tests.fakes import CountingEmbedder
+    from tui.loading import folder_loader
+
+    class Loaded(CountingEmbedder):
+        def load(self) -> None:
+            pass
+
+    monkeypatch.setattr(qa.embedding, "locate_model", lambda *args: None)
+    monkeypatch.setattr(qa.embedding, "Embedder", lambda source, device="cpu": Loaded())
+    monkeypatch.setattr(Retriever, "reader", lambda self, name=None: type("Ready", (), {"prepare": lambda s, r: None})())
+    said: list[str] = []
+    reporter = type("Phases", (), {"__call__": lambda self, done, total: None, "phase": lambda self, t: said.append(t)})()
+    seeds = Path(__file__).resolve().parents[1] / "seeds"
+    index = tmp_path / "index"
+    index.mkdir()
+    holder = os.open(index / "lock", os.O_RDWR | os.O_CREAT, 0o644)  # another writer, as far as flock can tell
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    os.pwrite(holder, b"4242", 0)
+    releaser = threading.Timer(0.6, lambda: os.close(holder))
+    releaser.start()
+    folder_loader(Settings(corpus=seeds, index_dir=index))(seeds, reporter)
+    releaser.join()
+    assert any("being written by another newsqa process (pid 4242); waiting for it" in text for text in said), said

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -95,7 +97,8 @@ def folder_loader(settings: Settings) -> Loader:
             model.load()
             embedder = model
         progress.phase(f"Opening the articles in {chosen.corpus}…")
-        retriever = Retriever.from_settings(chosen, progress=progress, embedder=embedder)
+        with _index_warnings_shown(progress):  # "… being written by another newsqa process (pid N); waiting"
+            retriever = Retriever.from_settings(chosen, progress=progress, embedder=embedder)
         log.info("opened %s: %s", chosen.corpus, retriever.report)
         # The reader loads its models now (a language model, the cross-encoder), not at the first question.
         progress.phase(f"Loading the {chosen.reader} reader…")
@@ -106,3 +109,24 @@ def folder_loader(settings: Settings) -> Loader:
         return retriever
 
     return load
+
+
+@contextmanager
+def _index_warnings_shown(progress: Reporter) -> Iterator[None]:
+    """While this thread opens an index, what the index says as a warning (another process holds its lock, it
+    is being rebuilt and why) goes to the status line, as the command line prints it."""
+    thread = threading.get_ident()
+
+    class ToStatus(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.thread == thread and record.levelno >= logging.WARNING:
+                with suppress(LoadCancelled):  # a cancelled load stops at its next progress call
+                    progress.phase(record.getMessage())
+
+    handler = ToStatus()
+    index_log = logging.getLogger("qa.index")
+    index_log.addHandler(handler)
+    try:
+        yield
+    finally:
+        index_log.removeHandler(handler)
