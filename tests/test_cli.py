@@ -61,6 +61,12 @@ def test_options_before_the_command_count_and_verbose_logs_what_happens(capsys, 
     assert err.splitlines() == ["qa: Embedding passages: 0/1", "qa: Embedding passages: 1/1"]
 
 
+def test_one_article_is_counted_in_the_singular(capsys, tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("Harbour bridge\n\nThe harbour bridge stays closed for repairs.\n")
+    code, out, _ = run(capsys, "index", str(tmp_path), "--quiet")
+    assert code == 0 and out.startswith("Indexed 1 article, 1 passage in ")
+
+
 def test_search_json(capsys, corpus: Path) -> None:
     code, out, _ = run(capsys, "search", "Rawalpindi army headquarters", "--corpus", str(corpus), "--json", "-k", "3")
     hits = json.loads(out)

@@ -104,6 +104,17 @@ def test_truncated_gzip_keeps_what_was_read(tmp_path: Path) -> None:
     assert any("cannot be read past" in s.reason for s in scan.skipped)
 
 
+def test_a_file_that_cannot_be_read_is_told_before_its_bad_lines(tmp_path: Path,
+                                                                 caplog: pytest.LogCaptureFixture) -> None:
+    rows = ["{not json"] * 12 + [{"id": str(i), "title": "T", "text": BODY * 40} for i in range(200)]
+    path = write_jsonl(tmp_path / "cut.jsonl.gz", rows)
+    path.write_bytes(path.read_bytes()[:-200])
+    with caplog.at_level(logging.WARNING):
+        scan_folder(tmp_path)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert "cannot be read past" in warnings[0] and warnings[-1].startswith("skipped 3 more")
+
+
 def test_folder_mixes_exports_and_files(tmp_path: Path) -> None:
     (tmp_path / "story.txt").write_text("Envoy lands in Doha\n\nThe envoy arrived on Monday.\n")
     (tmp_path / "feeds").mkdir()
