@@ -55,6 +55,30 @@ def verdict_key(model: str, question: str, chosen: list[str]) -> str:
     return hashlib.sha256(json.dumps([model, prompt]).encode()).hexdigest()[:16]
 
 
+def judged_sets(settings: Settings, squad_size: int, seed_every: int = 1) -> tuple[list, dict[str, str]]:
+    """[(set name, its retriever, its questions)] for the seed set's and held-out SQuAD's test splits, and each
+    SQuAD question's article title (its group for out-of-fold fits)."""
+    seed = Retriever.from_settings(settings)
+    # Only questions the reader was not fitted on (its test splits): on the others its probability is
+    # overconfident, and a combination fitted on them would trust it too much.
+    seed_questions = [q for q in load_question_set(ROOT / "eval" / "questions.jsonl")
+                      if seed_split(q.id, q.docs) == "test"]
+    answerable_seed = [q for q in seed_questions if q.answerable][::seed_every]
+    sets = [("seed", seed, [q for q in seed_questions if not q.answerable or q in answerable_seed])]
+    full = load_squad(SQUAD)
+    titles = {a.doc_id: a.title for a in full.articles}
+    title_of = {q.id: titles.get(q.docs[0], q.id) for q in full.questions if q.docs}
+    article_of = {q.id: article_index(q.docs[0]) for q in full.questions if q.docs}
+    data = hold_out(full)
+    index_dir = settings.cache_dir / "eval" / "squad11_dev-index-holdout"
+    held = Retriever.from_articles(data.articles, settings.with_overrides(index_dir=index_dir), embedder=seed.embedder)
+    sample = answer_sample([q for q in data.questions if article_of[q.id] % TEST_EVERY == TEST_AT], squad_size)
+    answerable, unanswerable = [q for q in sample if q.answerable], [q for q in sample if not q.answerable]
+    # Alternate the two kinds, so a run stopped early still has both.
+    sets.append(("squad", held, [q for pair in zip(answerable, unanswerable) for q in pair]))
+    return sets, title_of
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--squad-size", type=int, default=100, help="answerable and as many held-out questions")
@@ -80,25 +104,7 @@ def main() -> None:
     model = local_model(settings)
     reader = Reader()
 
-    seed = Retriever.from_settings(settings)
-    # Only questions the reader was not fitted on (its test splits): on the others its probability is
-    # overconfident, and a combination fitted on them would trust it too much.
-    seed_questions = [q for q in load_question_set(ROOT / "eval" / "questions.jsonl")
-                      if seed_split(q.id, q.docs) == "test"]
-    answerable_seed = [q for q in seed_questions if q.answerable][:: args.seed_every]
-    sets = [("seed", seed, [q for q in seed_questions if not q.answerable or q in answerable_seed])]
-    full = load_squad(SQUAD)
-    titles = {a.doc_id: a.title for a in full.articles}
-    title_of = {q.id: titles.get(q.docs[0], q.id) for q in full.questions if q.docs}
-    article_of = {q.id: article_index(q.docs[0]) for q in full.questions if q.docs}
-    data = hold_out(full)
-    index_dir = settings.cache_dir / "eval" / "squad11_dev-index-holdout"
-    held = Retriever.from_articles(data.articles, settings.with_overrides(index_dir=index_dir), embedder=seed.embedder)
-    sample = answer_sample([q for q in data.questions if article_of[q.id] % TEST_EVERY == TEST_AT], args.squad_size)
-    answerable, unanswerable = [q for q in sample if q.answerable], [q for q in sample if not q.answerable]
-    # Alternate the two kinds, so a run stopped early still has both.
-    interleaved = [q for pair in zip(answerable, unanswerable) for q in pair]
-    sets.append(("squad", held, interleaved))
+    sets, title_of = judged_sets(settings, args.squad_size, args.seed_every)
 
     rows: list[dict] = []
     times: list[float] = []

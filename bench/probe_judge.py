@@ -28,17 +28,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from fit_judge import auc, figures, fit_logistic, logit, pick_threshold  # noqa: E402  (bench/, beside this script)
-from measure_judge import SQUAD, evidence_of  # noqa: E402
-from train_reader import TEST_AT, TEST_EVERY, article_index  # noqa: E402
+from measure_judge import evidence_of, judged_sets  # noqa: E402
 
 from qa import Settings  # noqa: E402
-from qa.evalsets import answer_sample, hold_out, load_question_set, load_squad  # noqa: E402
 from qa.llm import local_backend  # noqa: E402
 from qa.llm.model import TOP_LOGPROBS, verdict_probability  # noqa: E402
 from qa.llm.prompts import JUDGE_SYSTEM, clean, fenced  # noqa: E402
-from qa.reader.params import seed_split  # noqa: E402
 from qa.reader.pipeline import Reader  # noqa: E402
-from qa.retriever import Retriever  # noqa: E402
 
 log = logging.getLogger("probe_judge")
 OUT = Path.home() / ".cache" / "newsqa" / "judge-probes.jsonl"
@@ -60,31 +56,13 @@ def probe_messages(question: str, evidence: list[str], probe: str) -> list[dict[
     return [{"role": "system", "content": JUDGE_SYSTEM}, {"role": "user", "content": user}]
 
 
-def questions_to_probe(settings: Settings, squad_size: int):
-    seed = Retriever.from_settings(settings)
-    seed_questions = [q for q in load_question_set(ROOT / "eval" / "questions.jsonl")
-                      if seed_split(q.id, q.docs) == "test"]
-    sets = [("seed", seed, seed_questions)]
-    full = load_squad(SQUAD)
-    titles = {a.doc_id: a.title for a in full.articles}
-    title_of = {q.id: titles.get(q.docs[0], q.id) for q in full.questions if q.docs}
-    article_of = {q.id: article_index(q.docs[0]) for q in full.questions if q.docs}
-    data = hold_out(full)
-    index_dir = settings.cache_dir / "eval" / "squad11_dev-index-holdout"
-    held = Retriever.from_articles(data.articles, settings.with_overrides(index_dir=index_dir), embedder=seed.embedder)
-    sample = answer_sample([q for q in data.questions if article_of[q.id] % TEST_EVERY == TEST_AT], squad_size)
-    answerable, unanswerable = [q for q in sample if q.answerable], [q for q in sample if not q.answerable]
-    sets.append(("squad", held, [q for pair in zip(answerable, unanswerable) for q in pair]))
-    return sets, title_of
-
-
 def run(args: argparse.Namespace) -> None:
     settings = Settings.from_env()
     done = {json.loads(line)["id"] for line in args.out.read_text().splitlines()} if args.out.is_file() else set()
     backend = local_backend(settings)
     backend.load()
     reader = Reader()
-    sets, title_of = questions_to_probe(settings, args.squad_size)
+    sets, title_of = judged_sets(settings, args.squad_size)
     with args.out.open("a") as out:
         for set_name, retriever, questions in sets:
             for number, q in enumerate(questions, 1):

@@ -435,7 +435,7 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
         try:
             run.answer_retriever.reader(name)
         except QAError as error:
-            if args.readers and name in names or name == settings.reader:
+            if name == settings.reader or (args.readers and name in names):  # asked for by name: it must work
                 raise
             unavailable[name] = str(error)
     with _progress(args.quiet, "Evaluating") as progress:

@@ -110,8 +110,8 @@ class Retriever:
         report = OpenReport(len(articles), len(store.passages), tuple(skipped), sync, time.perf_counter() - began,
                             sum(len(group) - 1 for group in copies))
         log.info("opened %s: %d articles, %d passages (%d reused, %d embedded, %d split again, %d removed%s), "
-                 "%d copies of another story, in %.1f s", getattr(store, "where", settings.index_path), report.articles, report.passages, sync.reused,
-                 sync.embedded, sync.resplit, sync.removed,
+                 "%d copies of another story, in %.1f s", getattr(store, "where", settings.index_path),
+                 report.articles, report.passages, sync.reused, sync.embedded, sync.resplit, sync.removed,
                  f"; rebuilt: {sync.rebuilt_because}" if sync.rebuilt_because else "", report.copies, report.seconds)
         return cls(settings, articles, store, embedder, report, copies)
 
