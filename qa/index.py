@@ -471,6 +471,8 @@ class IndexStore:
             manifest["files"] = files
             manifest["articles"] = [{"path": a.path, "doc_id": a.doc_id, "title": a.title,
                                      "hash": a.content_hash} for a in articles]
+            if (self.folder / MANIFEST).is_dir() and not (self.folder / MANIFEST).is_symlink():
+                shutil.rmtree(self.folder / MANIFEST)  # a folder in the manifest's place (_load said it cannot be read)
             write_atomically(self.folder / MANIFEST, json.dumps(manifest, indent=1, ensure_ascii=False)
                               .encode("utf-8"))
         self._remove_stale(keep=name)

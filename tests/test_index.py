@@ -87,7 +87,7 @@ def test_index_files_are_plain_and_consistent(corpus: Path) -> None:
 
 
 @pytest.mark.parametrize("damage", ["truncate_vectors", "garbage_manifest", "drop_passages", "edit_passages",
-                                    "odd_manifest_files", "odd_manifest_articles"])
+                                    "odd_manifest_files", "odd_manifest_articles", "manifest_is_a_folder"])
 def test_damaged_index_is_rebuilt_with_a_warning(corpus: Path, damage: str, caplog) -> None:
     open_with(corpus, CountingEmbedder())
     folder, files = corpus / ".qa-index", generation(corpus)
@@ -96,6 +96,10 @@ def test_damaged_index_is_rebuilt_with_a_warning(corpus: Path, damage: str, capl
         (files / VECTORS).write_bytes(data[: len(data) // 2])
     elif damage == "garbage_manifest":
         (folder / MANIFEST).write_bytes(b"\x00\xffnot json")
+    elif damage == "manifest_is_a_folder":
+        (folder / MANIFEST).unlink()
+        (folder / MANIFEST).mkdir()
+        (folder / MANIFEST / "stray").write_text("x")
     elif damage.startswith("odd_manifest"):  # valid JSON, wrong shapes: edited by hand or by another tool
         manifest = json.loads((folder / MANIFEST).read_text())
         if damage == "odd_manifest_files":
