@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,12 +101,21 @@ def scan_folder(folder: Path | str) -> FolderScan:
             skipped.append(SkippedFile(relative, "holds no article text"))
             continue
         articles.append(article)
-    # A whole file that cannot be read (a corrupt .gz) is told before the lines skipped in it.
-    for number, skip in enumerate(sorted(skipped, key=lambda s: " line " in s.path)):
-        if number == MAX_WARNINGS:
-            log.warning("skipped %d more (run with --verbose to list them)", len(skipped) - number)
-        log.log(logging.WARNING if number < MAX_WARNINGS else logging.INFO, "skipped %s: %s", skip.path, skip.reason)
     return FolderScan(articles, skipped)
+
+
+def log_skipped(skipped: Sequence[SkippedFile], told: Collection[SkippedFile] = ()) -> None:
+    """Warn about each skipped file or line (the first few; the rest are counted), except those in `told`:
+    already warned about on an earlier open, they are logged at INFO level (seen with --verbose)."""
+    new = [skip for skip in skipped if skip not in told]
+    # A whole file that cannot be read (a corrupt .gz) is told before the lines skipped in it.
+    for number, skip in enumerate(sorted(new, key=lambda s: " line " in s.path)):
+        if number == MAX_WARNINGS:
+            log.warning("skipped %d more (run with --verbose to list them)", len(new) - number)
+        log.log(logging.WARNING if number < MAX_WARNINGS else logging.INFO, "skipped %s: %s", skip.path, skip.reason)
+    for skip in skipped:
+        if skip in told:
+            log.info("skipped %s (as before): %s", skip.path, skip.reason)
 
 
 def _article_files(root: Path) -> list[Path]:

@@ -65,7 +65,7 @@ class _Interrupts:
 def _run(argv: Sequence[str] | None) -> int:
     try:
         args = _parser().parse_args(argv)
-        _configure_logging(args.verbose)
+        _configure_logging(args.verbose, args.quiet)
         command = args.command or "chat"
         settings = Settings.from_env(corpus=args.corpus, model=args.model, index_dir=args.index_dir,
                                      llm_url=args.llm_url, llm_model=args.llm_model,
@@ -110,7 +110,7 @@ def _common_options(given_only: bool) -> argparse.ArgumentParser:
                         help="where the embedding model runs: cpu (default), cuda, cuda:N or mps")
     common.add_argument("--batch-size", type=int, metavar="N",
                         help="texts per embedding batch when indexing (default 32; 256 or more on a GPU)")
-    common.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    common.add_argument("-q", "--quiet", action="store_true", help="no progress bar or warnings; errors still show")
     common.add_argument("-v", "--verbose", action="store_true", help="log what the library does")
     return common
 
@@ -204,7 +204,7 @@ class _Formatter(logging.Formatter):
         return printable(super().format(record))  # file names in messages are untrusted
 
 
-def _configure_logging(verbose: bool) -> None:
+def _configure_logging(verbose: bool, quiet: bool = False) -> None:
     handler = _StderrHandler()
     handler.setFormatter(_Formatter("qa: %(levelname)s: %(message)s"))
     root = logging.getLogger()
@@ -213,7 +213,7 @@ def _configure_logging(verbose: bool) -> None:
     for noisy in ("sentence_transformers", "transformers", "huggingface_hub", "bm25s", "torch", "trafilatura",
                   "htmldate", "courlan", "feedparser"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
-    logging.getLogger("qa").setLevel(logging.INFO if verbose else logging.WARNING)
+    logging.getLogger("qa").setLevel(logging.INFO if verbose else logging.ERROR if quiet else logging.WARNING)
     for name in ("sentence_transformers", "transformers", "huggingface_hub"):
         logging.getLogger(name).propagate = verbose
 
@@ -379,6 +379,11 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
     print(printable(f"Indexed {plural(report.articles, 'article')}, {plural(report.passages, 'passage')} in {where} "
                     f"({sync.embedded} embedded, {sync.reused} unchanged{resumed}{resplit}, {sync.removed} removed; "
                     f"{report.seconds:.1f} s)"))
+    if report.skipped:  # each was warned about when it first appeared; -v lists them all again
+        lines = sum(1 for s in report.skipped if " line " in s.path)  # bad lines of an export
+        counted = " and ".join(plural(n, name) for n, name in ((len(report.skipped) - lines, "file"),
+                                                                (lines, "export line")) if n)
+        print(printable(f"Skipped {counted} without a readable article (qa index -v lists them)"))
     return 0
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from .articles import scan_folder
+from .articles import log_skipped, scan_folder
 from .embedding import Embedder, locate_model
 from .errors import CorpusError, StoreError
 from .index import SyncReport
@@ -36,6 +36,7 @@ def index_part(settings: Settings, part: Part, *, progress: Progress | None = No
         raise StoreError("--part splits indexing over machines that write to one shared store: add "
                          "--store milvus://HOST:PORT (or set QA_STORE); the embedded store lives on one machine")
     scan = scan_folder(settings.corpus)
+    log_skipped(scan.skipped)
     if not scan.articles:
         raise CorpusError(f"no readable article (.txt, .md, .html) in {settings.corpus}")
     from .stores.milvus import MilvusStore

@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 import copy
+import json
 import logging
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .articles import Article, SkippedFile, scan_folder
+from .articles import Article, SkippedFile, log_skipped, scan_folder
 from .duplicates import find_copies
 from .embedding import Embedder, locate_model
 from .errors import CorpusError, QAError
 from .filters import Filters
+from .folders import write_atomically
 from .fusion import fuse_candidates, rrf, z_score
 from .index import SyncReport
 from .passages import Passage, Span
@@ -107,6 +110,9 @@ class Retriever:
         # Signatures are cached in the embedded store's folder; a remote store writes nothing beside the articles.
         cache = settings.index_path if settings.store == "embedded" else None
         copies = find_copies(articles, cache) if settings.find_copies else []
+        folder = getattr(store, "folder", None)  # a fallback folder when the corpus's own cannot be written
+        log_skipped(skipped, _told_skips(folder))
+        _remember_skips(folder, skipped)
         report = OpenReport(len(articles), len(store.passages), tuple(skipped), sync, time.perf_counter() - began,
                             sum(len(group) - 1 for group in copies))
         log.info("opened %s: %d articles, %d passages (%d reused, %d embedded, %d split again, %d removed%s), "
@@ -332,3 +338,27 @@ def _side_thread() -> ThreadPoolExecutor:
         if _side is None:
             _side = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qa-lexical")
         return _side
+
+
+SKIPS_TOLD = "skipped.json"  # in the index folder: the skipped files already warned about
+
+
+def _told_skips(folder: Path | None) -> set[SkippedFile]:
+    """The skipped files and lines warned about on an earlier open of this index, so each is warned about once,
+    not on every `qa ask`; an unreadable record only means warning again."""
+    try:
+        saved = json.loads((folder / SKIPS_TOLD).read_text(encoding="utf-8")) if folder else []
+        return {SkippedFile(str(path), str(reason)) for path, reason in saved}
+    except (OSError, ValueError, TypeError):
+        return set()
+
+
+def _remember_skips(folder: Path | None, skipped: Sequence[SkippedFile]) -> None:
+    if folder is None or not folder.is_dir():
+        return
+    record = json.dumps([[s.path, s.reason] for s in skipped], ensure_ascii=False).encode("utf-8")
+    with suppress(OSError):  # a read-only index folder: the warnings repeat, nothing else is lost
+        if (folder / SKIPS_TOLD).read_bytes() == record:
+            return
+    with suppress(OSError):
+        write_atomically(folder / SKIPS_TOLD, record)

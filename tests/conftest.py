@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 from pathlib import Path
 
@@ -12,6 +13,15 @@ from qa.embedding import Embedder, locate_model
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"
+
+
+@pytest.fixture(autouse=True)
+def restore_logging():
+    """`qa` commands run in-process set the level of the "qa" logger (-v, -q); later tests see the default."""
+    logger = logging.getLogger("qa")
+    level = logger.level
+    yield
+    logger.setLevel(level)
 
 
 @pytest.fixture(scope="session")

@@ -117,6 +117,27 @@ def test_unreadable_files_are_skipped_with_a_warning(capsys, corpus: Path) -> No
     assert "skipped broken.txt: is not UTF-8" in err
 
 
+def test_a_skipped_file_is_warned_about_once_and_counted_by_index(capsys, corpus: Path) -> None:
+    (corpus / "broken.txt").write_bytes("Caf\xe9".encode("latin-1"))
+    assert "skipped broken.txt" in run(capsys, "search", "envoy", "--corpus", str(corpus), "-k", "1")[2]
+    code, _, err = run(capsys, "search", "envoy", "--corpus", str(corpus), "-k", "1")
+    assert code == 0 and "skipped" not in err  # told on the first open; `qa ask` after `qa ask` stays quiet
+    code, out, err = run(capsys, "index", "--corpus", str(corpus))
+    assert code == 0 and "Skipped 1 file without a readable article" in out and "skipped" not in err
+    assert "skipped broken.txt (as before): is not UTF-8" in run(capsys, "index", "-v", "--corpus", str(corpus))[2]
+    (corpus / "empty.txt").write_text("")
+    err = run(capsys, "search", "envoy", "--corpus", str(corpus), "-k", "1")[2]
+    assert "skipped empty.txt: is empty" in err and "broken.txt" not in err  # only the new one
+
+
+def test_quiet_hides_warnings_but_not_errors(capsys, corpus: Path) -> None:
+    (corpus / "broken.txt").write_bytes("Caf\xe9".encode("latin-1"))
+    code, out, err = run(capsys, "search", "envoy", "--corpus", str(corpus), "-k", "1", "--outlet", "nosuch", "-q")
+    assert code == 0 and err == ""
+    code, _, err = run(capsys, "search", "", "--corpus", str(corpus), "-q")
+    assert code == 2 and err.startswith("qa: error:")
+
+
 def test_the_installed_command_runs_in_a_fresh_process(corpus: Path) -> None:
     environment = {**os.environ, "QA_CORPUS": str(corpus)}
     result = subprocess.run([sys.executable, "-m", "qa.cli", "search", "Who freed Baradar from prison?", "-k", "1"],

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.articles import scan_folder
+from qa.articles import log_skipped, scan_folder
 from qa.errors import CorpusError
 from qa.settings import Settings
 
@@ -82,8 +82,9 @@ def test_bad_lines_are_skipped_with_a_clear_warning(tmp_path: Path, caplog: pyte
         {"id": "no-field", "title": "Headline only"},
         '{"id": "deep", "text": "x", "junk": ' + "[" * 100_000 + "]" * 100_000 + "}",
     ])
+    scan = scan_folder(tmp_path)
     with caplog.at_level(logging.WARNING):
-        scan = scan_folder(tmp_path)
+        log_skipped(scan.skipped)
     assert [a.doc_id for a in scan.articles] == ["news#ok1", "news#ok2"]
     reasons = {s.path: s.reason for s in scan.skipped}
     assert set(reasons) == {"news.jsonl.gz line 2", "news.jsonl.gz line 3", "news.jsonl.gz line 4",
@@ -110,7 +111,7 @@ def test_a_file_that_cannot_be_read_is_told_before_its_bad_lines(tmp_path: Path,
     path = write_jsonl(tmp_path / "cut.jsonl.gz", rows)
     path.write_bytes(path.read_bytes()[:-200])
     with caplog.at_level(logging.WARNING):
-        scan_folder(tmp_path)
+        log_skipped(scan_folder(tmp_path).skipped)
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert "cannot be read past" in warnings[0] and warnings[-1].startswith("skipped 3 more")
 
