@@ -16,6 +16,7 @@ rename), so a crash or a full disk at any moment leaves the previous index whole
 
 from __future__ import annotations
 
+import copy
 import errno
 import hashlib
 import io
@@ -163,10 +164,11 @@ class IndexStore:
         self.lock_wait = lock_wait
 
     def sync(self, articles: Sequence[Article], embedder: Embedder, batch_size: int = 32,
-             progress: Progress | None = None) -> tuple[IndexContents, SyncReport]:
+             progress: Progress | None = None, *, seed: Path | None = None) -> tuple[IndexContents, SyncReport]:
         """Bring the saved index in line with `articles`: reuse unchanged ones, embed new and changed ones
         (committing them in segments as it goes), drop deleted ones, and write a new generation if anything
-        changed. A broken or foreign index is rebuilt; an older format is converted without re-embedding."""
+        changed. A broken or foreign index is rebuilt; an older format is converted without re-embedding.
+        `seed` is another index folder (one that cannot be written) whose saved articles are reused too."""
         articles = list(articles)
         with self._lock():
             live, problem = self._load(articles)
@@ -179,7 +181,8 @@ class IndexStore:
                 log.warning("rebuilding the index in %s: %s", self.folder, problem)
             if live is not None and live.keys == [(a.path, a.content_hash) for a in articles]:
                 return live.contents, SyncReport(len(articles), 0, 0, None)  # the usual open: nothing to do
-            reusable = live.reusable if live else {}
+            seeded = self._seed(seed, articles) if seed is not None else {}
+            reusable = {**seeded, **(live.reusable if live else {})}
             legacy = self._load_legacy() if live is None else {}
             partial = self._load_partial()
             pieces: list[_Piece | None] = []
@@ -217,6 +220,13 @@ class IndexStore:
             self._embed(pending, pieces, embedder, batch_size, progress)
             contents = self._write_generation(articles, pieces, embedder)
             return contents, report
+
+    def _seed(self, folder: Path, articles: Sequence[Article]) -> dict[tuple[str, str], _Piece]:
+        """The saved articles of another index folder of the same model and splitter, to copy from."""
+        other = copy.copy(self)
+        other.folder = folder
+        live, _problem = other._load(articles)
+        return live.reusable if live is not None and not live.resplit else {}
 
     # --- locking ----------------------------------------------------------------------------------------
 

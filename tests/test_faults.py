@@ -782,6 +782,33 @@ def test_a_read_only_corpus_keeps_its_index_in_the_user_cache(corpus: Path, tmp_
         corpus.chmod(stat.S_IRWXU)
 
 
+def test_a_read_only_index_lends_its_vectors_to_the_user_cache(corpus: Path, tmp_path: Path, monkeypatch) -> None:
+    """A shared read-only corpus whose index is one article behind: only that article is embedded."""
+    import errno
+
+    import qa.index as index_module
+
+    built = CountingEmbedder()
+    Retriever.from_folder(corpus, embedder=built, cache_dir=tmp_path / "cache")
+    (corpus / "zz_new.txt").write_text(WALRUS, encoding="utf-8")
+    real = index_module._probe_write
+
+    def refuse(folder: Path) -> None:  # read-only for root too, who can write anywhere
+        if folder == corpus / ".qa-index":
+            raise OSError(errno.EROFS, "Read-only file system")
+        real(folder)
+
+    monkeypatch.setattr(index_module, "_probe_write", refuse)
+    fallback = CountingEmbedder()
+    retriever = Retriever.from_folder(corpus, embedder=fallback, cache_dir=tmp_path / "cache")
+    assert (tmp_path / "cache" / "indexes") in retriever.store.folder.parents
+    assert retriever.report.sync.embedded == 1 and 0 < fallback.encoded < built.encoded / 10
+    assert retriever.report.sync.reused == len(retriever.articles) - 1
+    assert [h.citation.path for h in retriever.search("walrus parliament herring", k=1)] == ["zz_new.txt"]
+    assert Retriever.from_folder(corpus, embedder=CountingEmbedder(), cache_dir=tmp_path / "cache"
+                                 ).report.sync.embedded == 0
+
+
 def test_an_unwritable_index_folder_falls_back_or_says_so(corpus: Path, tmp_path: Path, monkeypatch) -> None:
     """The same as above for root, who can write anywhere: the index folder's write probe fails."""
     import errno

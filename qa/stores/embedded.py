@@ -72,8 +72,9 @@ class EmbeddedStore:
             if self._fallback is None:
                 raise
             log.warning("%s cannot be written: keeping the index in %s", self.folder, self._fallback)
-            self.folder = self._fallback
-            contents, report = self.index_store().sync(articles, embedder, batch_size, progress)
+            seed, self.folder = self.folder, self._fallback
+            # what the read-only index holds is copied, not embedded again: only new and changed articles are
+            contents, report = self.index_store().sync(articles, embedder, batch_size, progress, seed=seed)
         self._take(contents)
         return report
 
