@@ -354,7 +354,7 @@ def _told_skips(folder: Path | None) -> set[SkippedFile]:
 
 
 def _remember_skips(folder: Path | None, skipped: Sequence[SkippedFile]) -> None:
-    if folder is None or not folder.is_dir():
+    if folder is None or not folder.is_dir() or not (skipped or (folder / SKIPS_TOLD).exists()):
         return
     record = json.dumps([[s.path, s.reason] for s in skipped], ensure_ascii=False).encode("utf-8")
     with suppress(OSError):  # a read-only index folder: the warnings repeat, nothing else is lost
