@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import CorpusError
-from .folders import list_files, read_limited
+from .folders import iter_files, list_files, read_limited
 from .frontmatter import read_front_matter
 from .htmltext import decode_html, extract_page
 from .metadata import normalize_date
@@ -120,6 +120,20 @@ def log_skipped(skipped: Sequence[SkippedFile], told: Collection[SkippedFile] = 
 
 def _article_files(root: Path) -> list[Path]:
     return list_files(root, ARTICLE_SUFFIXES + EXPORT_SUFFIXES)
+
+
+def could_hold_articles(path: Path) -> str | None:
+    """Why `path` cannot be a corpus (no such folder, a folder without a single article file, a file that is
+    neither an article nor an export), or None; a quick look that stops at the first article file."""
+    if path.is_file():
+        if path.name.lower().endswith(ARTICLE_SUFFIXES + EXPORT_SUFFIXES):
+            return None
+        return f"{path} is neither a folder nor an article file ({', '.join(ARTICLE_SUFFIXES + EXPORT_SUFFIXES)})"
+    if not path.is_dir():
+        return f"{path} does not exist" if not path.exists() else f"{path} is not a folder"
+    if next(iter_files(path, ARTICLE_SUFFIXES + EXPORT_SUFFIXES), None) is None:
+        return f"{path} holds no articles ({', '.join(ARTICLE_SUFFIXES + EXPORT_SUFFIXES)})"
+    return None
 
 
 def _why_unreadable(data: bytes, html: bool = False) -> str | None:

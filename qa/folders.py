@@ -8,7 +8,7 @@ import logging
 import os
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -30,8 +30,12 @@ def list_files(root: Path, suffixes: Iterable[str]) -> list[Path]:
     that are not valid UTF-8 (logged: a citation must be able to name its file), FIFOs, devices, dangling
     links, and folders reached through a symlink. Folders that cannot be read are logged and skipped.
     """
+    return sorted(iter_files(root, suffixes))
+
+
+def iter_files(root: Path, suffixes: Iterable[str]) -> Iterator[Path]:
+    """`list_files` one at a time, as they are found (not in path order): the first comes without a full walk."""
     endings = tuple(suffix.lower() for suffix in suffixes)
-    found: list[Path] = []
 
     def unreadable(error: OSError) -> None:
         log.warning("skipped folder %s: cannot be read (%s)", error.filename, error.strerror or error)
@@ -47,8 +51,7 @@ def list_files(root: Path, suffixes: Iterable[str]) -> list[Path]:
                             path.relative_to(root).as_posix())
                 continue
             if path.is_file():  # follows a file symlink; False for FIFOs, devices and dangling links
-                found.append(path)
-    return sorted(found)
+                yield path
 
 
 def read_limited(path: Path, limit: int) -> bytes:

@@ -452,15 +452,42 @@ async def test_switching_corpus_loads_the_new_folder_and_clears_the_chat(tmp_pat
         path_box.value = str(tmp_path / "missing")
         await pilot.press("enter")
         await pilot.pause()
-        assert isinstance(app.screen, CorpusScreen)  # not a folder: the dialog stays, saying why
-        assert "is not a folder" in screen_text(app)
+        assert isinstance(app.screen, CorpusScreen)  # no such folder: the dialog stays, saying why
+        assert "does not exist" in screen_text(app)
+        (tmp_path / "notes.pdf").write_bytes(b"%PDF")
         path_box.value = str(tmp_path)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, CorpusScreen) and "holds no articles" in screen_text(app)
+        (tmp_path / "deep" / "er").mkdir(parents=True)
+        (tmp_path / "deep" / "er" / "story.md").write_text("A story\n\nIt happened.\n")
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, ChatScreen)
         assert seen == [ROOT / "seeds", tmp_path]
         assert app.corpus == tmp_path and app.sub_title == tmp_path.name
         assert turns(app) == [] and app.exchanges == []
+
+
+async def test_a_corpus_that_fails_to_open_gives_the_chat_back_to_the_previous_one(tmp_path: Path) -> None:
+    retriever = FakeRetriever()
+
+    def load(corpus: Path, progress) -> object:
+        if corpus == tmp_path:
+            raise CorpusError(f"no readable article (.txt, .md, .html, .jsonl) in {corpus}: a.txt is empty")
+        return retriever
+
+    app = QAApp(load, ROOT / "seeds")
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        (tmp_path / "a.txt").write_text("")
+        app._switch_corpus(tmp_path)
+        await ask(pilot, COST)  # asked while the new folder opens: answered from the one that stays
+        await settle(pilot)
+        assert app.retriever is retriever and app.corpus == ROOT / "seeds" and app.sub_title == "seeds"
+        assert f"still answering from {ROOT / 'seeds'}" in app.chat.status.text
+        [turn] = turns(app)
+        assert turn.has_class("-answered")
 
 
 # --- the real retriever ---------------------------------------------------------------------------------------

@@ -68,6 +68,7 @@ class QAApp(App[None]):
         self.corpus = Path(corpus)
         self.save_dir = save_dir
         self.retriever: Retriever | None = None
+        self._previous: tuple[Retriever, Path] | None = None  # kept while switching corpus, in case the new fails
         self.exchanges: list[Exchange] = []  # the conversation: its answers are the history of follow-ups
         self._queue: deque[tuple[int, str]] = deque()  # (turn id, question) not yet asked
         self._asking: int | None = None  # the turn being answered; one question at a time keeps history whole
@@ -147,6 +148,7 @@ class QAApp(App[None]):
             return
         self.retriever = message.retriever
         self.corpus = message.corpus
+        self._previous = None
         self.sub_title = _corpus_label(self.corpus)
         report = getattr(message.retriever, "report", None)
         self.chat.say(self._ready_text(), "ready")
@@ -164,7 +166,15 @@ class QAApp(App[None]):
             return
         self.notify(message.text, title=f"Could not open {message.corpus}", severity="error", timeout=10,
                     markup=False)
-        if self.retriever is not None:
+        if self.retriever is None and self._previous is not None:  # a switch failed: back to where it was
+            self.retriever, self.corpus = self._previous
+            self._previous = None
+            self.sub_title = _corpus_label(self.corpus)
+            self.chat.say(f"Could not open {message.corpus}; still answering from {self.corpus}", "error")
+            for turn_id, _ in self._queue:
+                self.chat.set_waiting(turn_id, WAIT_FOR_TURN)
+            self._ask_next()
+        elif self.retriever is not None:
             self.chat.say("Re-indexing failed; still answering from the previous index", "error")
         else:
             self.chat.say(f"Could not open {message.corpus}. Ctrl+P: Re-index or Switch corpus", "error")
@@ -326,7 +336,9 @@ class QAApp(App[None]):
         if folder is None:
             return
         self.action_clear_chat()
-        self.retriever = None
+        if self.retriever is not None:
+            self._previous = (self.retriever, self.corpus)
+        self.retriever = None  # questions asked now wait for the new folder
         self.corpus = folder
         self.sub_title = _corpus_label(folder)
         self._start_loading(folder, f"Opening {folder}…")

@@ -12,9 +12,11 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
+from qa.display import printable
+
 
 class CorpusScreen(ModalScreen[Path | None]):
-    """A folder path box; Enter switches to that folder (if it exists), Escape cancels."""
+    """A folder path box; Enter switches to that folder (if it holds articles), Escape cancels."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
@@ -24,19 +26,23 @@ class CorpusScreen(ModalScreen[Path | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="corpus-box"):
-            yield Static(Content.styled("Switch corpus: folder of articles (.txt, .md, .html)", "bold"))
+            yield Static(Content.styled("Switch corpus: folder of articles (.txt, .md, .html) or an export (.jsonl)",
+                                        "bold"))
             yield Input(str(self.current), id="corpus-path")
             yield Static("", id="corpus-error")
-            yield Static(Content.styled("Enter to open it · Escape to cancel. The chat is cleared.",
+            yield Static(Content.styled("Enter to open it · Escape to cancel. The chat is cleared; if the folder "
+                                        "cannot be opened, the current one stays.",
                                         "$text-muted"))
 
     @on(Input.Submitted, "#corpus-path")
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        from qa.articles import could_hold_articles
+
         folder = Path(event.value.strip()).expanduser()
-        if not event.value.strip() or not folder.is_dir():
-            self.query_one("#corpus-error", Static).update(
-                Content.styled(f"{folder} is not a folder", "$text-error"))
+        problem = "Type the path of a folder of articles" if not event.value.strip() else could_hold_articles(folder)
+        if problem:
+            self.query_one("#corpus-error", Static).update(Content.styled(printable(problem), "$text-error"))
             return
         self.dismiss(folder)
 
