@@ -163,18 +163,25 @@ async def test_an_error_while_asking_is_a_toast_and_the_app_keeps_going(error: E
         assert len(app.exchanges) == 1
 
 
-async def test_a_corpus_that_cannot_be_opened_is_a_toast_and_questions_wait() -> None:
+async def test_a_corpus_that_cannot_be_opened_is_a_toast_and_questions_are_refused() -> None:
     loader = GatedLoader(FakeRetriever(), fail=CorpusError("no readable article (.txt, .md, .html) in /nowhere"))
     toasts = Toasts()
     app = QAApp(loader, "/nowhere")
     async with app.run_test(message_hook=toasts) as pilot:
+        await loader.reached(pilot)
+        box = app.chat.query_one(QuestionInput)
+        box.value = COST  # asked while it opens: it waits, then is told it was not asked
+        await pilot.press("enter")
         await pilot.pause()
         loader.release()
         await settle(pilot)
         assert any("no readable article" in text for text in toasts.of("error"))
         assert "Could not open" in app.chat.status.text
-        await ask(pilot, COST)
-        assert turns(app)[0].has_class("-waiting")
+        [turn] = turns(app)
+        assert turn.has_class("-failed") and "Not asked: could not open /nowhere" in answer_text(turn)
+        await ask(pilot, "Who freed Baradar?")  # nothing is open or opening: refused at once, kept in the box
+        assert len(turns(app)) == 1 and any("No articles are open" in text for text in toasts.of("warning"))
+        assert app.chat.query_one(QuestionInput).value == "Who freed Baradar?"
         assert app.is_running
 
 
@@ -509,3 +516,18 @@ async def test_the_real_retriever_answers_a_seed_question(seed_retriever) -> Non
             assert article.text[cited.citation.start : cited.citation.end].strip()
             assert f"[{cited.number}]" in answer_text(turn)
         assert f"[1] {exchange.answer.citations[0].citation.title[:16]}" in shown
+
+
+async def test_lines_that_arrive_in_one_burst_are_asked_one_by_one() -> None:
+    """A paste of several lines, or type-ahead over a slow link: every key is queued before the first Enter
+    is handled, and each question must still be asked alone."""
+    from textual import events
+
+    app = make_app()
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        for character in f"{COST}\rWho freed Baradar?\r":
+            app.post_message(events.Key("enter" if character == "\r" else character, character))
+        await settle(pilot)
+        assert [exchange.question for exchange in app.exchanges] == [COST, "Who freed Baradar?"]
+        assert app.chat.query_one(QuestionInput).value == ""

@@ -68,6 +68,7 @@ class QAApp(App[None]):
         self.corpus = Path(corpus)
         self.save_dir = save_dir
         self.retriever: Retriever | None = None
+        self._nothing_open = False  # the last load failed with no corpus to fall back on: questions are refused
         self._previous: tuple[Retriever, Path] | None = None  # kept while switching corpus, in case the new fails
         self.exchanges: list[Exchange] = []  # the conversation: its answers are the history of follow-ups
         self._queue: deque[tuple[int, str]] = deque()  # (turn id, question) not yet asked
@@ -102,6 +103,7 @@ class QAApp(App[None]):
 
     def _start_loading(self, corpus: Path, status: str) -> None:
         self._generation += 1
+        self._nothing_open = False
         self.chat.say(status)
         self._load(corpus, self._generation)
 
@@ -178,11 +180,20 @@ class QAApp(App[None]):
             self.chat.say("Re-indexing failed; still answering from the previous index", "error")
         else:
             self.chat.say(f"Could not open {message.corpus}. Ctrl+P: Re-index or Switch corpus", "error")
+            self._nothing_open = True
+            while self._queue:  # nothing will answer them: say so rather than leave them waiting
+                turn_id, _question = self._queue.popleft()
+                self.chat.show_error(turn_id, f"Not asked: could not open {message.corpus}")
 
     # --- asking ---------------------------------------------------------------------------------------
 
     @on(ChatScreen.QuestionAsked)
     def _question_asked(self, message: ChatScreen.QuestionAsked) -> None:
+        if self.retriever is None and self._nothing_open:
+            self.notify("No articles are open: Ctrl+P, then Switch corpus or Re-index.", title="Cannot ask that",
+                        severity="warning", markup=False)
+            self.chat.give_back(message.question)
+            return
         turn_id = self._next_turn
         self._next_turn += 1
         if self.retriever is None:
@@ -379,7 +390,8 @@ def run_chat(settings: Settings | None = None) -> int:
     finally:
         root.handlers[:] = handlers
         if app.loading:  # a thread cannot be stopped while it loads the model
-            print("newsqa: waiting for the model to finish loading…", file=sys.stderr, flush=True)
+            print("newsqa: closing once the model load or indexing step in progress stops…", file=sys.stderr,
+                  flush=True)
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.run_until_complete(loop.shutdown_default_executor())
         loop.close()

@@ -70,6 +70,13 @@ class ChatScreen(Screen):
     def status(self) -> StatusLine:
         return self.query_one(StatusLine)
 
+    def give_back(self, question: str) -> None:
+        """Put a refused question back in the box to be corrected, unless the next one is being typed there."""
+        box = self.query_one(QuestionInput)
+        if not box.value:
+            box.value = question
+            box.cursor_position = len(question)
+
     def say(self, text: str, state: State = "busy") -> None:
         self.status.say(text, state)
 
@@ -124,6 +131,7 @@ class ChatScreen(Screen):
     @on(Input.Submitted, "#question")
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
+        box = self.query_one(QuestionInput)  # already emptied for the next question
         question = event.value.strip()
         if not question:
             self.notify("Type a question about the articles first.", severity="warning", markup=False)
@@ -135,10 +143,9 @@ class ChatScreen(Screen):
             check_question(question)
         except QuestionError as error:
             self.notify(str(error), title="Cannot ask that", severity="warning", markup=False)
+            self.give_back(event.value)
             return
-        box = self.query_one(QuestionInput)
         box.remember(question)
-        box.value = ""
         self.post_message(self.QuestionAsked(question))
 
     @on(Turn.Selected)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual import events
 from textual.binding import Binding
 from textual.widgets import Input
 
@@ -24,6 +25,18 @@ class QuestionInput(Input):
         self.history: list[str] = []
         self._position: int | None = None  # index into history while browsing it, else None
         self._draft = ""  # what was typed before browsing started
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key == "enter":
+            # Asked here, not through Input's Enter binding: a binding runs only once the key has bubbled up to
+            # the app, and by then the keys that came in the same burst (a paste of several lines, type-ahead
+            # over a slow link) are already typed into this question. The box is emptied at once for the next.
+            event.stop()
+            event.prevent_default()
+            question, self.value = self.value, ""
+            self.post_message(self.Submitted(self, question))
+            return
+        await super()._on_key(event)
 
     def validate_value(self, value: str) -> str:
         """A pasted question keeps its words but not its escape sequences or control characters, which the box
