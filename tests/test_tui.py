@@ -382,6 +382,10 @@ async def test_copy_puts_the_last_answer_and_its_sources_on_the_clipboard() -> N
         assert "[1]" in copied and "[2]" in copied
         assert ('[1] Council approves harbour bridge (harbour-bridge.txt): "The city council voted 7-2 on '
                 'Tuesday to approve a new bridge across the harbour."') in copied
+        await ask(pilot, COST)
+        await pilot.press("tab", "up")  # to the transcript, then the answer before
+        await pilot.press("ctrl+y")
+        assert app.clipboard.startswith("Q: Why is the bridge news?\n")  # the selected one, not the newest
 
 
 async def test_save_writes_the_conversation_as_markdown_with_citations(tmp_path: Path) -> None:

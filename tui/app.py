@@ -309,8 +309,10 @@ class QAApp(App[None]):
         if not self.exchanges:
             self.notify("There is no answer to copy yet.", severity="warning", markup=False)
             return
-        self.copy_to_clipboard(answer_text(self.exchanges[-1]))
-        self.notify("Copied the last answer and its sources.", markup=False)
+        selected = self.chat.transcript.selected  # the newest answer, unless an earlier one was picked
+        exchange = selected.exchange if selected is not None and selected.exchange is not None else self.exchanges[-1]
+        self.copy_to_clipboard(answer_text(exchange))
+        self.notify("Copied the selected answer and its sources.", markup=False)
 
     def action_save_chat(self) -> None:
         if not self.exchanges:

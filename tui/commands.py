@@ -18,7 +18,7 @@ class ChatCommands(Provider):
     def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
         app: QAApp = self.app  # type: ignore[assignment]
         return [
-            ("Copy last answer", app.action_copy_answer, "Copy the last answer and its sources (Ctrl+Y)"),
+            ("Copy answer", app.action_copy_answer, "Copy the selected answer and its sources (Ctrl+Y)"),
             ("Save conversation", app.action_save_chat, "Save the chat as Markdown in the current folder (Ctrl+S)"),
             ("Clear chat", app.action_clear_chat, "Forget the conversation so far (Ctrl+L)"),
             ("Re-index", app.action_reindex, "Reload the articles and update the index for changed files"),

@@ -17,7 +17,7 @@ KEYS: list[tuple[str, str]] = [
     ("a letter", "outside the question box: starts the next question there"),
     ("Enter / click", "on a source: open it in its article"),
     ("Escape", "back from an article or this help; in the chat, cancel the question being answered"),
-    ("Ctrl+Y", "copy the last answer with its sources"),
+    ("Ctrl+Y", "copy the selected answer with its sources"),
     ("Ctrl+S", "save the conversation as Markdown in the current folder"),
     ("Ctrl+L", "clear the chat"),
     ("Ctrl+P", "commands: re-index, switch corpus, reader (extractive, strict, server), theme …"),
