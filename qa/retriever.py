@@ -107,10 +107,10 @@ class Retriever:
         embedder = embedder or Embedder(locate_model(settings.model, settings.cache_dir), settings.device)
         store = open_store(settings, embedder.source)
         sync = store.sync(list(articles), embedder, batch_size=settings.batch_size, progress=progress)
-        # Signatures are cached in the embedded store's folder; a remote store writes nothing beside the articles.
-        cache = settings.index_path if settings.store == "embedded" else None
-        copies = find_copies(articles, cache) if settings.find_copies else []
-        folder = getattr(store, "folder", None)  # a fallback folder when the corpus's own cannot be written
+        # Signatures are cached in the embedded store's folder (in the user cache when the corpus's own cannot be
+        # written); a remote store writes nothing beside the articles.
+        folder = getattr(store, "folder", None) if settings.store == "embedded" else None
+        copies = find_copies(articles, folder) if settings.find_copies else []
         log_skipped(skipped, _told_skips(folder))
         _remember_skips(folder, skipped)
         report = OpenReport(len(articles), len(store.passages), tuple(skipped), sync, time.perf_counter() - began,

@@ -805,6 +805,7 @@ def test_a_read_only_index_lends_its_vectors_to_the_user_cache(corpus: Path, tmp
     assert retriever.report.sync.embedded == 1 and 0 < fallback.encoded < built.encoded / 10
     assert retriever.report.sync.reused == len(retriever.articles) - 1
     assert [h.citation.path for h in retriever.search("walrus parliament herring", k=1)] == ["zz_new.txt"]
+    assert (retriever.store.folder / "minhash.npz").is_file()  # the copy signatures are kept beside it too
     assert Retriever.from_folder(corpus, embedder=CountingEmbedder(), cache_dir=tmp_path / "cache"
                                  ).report.sync.embedded == 0
 

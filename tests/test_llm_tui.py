@@ -164,3 +164,41 @@ def test_the_chat_says_when_another_process_is_writing_the_index(tmp_path, monke
     folder_loader(Settings(corpus=seeds, index_dir=index))(seeds, reporter)
     releaser.join()
     assert any("being written by another newsqa process (pid 4242); waiting for it" in text for text in said), said
+
+
+def test_a_switched_read_only_folder_is_indexed_in_the_user_cache_and_the_chat_says_so(tmp_path, monkeypatch) -> None:
+    import errno
+    import shutil
+    from pathlib import Path
+
+    import qa.embedding
+    import qa.index
+    from qa import Retriever, Settings
+    from tests.fakes import CountingEmbedder
+    from tui.loading import folder_loader
+
+    class Loaded(CountingEmbedder):
+        def load(self) -> None:
+            pass
+
+    monkeypatch.setattr(qa.embedding, "locate_model", lambda *args: None)
+    monkeypatch.setattr(qa.embedding, "Embedder", lambda source, device="cpu": Loaded())
+    monkeypatch.setattr(Retriever, "reader", lambda self, name=None: type("Ready", (), {"prepare": lambda s, r: None})())
+    seeds = Path(__file__).resolve().parents[1] / "seeds"
+    shared = tmp_path / "shared"  # read-only, as a mounted archive is (for root too: the write probe fails)
+    shutil.copytree(seeds, shared)
+    real = qa.index._probe_write
+
+    def refuse(folder: Path) -> None:
+        if folder == shared / ".qa-index":
+            raise OSError(errno.EROFS, "Read-only file system")
+        real(folder)
+
+    monkeypatch.setattr(qa.index, "_probe_write", refuse)
+    warned: list[str] = []
+    reporter = type("Reporter", (), {"__call__": lambda self, done, total: None, "phase": lambda self, text: None,
+                                     "warn": lambda self, text: warned.append(text)})()
+    load = folder_loader(Settings(corpus=seeds, index_dir=tmp_path / "index", cache_dir=tmp_path / "cache"))
+    retriever = load(shared, reporter)  # switched to from the palette: not the first folder's --index-dir
+    assert (tmp_path / "cache" / "indexes") in retriever.store.folder.parents
+    assert any("cannot be written: keeping the index in" in text for text in warned), warned

@@ -28,7 +28,16 @@ from .commands import ChatCommands
 from .conversation import Exchange, cited_doc_ids
 from .export import answer_text, save_conversation
 from .loading import LoadCancelled, Loader, LoadReporter, describe_error, folder_loader
-from .messages import AnswerReady, AskActivity, AskFailed, LoadFailed, LoadPhase, LoadProgress, RetrieverReady
+from .messages import (
+    AnswerReady,
+    AskActivity,
+    AskFailed,
+    LoadFailed,
+    LoadPhase,
+    LoadProgress,
+    LoadWarning,
+    RetrieverReady,
+)
 from .screens.chat import ChatScreen
 from .screens.corpus import CorpusScreen
 from .screens.help import HelpScreen
@@ -132,6 +141,11 @@ class QAApp(App[None]):
         """Whether a load thread is still running (cancelled or not)."""
         with self._load_threads_lock:
             return self._load_threads > 0
+
+    @on(LoadWarning)
+    def _load_warning(self, message: LoadWarning) -> None:
+        if message.generation == self._generation:
+            self.notify(message.text, severity="warning", timeout=10, markup=False)
 
     @on(LoadPhase)
     def _load_phase(self, message: LoadPhase) -> None:

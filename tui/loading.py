@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from textual.worker import Worker
 
-from .messages import LoadPhase, LoadProgress
+from .messages import LoadPhase, LoadProgress, LoadWarning
 
 if TYPE_CHECKING:
     from textual.app import App
@@ -55,6 +55,10 @@ class LoadReporter:
         self._check()
         self._app.post_message(LoadPhase(self._generation, text))
 
+    def warn(self, text: str) -> None:
+        """Something the user should know once the folder is open (its index is kept elsewhere, rebuilt ...)."""
+        self._app.post_message(LoadWarning(self._generation, text))
+
     def _check(self) -> None:
         # Raising from the library's progress callback is the only way to stop an embedding run early,
         # and it must stop: the process cannot exit while this thread is still embedding.
@@ -89,8 +93,8 @@ def folder_loader(settings: Settings) -> Loader:
 
         if Path(corpus).resolve() == Path(settings.corpus).resolve():
             chosen = replace(settings, corpus=Path(corpus))
-        else:  # another folder gets its own index beside its articles, not the first corpus's index_dir
-            chosen = replace(settings, corpus=Path(corpus), index_dir=Path(corpus) / ".qa-index")
+        else:  # another folder gets its own index (beside its articles, or in the user cache when read-only),
+            chosen = replace(settings, corpus=Path(corpus), index_dir=None)  # not the first corpus's index_dir
         if embedder is None:
             progress.phase("Loading model…")
             model = Embedder(locate_model(chosen.model, chosen.cache_dir), chosen.device)
@@ -113,20 +117,27 @@ def folder_loader(settings: Settings) -> Loader:
 
 @contextmanager
 def _index_warnings_shown(progress: Reporter) -> Iterator[None]:
-    """While this thread opens an index, what the index says as a warning (another process holds its lock, it
-    is being rebuilt and why) goes to the status line, as the command line prints it."""
+    """While this thread opens a folder, what the library says as a warning, as the command line prints it:
+    the index's (another process holds its lock, it is being rebuilt and why) in the status line as it
+    happens, and every one (the index kept in the user cache, a file name that is not UTF-8 ...) as a toast.
+    Skipped files are not among them: the app lists those from the retriever's report."""
     thread = threading.get_ident()
+    warn = getattr(progress, "warn", None)
 
-    class ToStatus(logging.Handler):
+    class Shown(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
-            if record.thread == thread and record.levelno >= logging.WARNING:
+            if record.thread != thread or record.levelno < logging.WARNING or record.name == "qa.articles":
+                return
+            if record.name == "qa.index":
                 with suppress(LoadCancelled):  # a cancelled load stops at its next progress call
                     progress.phase(record.getMessage())
+            if warn is not None:
+                warn(record.getMessage())
 
-    handler = ToStatus()
-    index_log = logging.getLogger("qa.index")
-    index_log.addHandler(handler)
+    handler = Shown()
+    library_log = logging.getLogger("qa")
+    library_log.addHandler(handler)
     try:
         yield
     finally:
-        index_log.removeHandler(handler)
+        library_log.removeHandler(handler)

@@ -13,6 +13,15 @@ if TYPE_CHECKING:
     from .conversation import Exchange
 
 
+class LoadWarning(Message):
+    """The library warned while opening the folder (the index is kept in the user cache, it was rebuilt ...)."""
+
+    def __init__(self, generation: int, text: str) -> None:
+        super().__init__()
+        self.generation = generation
+        self.text = text
+
+
 class LoadPhase(Message):
     """The loader started a new step ("Loading model…")."""
 
