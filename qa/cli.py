@@ -263,17 +263,9 @@ def _progress_lines(label: str, every: float = PROGRESS_EVERY) -> Callable[[int,
 
 
 def _warn_if_no_article_matches(retriever, filters: dict[str, object]) -> None:
-    """Say so when the filters leave no article at all (a misspelt outlet, dates outside the corpus), naming
-    the outlets there are, instead of a bare "No passages."."""
-    from .filters import Filters
-
-    chosen = Filters.of(filters["since"], filters["until"], filters["outlets"])
-    if not chosen or any(chosen.admits(article) for article in retriever.articles):
-        return
-    known = [name for name, _count in retriever.outlets()]
-    listed = ", ".join(known[:8]) + (f" and {len(known) - 8} more" if len(known) > 8 else "")
-    hint = "" if not chosen.outlets else f" (outlets here: {listed})" if known else " (no article here names its outlet)"
-    log.warning("no article matches %s%s", chosen.describe(), hint)
+    why = retriever.no_article_matches(filters["since"], filters["until"], filters["outlets"])
+    if why:
+        log.warning("%s", why)
 
 
 def _open(settings: Settings, quiet: bool):

@@ -209,6 +209,19 @@ class Retriever:
         counts = Counter(a.outlet for a in self._articles.values() if a.outlet)
         return counts.most_common()
 
+    def no_article_matches(self, since: str | None = None, until: str | None = None,
+                           outlets: Iterable[str] | str | None = None) -> str | None:
+        """Why these filters leave no article at all ("no article matches outlets cnn (outlets here: ...)"), to
+        say instead of a bare "no passages" (a misspelt outlet, dates outside the corpus); None when some match."""
+        chosen = self._merged(since, until, outlets)
+        if not chosen or any(chosen.admits(article) for article in self._articles.values()):
+            return None
+        known = [name for name, _count in self.outlets()]
+        listed = ", ".join(known[:8]) + (f" and {len(known) - 8} more" if len(known) > 8 else "")
+        hint = "" if not chosen.outlets else f" (outlets here: {listed})" if known else \
+            " (no article here names its outlet)"
+        return f"no article matches {chosen.describe()}{hint}"
+
     def _merged(self, since: str | None, until: str | None, outlets: Iterable[str] | str | None) -> Filters:
         if since is None and until is None and outlets is None:
             return self._filters

@@ -535,3 +535,26 @@ async def test_lines_that_arrive_in_one_burst_are_asked_one_by_one() -> None:
         await settle(pilot)
         assert [exchange.question for exchange in app.exchanges] == [COST, "Who freed Baradar?"]
         assert app.chat.query_one(QuestionInput).value == ""
+
+
+@pytest.mark.parametrize("question", ["since:2024-13 Who freed Baradar?", "since:2021 until:2020 Who freed Baradar?",
+                                      "since:2020", "until:yesterday Who freed Baradar?"])
+async def test_a_question_with_filters_that_cannot_be_used_is_refused_on_enter(question: str) -> None:
+    fake = FakeRetriever()
+    toasts = Toasts()
+    app = make_app(fake)
+    async with app.run_test(message_hook=toasts) as pilot:
+        await settle(pilot)
+        await ask(pilot, question)
+        assert fake.calls == [] and turns(app) == []
+        assert toasts.of("warning") and app.chat.query_one(QuestionInput).value == question
+
+
+@pytest.mark.slow
+async def test_filters_that_match_no_article_say_so(seed_retriever) -> None:
+    toasts = Toasts()
+    app = QAApp(loader_for(seed_retriever), ROOT / "seeds")
+    async with app.run_test(message_hook=toasts) as pilot:
+        await settle(pilot)
+        await ask(pilot, "outlet:cnn What did Khalilzad say?")
+        assert "No article matches outlets cnn (no article here names its outlet)" in toasts.of("warning")

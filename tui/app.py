@@ -240,6 +240,10 @@ class QAApp(App[None]):
 
             asked, filters = split_filters(question)  # "since:2024-05 outlet:cnn What ..." keeps to those
             given = {k: v for k, v in filters.items() if v is not None}
+            why_none = getattr(retriever, "no_article_matches", None)  # a fake retriever in tests may lack it
+            unmatched = why_none(**given) if given and why_none is not None else None
+            if unmatched:  # said as the command line says it, not left to a bare "the articles don't say"
+                self.notify(unmatched[0].upper() + unmatched[1:], severity="warning", timeout=10, markup=False)
             with reporting(lambda text: self.post_message(AskActivity(turn_id, text)), lambda: worker.is_cancelled):
                 # a fake retriever in tests may not take `reader`: pass it only when one was chosen
                 if reader:

@@ -136,12 +136,15 @@ class ChatScreen(Screen):
         if not question:
             self.notify("Type a question about the articles first.", severity="warning", markup=False)
             return
-        from qa.errors import QuestionError
+        from qa.errors import FilterError, QuestionError
+        from qa.filters import Filters, split_filters
         from qa.question import check_question  # light: no model, no index
 
         try:  # refused at once, even while the model still loads
-            check_question(question)
-        except QuestionError as error:
+            asked, filters = split_filters(question)
+            Filters.of(filters["since"], filters["until"], filters["outlets"])  # "since:2024-13" is no date
+            check_question(asked)  # "since:2024" alone asks nothing
+        except (QuestionError, FilterError) as error:
             self.notify(str(error), title="Cannot ask that", severity="warning", markup=False)
             self.give_back(event.value)
             return
