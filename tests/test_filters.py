@@ -91,13 +91,13 @@ def test_cli_says_when_the_filters_leave_no_article(retriever: Retriever, capsys
     from qa import cli
 
     monkeypatch.setattr(cli, "_open", lambda settings, quiet: retriever)
-    assert cli.main(["search", "harbour bridge", "--outlet", "bbc", "--quiet"]) == 0
+    assert cli.main(["search", "harbour bridge", "--outlet", "bbc"]) == 0
     out, err = capsys.readouterr()
     assert out.strip() == "No passages."
     assert err == "qa: warning: no article matches outlets bbc (outlets here: USA Today, cnn.com, theweek.co.uk)\n"
-    assert cli.main(["ask", "Why did the bridge close?", "--since", "2030", "--quiet"]) == 0
+    assert cli.main(["ask", "Why did the bridge close?", "--since", "2030"]) == 0
     assert capsys.readouterr().err == "qa: warning: no article matches since 2030\n"
-    assert cli.main(["search", "harbour bridge", "--outlet", "cnn", "--quiet"]) == 0
+    assert cli.main(["search", "harbour bridge", "--outlet", "cnn"]) == 0
     assert capsys.readouterr().err == ""
 
 
