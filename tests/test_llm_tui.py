@@ -8,7 +8,7 @@ import threading
 from qa.llm.model import ChatReadingModel
 from tests.test_tui import COST, COST_SENTENCE, answer_text, make_app, turns
 from tests.test_tui_support import FakeRetriever, settle
-from tui.app import CANCELLED
+from tui.app import CANCELLED, WAIT_FOR_STEP
 
 
 class GatedBackend:
@@ -89,6 +89,23 @@ async def test_escape_cancels_the_question_being_checked() -> None:
         assert app.chat.status.text == "Ready · 4 articles · 4 passages"  # the model is free again
         app.action_use_reader("strict")
         assert app.chat.status.text == "Ready · 4 articles · 4 passages · reader: strict"
+
+
+async def test_clearing_the_chat_stops_the_question_being_answered() -> None:
+    backend = GatedBackend()
+    retriever = JudgedRetriever(backend)
+    app = make_app(retriever)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await _type(pilot, COST)
+        await _wait(pilot, backend.started)
+        await pilot.press("ctrl+l")
+        await _type(pilot, "When will construction begin? " + COST)
+        [turn] = turns(app)  # the cleared question is gone; nothing "before it" to wait for is on screen
+        assert answer_text(turn) == WAIT_FOR_STEP
+        backend.gate.set()
+        await settle(pilot)
+        assert COST_SENTENCE in answer_text(turn) and len(app.exchanges) == 1
 
 
 def test_the_chat_loads_a_chosen_reading_model_while_it_opens_the_index(tmp_path, monkeypatch) -> None:

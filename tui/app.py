@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 WAIT_FOR_LOAD = "Queued: answered as soon as the articles are loaded…"
 WAIT_FOR_TURN = "Queued: answered after the question before it…"
 SEARCHING = "Searching the articles…"
+WAIT_FOR_STEP = "Queued: answered once the model finishes the step it is in…"
 CANCELLED = "Cancelled."
 
 
@@ -212,8 +213,10 @@ class QAApp(App[None]):
         self._next_turn += 1
         if self.retriever is None:
             waiting = WAIT_FOR_LOAD
-        elif self._asking is not None or self._queue:
+        elif self._queue or (self._asking is not None and self._asking not in self._cancelled):
             waiting = WAIT_FOR_TURN
+        elif self._asking is not None:  # cancelled, or cleared away, but its model step is still running
+            waiting = WAIT_FOR_STEP
         else:
             waiting = SEARCHING
         self.chat.add_turn(turn_id, message.question, waiting)
@@ -321,6 +324,10 @@ class QAApp(App[None]):
         self.exchanges.clear()
         self._queue.clear()
         self._first_live_turn = self._next_turn
+        if self._asking is not None and self._asking not in self._cancelled:  # its answer would be dropped anyway
+            self._cancelled.add(self._asking)
+            if self._ask_worker is not None:
+                self._ask_worker.cancel()
         self.chat.clear()
 
     def action_copy_answer(self) -> None:
