@@ -178,7 +178,7 @@ async def test_a_corpus_that_cannot_be_opened_is_a_toast_and_questions_are_refus
         assert any("no readable article" in text for text in toasts.of("error"))
         assert "Could not open" in app.chat.status.text
         [turn] = turns(app)
-        assert turn.has_class("-failed") and "Not asked: could not open /nowhere" in answer_text(turn)
+        assert turn.has_class("-failed") and "/nowhere could not be opened" in answer_text(turn)
         await ask(pilot, "Who freed Baradar?")  # nothing is open or opening: refused at once, kept in the box
         assert len(turns(app)) == 1 and any("No articles are open" in text for text in toasts.of("warning"))
         assert app.chat.query_one(QuestionInput).value == "Who freed Baradar?"
@@ -558,3 +558,25 @@ async def test_filters_that_match_no_article_say_so(seed_retriever) -> None:
         await settle(pilot)
         await ask(pilot, "outlet:cnn What did Khalilzad say?")
         assert "No article matches outlets cnn (no article here names its outlet)" in toasts.of("warning")
+
+
+async def test_a_closest_passage_that_opens_with_the_headline_does_not_repeat_it() -> None:
+    from qa.records import Citation, Hit
+
+    class FromTheTop(FakeRetriever):  # a first passage: headline, then the first paragraph
+        def _abstain(self, question: str):
+            answer = super()._abstain(question)
+            hits = []
+            for hit in answer.closest:
+                article = self._articles[hit.citation.doc_id]
+                start, end = article.lines[0][0], article.lines[1][1]
+                hits.append(Hit(hit.rank, hit.score, article.text[start:end],
+                                Citation(article.doc_id, article.title, article.path, start, end)))
+            return type(answer)(*[tuple(hits) if field == "closest" else getattr(answer, field)
+                                  for field in answer.__dataclass_fields__])
+
+    async with make_app(FromTheTop()).run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await ask(pilot, "Who won the football match?")
+        text = answer_text(turns(pilot.app)[0])
+        assert text.count("Ferry workers strike over pay") == 1 and "pay — Ferry crews walked off" in text

@@ -198,7 +198,7 @@ class QAApp(App[None]):
             self._nothing_open = True
             while self._queue:  # nothing will answer them: say so rather than leave them waiting
                 turn_id, _question = self._queue.popleft()
-                self.chat.show_error(turn_id, f"Not asked: could not open {message.corpus}")
+                self.chat.show_error(turn_id, f"{message.corpus} could not be opened")
 
     # --- asking ---------------------------------------------------------------------------------------
 

@@ -59,6 +59,9 @@ class Turn(Vertical):
             parts.append(("Closest passages:", "italic"))
             for hit in answer.closest:
                 text = " ".join(hit.text.split())
+                title = " ".join(hit.citation.title.split())
+                if title and text.startswith(title) and len(text) > len(title):  # the article's first passage
+                    text = text[len(title):].lstrip(" .:—-")  # begins with its headline, shown before it already
                 text = text if len(text) <= CLOSEST_CHARS else text[: CLOSEST_CHARS - 1].rstrip() + "…"
                 parts += ["\n", (f"{hit.rank}. ", "bold"), (printable(hit.citation.title), "italic"),
                           f" — {printable(text)}"]
