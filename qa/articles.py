@@ -231,7 +231,8 @@ _PROMOTION = re.compile(
     r"^video ad feedback\b|\b\d{1,2}:\d{2} - source: "
     r"|\bplay (the|our|today's)\b[^.]{0,40}\b(crossword|puzzles?|sudoku|quick cross)\b|\bpuzzles, games\b"
     r"|\bsign[- ]?up\b[^.]{0,80}\b(newsletters?|your inbox(es)?)\b"
-    r"|\bnewsletters?\b[^.]{0,80}\b(sign[- ]?up|subscribe|inbox)\b|\bdelivered to your inbox\b",
+    r"|\bnewsletters?\b[^.]{0,80}\b(sign[- ]?up|subscribe|inbox)\b|\bdelivered to your inbox\b"
+    r"|\bproducts and sales curated by our editors\b",
     re.I,
 )
 PROMOTION_WORDS = 40
@@ -283,6 +284,9 @@ TEASER_WORDS = 30
 _SPACED_LINK = re.compile(r"^\W*(more|related|read more|see also|also read|story|previously|previous story"
                           r"|you may like|recommended|(?P<loose>also|watch))\s*:\s+(?=\S)", re.I)
 _BRACKET_CREDIT = re.compile(r"\[[^\[\]\n/]*/[^\[\]\n]*\]\s*$")  # "... [Photographer/Agency]" caption credit
+# Glued labels that are no link: a credit ("Contributing:Emily DeLetter and Alicia DelGallo, USA TODAY") and a
+# clock time opening a schedule or live-blog line ("7:30: Shania Twain", "6:30 p.m. ET TV : Fox").
+_NOT_A_LINK = re.compile(r"^\W*(contributing|contributors?|additional reporting|reporting)\b|^\d{1,2}:\d", re.I)
 
 
 def _words(line: str) -> int:
@@ -314,7 +318,7 @@ def _runs_on(text: str, end: int) -> bool:
 
 def _is_teaser(line: str) -> bool:
     label = _TEASER.match(line)
-    if label is None or _words(label.group()) > 8:
+    if label is None or _words(label.group()) > 8 or _NOT_A_LINK.match(line):
         return False
     rest = line[label.end() :]
     if _LINK_LABEL.match(line):

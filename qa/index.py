@@ -48,8 +48,9 @@ FORMAT_VERSION = 2
 # Bump when the passages or their BM25 terms change for the same articles and settings (3: promotions dropped,
 # NLTK's English stop words; 4: links to other stories dropped; 5: spaced links, video carousels, subscription
 # boxes dropped; 6: the writer's contact lines dropped; 7: affiliate, consent and subscription notices dropped;
-# 8: page furniture taken out after the trailing labels). An index of another splitter keeps its sentence vectors.
-SPLITTER_VERSION = 8
+# 8: page furniture taken out after the trailing labels; 9: glued credits and clock times kept, a deals promotion
+# dropped). An index of another splitter keeps its sentence vectors.
+SPLITTER_VERSION = 9
 MANIFEST, LOCK, PARTIAL = "manifest.json", "lock", "partial"
 PASSAGES, SENTENCES, VECTORS, BM25 = "passages.npy", "sentences.npy", "vectors.npy", "bm25"
 APPROXIMATE = "dense.usearch"  # the approximate dense index, only for large indexes (qa/ann.py)

@@ -150,11 +150,15 @@ def test_links_to_other_stories_are_dropped_but_local_roundups_and_the_headline_
         "►Related: Ilitch family to give $40M for new WSU business school",
         "More: A Virginia man thought he won $600 in a lottery scratch-off. He actually won $1 million.",
         "Watch: Monty the giant schnauzer wins Best in Show",
+        "Holiday deals: Shop this season’s top products and sales curated by our editors.",
     ]
     own = [  # labelled lines that are the article's own: a list, a schedule, a long paragraph
         "Also: Run for the Pie 10K (Saturday, in Thurmont, Md.); Kinzua Half Marathon (Saturday-Sunday, in Mt. Jewett).",
         "WATCH: Mediacom rebroadcasts stories from the most recent show on MC22 periodically; check local listings.",
         "More: 7%",  # a poll's answer, not a link
+        "Contributing:Emily DeLetter and Alicia DelGallo, USA TODAY and Associated Press",  # a credit, glued
+        "7:30: Shania Twain",  # a concert's schedule
+        "6:30 p.m. ET TV : Fox",
         "More: Before the Washington lawsuit and delay, court records in a California lawsuit revealed that federal "
         "regulators were not convinced of the merits of the deal, and the companies asked for more time to answer "
         "the questions the court had put to them.",
