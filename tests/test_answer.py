@@ -230,6 +230,17 @@ def test_short_sentences_the_headline_and_questions_are_not_quotable() -> None:
     assert quotable('"Who signed off on the launch?" the panel asked.', title, 4)  # says who asked: reported
 
 
+def test_subheadings_are_not_quotable_but_fact_lines_and_sentences_are() -> None:
+    title = "World Happiness Report 2022"
+    for heading in ["Top 10 happiest countries", "What Jimmy Kimmel said about Charlie Kirk", "## Reaction from Kyiv",
+                    "# World Happiness Report 2022"]:
+        assert not quotable(heading, title, 4, alone_on_its_line=True), heading
+    for line in ["Population: 5.5 million people in 2022", "7:30: Shania Twain and her band",
+                 "Finland was voted the happiest country in the world.", "He said the list was “a surprise”"]:
+        assert quotable(line, title, 4, alone_on_its_line=True), line
+    assert quotable("Top 10 happiest countries this year said", title, 4)  # part of a line: a sentence's piece
+
+
 def test_unquotable_sentences_are_never_picked_and_none_gives_no_choice() -> None:
     assert select([sentence("Headline words here", quotable=False)], np.array([0.99])) == []
     assert select([], np.zeros(0)) == []

@@ -15,6 +15,8 @@ from .params import ReaderParams
 if TYPE_CHECKING:
     from ..retriever import Retriever
 
+SUBHEADING_WORDS = 12  # a line alone, this short and without closing punctuation, heads a section
+_CLOSING = (".", "!", "?", ";", "…", '"', "'", "”", "’", ")", "]", "»")
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,13 +50,24 @@ class Pool:
         return [i for i, s in enumerate(self.sentences) if s.quotable]
 
 
-def quotable(text: str, title: str, min_words: int) -> bool:
+def quotable(text: str, title: str, min_words: int, *, alone_on_its_line: bool = False) -> bool:
     """Whether a sentence may be quoted as an answer: long enough, not the headline, and not itself a question
     (news pages break stories up with questions, "What happened in the Challenger launch?", that restate the
-    reader's question and answer nothing). Such sentences are still read as their neighbours' context."""
+    reader's question and answer nothing), nor a subheading ("Top 10 happiest countries", "What Jimmy Kimmel
+    said about Charlie Kirk", "## Reaction"), which names a topic and states nothing. Such sentences are still
+    read as their neighbours' context."""
     stripped = text.strip()
+    if stripped.startswith("#"):  # a Markdown heading
+        return False
     return (len(stripped.split()) >= min_words and stripped != title.strip()
-            and not stripped.rstrip("\"'”’)]»").endswith("?"))
+            and not stripped.rstrip("\"'”’)]»").endswith("?")
+            and not (alone_on_its_line and _is_subheading(stripped)))
+
+
+def _is_subheading(line: str) -> bool:
+    """A short line with no closing punctuation and no "label: value" colon (a fact sheet's "Population: 5.5
+    million" and a schedule's "7:30: Shania Twain" state something)."""
+    return len(line.split()) <= SUBHEADING_WORDS and ":" not in line and not line.endswith(_CLOSING)
 
 
 def search_query(question: str, context: Sequence[str]) -> str:
@@ -77,10 +90,12 @@ def gather(retriever: Retriever, question: str, context: Sequence[str], params: 
         first = len(sentences)
         for position, span in enumerate(spans):
             text = article.text[span.start : span.end]
+            alone = article.text[span.start - 1 : span.start] in ("", "\n") and \
+                article.text[span.end : span.end + 1] in ("", "\n", "\r")
             sentences.append(Sentence(
                 text, hit.citation.at(span.start, span.end),  # keeps the article's date, outlet and url
                 hit.citation, hit.rank, position,
-                quotable(text, article.title, params.min_words),
+                quotable(text, article.title, params.min_words, alone_on_its_line=alone),
                 first + position - 1 if position else None,
                 first + position + 1 if position + 1 < len(spans) else None))
         stored.append(np.asarray(vectors, dtype=np.float32))
