@@ -71,6 +71,7 @@ class Retriever:
         self._articles = {a.doc_id: a for a in articles}
         self._rows: dict[tuple[str, int], int] | None = None  # made on first use, for stores without row_of
         self._readers: dict[str, Reader] = {}  # built on first use, kept warm (a reader may hold a model)
+        self._readers_lock = threading.Lock()
         self._filters = Filters()  # what this view searches by default (see `filtered`)
         doc_ids = getattr(store.passages, "doc_ids", None)  # the embedded store's table has them at hand
         self._selection = Selection(self._articles, doc_ids() if doc_ids else [p.doc_id for p in self._passages],
@@ -333,9 +334,10 @@ class Retriever:
         from .reader import make_reader
 
         name = name or self.settings.reader
-        if name not in self._readers:
-            self._readers[name] = make_reader(name, self.settings)
-        return self._readers[name]
+        with self._readers_lock:  # the chat builds a chosen reader ahead while a question may need it too
+            if name not in self._readers:
+                self._readers[name] = make_reader(name, self.settings)
+            return self._readers[name]
 
 
 _z_score, _rrf = z_score, rrf  # the names tests and older callers use

@@ -219,3 +219,30 @@ def test_a_switched_read_only_folder_is_indexed_in_the_user_cache_and_the_chat_s
     retriever = load(shared, reporter)  # switched to from the palette: not the first folder's --index-dir
     assert (tmp_path / "cache" / "indexes") in retriever.store.folder.parents
     assert any("cannot be written: keeping the index in" in text for text in warned), warned
+
+
+async def test_a_reader_that_cannot_be_built_is_reported_when_chosen_and_the_previous_stays() -> None:
+    from qa.errors import ReaderError
+    from tests.test_tui import Toasts
+
+    built: list[str] = []
+
+    class WithReaders(FakeRetriever):
+        def reader(self, name=None):
+            built.append(name)
+            if name == "server":
+                raise ReaderError("the server reader needs a model server: give --llm-url URL or set QA_LLM_URL")
+            return object()
+
+    app = make_app(WithReaders())
+    toasts = Toasts()
+    async with app.run_test(size=(100, 30), message_hook=toasts) as pilot:
+        await settle(pilot)
+        app.action_use_reader("strict")  # built now, in a worker: a local model loads before the next question
+        await settle(pilot)
+        app.action_use_reader("server")
+        await settle(pilot)
+        assert built == ["strict", "server"] and app.reader == "strict"
+        assert any("needs a model server" in text and "still come from the strict reader" in text
+                   for text in toasts.of("error"))
+        assert app.chat.status.text.endswith("reader: strict")

@@ -36,6 +36,7 @@ from .messages import (
     LoadPhase,
     LoadProgress,
     LoadWarning,
+    ReaderUnavailable,
     RetrieverReady,
 )
 from .screens.chat import ChatScreen
@@ -352,10 +353,33 @@ class QAApp(App[None]):
         self.notify(f"Saved the conversation to {path}", title="Saved", markup=False)
 
     def action_use_reader(self, name: str) -> None:
-        """Answer the next questions with the reader called `name` (a missing optional piece is reported when
-        the next question is asked)."""
-        self.reader = name
+        """Answer the next questions with the reader called `name`, built now in a worker (a local model loads,
+        a server's address is checked); one that cannot be used is reported at once and the previous stays."""
+        previous, self.reader = self.reader, name
         self.notify(f"Answers now come from the {name} reader.", title="Reader", markup=False)
+        if self.retriever is not None and self._asking is None and self.chat.status.text.startswith("Ready"):
+            self.chat.say(self._ready_text(), "ready")
+        if self.retriever is not None and hasattr(self.retriever, "reader"):  # a fake retriever in tests has none
+            self._prepare_reader(self.retriever, name, previous)
+
+    @work(thread=True, group="reader", exit_on_error=False)
+    def _prepare_reader(self, retriever: Retriever, name: str, previous: str | None) -> None:
+        from qa import QAError
+
+        try:
+            retriever.reader(name)
+        except QAError as error:
+            self.post_message(ReaderUnavailable(name, previous, describe_error(error)))
+
+    @on(ReaderUnavailable)
+    def _reader_unavailable(self, message: ReaderUnavailable) -> None:
+        if self.reader != message.name:  # another was chosen meanwhile
+            return
+        self.reader = message.previous
+        shown = message.previous or (self.retriever.settings.reader if self.retriever is not None and
+                                     hasattr(self.retriever, "settings") else "default")
+        self.notify(f"{message.text}. Answers still come from the {shown} reader.",
+                    title=f"The {message.name} reader cannot be used", severity="error", timeout=15, markup=False)
         if self.retriever is not None and self._asking is None and self.chat.status.text.startswith("Ready"):
             self.chat.say(self._ready_text(), "ready")
 

@@ -86,3 +86,13 @@ class AskFailed(Message):
         super().__init__()
         self.turn_id = turn_id
         self.text = text
+
+
+class ReaderUnavailable(Message):
+    """The reader chosen in the palette cannot be built (its extra is not installed, no server address ...)."""
+
+    def __init__(self, name: str, previous: str | None, text: str) -> None:
+        super().__init__()
+        self.name = name
+        self.previous = previous
+        self.text = text
