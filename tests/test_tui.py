@@ -406,6 +406,22 @@ async def test_save_writes_the_conversation_as_markdown_with_citations(tmp_path:
     assert f"   > {COST_SENTENCE}" in markdown
     assert "## 2. Who won the football match?" in markdown
     assert "*The articles don't say.*" in markdown
+
+
+async def test_save_goes_to_the_home_folder_when_the_current_one_cannot_be_written(tmp_path: Path,
+                                                                                   monkeypatch) -> None:
+    (tmp_path / "home").mkdir()
+    monkeypatch.setattr(Path, "cwd", classmethod(lambda cls: tmp_path / "gone"))  # unwritable, even for root
+    monkeypatch.setattr(Path, "home", classmethod(lambda cls: tmp_path / "home"))
+    toasts = Toasts()
+    app = make_app()
+    async with app.run_test(message_hook=toasts) as pilot:
+        await settle(pilot)
+        await ask(pilot, COST)
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+    [saved] = list((tmp_path / "home").iterdir())
+    assert any(str(saved) in text for text in toasts.of("information")), toasts.of("information")
     assert any(saved.name in text for _, text in toasts.seen)
 
 

@@ -344,13 +344,18 @@ class QAApp(App[None]):
         if not self.exchanges:
             self.notify("There is no conversation to save yet.", severity="warning", markup=False)
             return
-        try:
-            path = save_conversation(self.exchanges, str(self.corpus), self.save_dir or Path.cwd())
-        except OSError as error:
-            self.notify(f"{error.strerror or error}: {error.filename or ''}", title="Could not save",
-                        severity="error", markup=False)
+        folders = [self.save_dir] if self.save_dir else [Path.cwd(), Path.home()]  # home: when cwd is read-only
+        failure = OSError("nowhere to save")
+        for folder in folders:
+            try:
+                path = save_conversation(self.exchanges, str(self.corpus), folder)
+            except OSError as error:
+                failure = error
+                continue
+            self.notify(f"Saved the conversation to {path}", title="Saved", markup=False)
             return
-        self.notify(f"Saved the conversation to {path}", title="Saved", markup=False)
+        self.notify(f"{failure.strerror or failure}: {failure.filename or ''}", title="Could not save",
+                    severity="error", markup=False)
 
     def action_use_reader(self, name: str) -> None:
         """Answer the next questions with the reader called `name`, built now in a worker (a local model loads,
