@@ -406,6 +406,7 @@ async def test_save_writes_the_conversation_as_markdown_with_citations(tmp_path:
     assert f"   > {COST_SENTENCE}" in markdown
     assert "## 2. Who won the football match?" in markdown
     assert "*The articles don't say.*" in markdown
+    assert markdown.count("*fake reader · confidence") == 2
 
 
 async def test_save_goes_to_the_home_folder_when_the_current_one_cannot_be_written(tmp_path: Path,
@@ -596,3 +597,14 @@ async def test_a_closest_passage_that_opens_with_the_headline_does_not_repeat_it
         await ask(pilot, "Who won the football match?")
         text = answer_text(turns(pilot.app)[0])
         assert text.count("Ferry workers strike over pay") == 1 and "pay — Ferry crews walked off" in text
+
+
+async def test_a_very_long_question_is_shown_shortened_and_asked_whole() -> None:
+    fake = FakeRetriever()
+    question = COST + " " + "and what else happened there " * 60
+    async with make_app(fake).run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await ask(pilot, question)
+        shown = str(turns(pilot.app)[0].query_one(".question").visual)
+        assert len(shown) <= 302 and shown.endswith("…")
+        assert fake.calls[0][0] == question.strip()

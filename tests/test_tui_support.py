@@ -120,7 +120,7 @@ class FakeRetriever:
             citations.append(AnswerCitation(number, span, self._passage(article, start)))
             sentences.append(AnswerSentence(sentence, number))
         text = " ".join(f"{s.text} [{s.number}]" for s in sentences)
-        return Answer(question, text, tuple(sentences), tuple(citations), False, 0.8)
+        return Answer(question, text, tuple(sentences), tuple(citations), False, 0.8, reader="fake")
 
     def _abstain(self, question: str) -> Answer:
         closest = []
@@ -128,7 +128,7 @@ class FakeRetriever:
             passage = self._passage(self._articles[doc_id])
             text = self._articles[doc_id].text[passage.start : passage.end]
             closest.append(Hit(rank, 0.2 / rank, text, passage))
-        return Answer(question, ABSTENTION_TEXT, (), (), True, 0.1, tuple(closest))
+        return Answer(question, ABSTENTION_TEXT, (), (), True, 0.1, tuple(closest), reader="fake")
 
 
 def loader_for(retriever: object, seen: list[Path] | None = None):

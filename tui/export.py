@@ -36,6 +36,8 @@ def conversation_markdown(exchanges: Sequence[Exchange], corpus: str, saved: dat
     for index, exchange in enumerate(exchanges, start=1):
         answer = exchange.answer
         out += [f"## {index}. {_one_line(exchange.question)}", ""]
+        if answer.reader:  # who answered, and how sure: a conversation may switch readers half-way
+            out += [f"*{answer.reader} reader · confidence {answer.confidence:.2f}*", ""]
         if answer.abstained:
             out += [f"*{ABSTAINED_HEADING}.* {abstention_note(answer, ABSTAINED_HEADING)}".rstrip(), ""]
             if answer.closest:

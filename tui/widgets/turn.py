@@ -15,6 +15,7 @@ from ..conversation import Exchange, abstention_note, marked_answer
 from ..export import ABSTAINED_HEADING
 
 CLOSEST_CHARS = 160  # how much of each closest passage an abstention shows
+QUESTION_CHARS = 300  # longer questions are shown shortened in the transcript (asked whole)
 
 
 class Turn(Vertical):
@@ -39,7 +40,9 @@ class Turn(Vertical):
         self._answer = Static("", classes="answer")
 
     def compose(self) -> ComposeResult:
-        yield Static(Content.assemble(("› ", "bold $text-primary"), printable(self.question)), classes="question")
+        question = self.question if len(self.question) <= QUESTION_CHARS else \
+            self.question[: QUESTION_CHARS - 1].rstrip() + "…"  # a pasted page would push its answer out of view
+        yield Static(Content.assemble(("› ", "bold $text-primary"), printable(question)), classes="question")
         yield self._answer
 
     def show_waiting(self, text: str) -> None:
