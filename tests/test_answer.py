@@ -16,7 +16,7 @@ from qa.answer import answer_figures
 from qa.lexical import LexicalIndex
 from qa.reader import NO_ANSWER, Reader, ReaderError, load_params, make_reader
 from qa.reader.candidates import Sentence, quotable, search_query
-from qa.reader.compose import Choice, number, reading_order, select, written
+from qa.reader.compose import Choice, answer_order, number, reading_order, select, written
 from qa.reader.features import (
     ASKS_FOR_LIST,
     BASE_FEATURES,
@@ -260,6 +260,21 @@ def test_reading_order_groups_an_article_and_keeps_its_order() -> None:
     best, other, earlier = sentence("B.", "x", 500), sentence("O.", "y", 10), sentence("E.", "x", 20)
     ordered = reading_order([Choice(best), Choice(other), Choice(earlier)])
     assert [c.sentence.text for c in ordered] == ["E.", "B.", "O."]
+
+
+def test_an_answer_leads_with_its_best_sentence_unless_the_next_goes_on_from_it() -> None:
+    from dataclasses import replace
+
+    scene = replace(sentence("DALLAS — Sunday marked the 30th anniversary.", "x", 0), position=0)
+    fact = replace(sentence("The memorial opened in 1994.", "x", 900), position=6)
+    other = sentence("Others remembered it too.", "y", 10)
+    ordered = answer_order([Choice(fact), Choice(other), Choice(scene)])
+    assert [c.sentence.text for c in ordered] == ["The memorial opened in 1994.",
+                                                  "DALLAS — Sunday marked the 30th anniversary.",
+                                                  "Others remembered it too."]
+    lead = replace(sentence("The envoy visits five countries.", "x", 100), position=2)
+    names = replace(sentence("They are Qatar and Norway.", "x", 140), position=3)
+    assert [c.sentence for c in answer_order([Choice(names), Choice(lead)])] == [lead, names]
 
 
 def test_numbers_follow_first_use_and_the_text_quotes_each_sentence() -> None:

@@ -82,6 +82,25 @@ def reading_order(choices: Sequence[Choice]) -> list[Choice]:
     return sorted(choices, key=lambda c: (first[c.sentence.citation.doc_id], c.sentence.citation.start))
 
 
+def answer_order(choices: Sequence[Choice]) -> list[Choice]:
+    """The order an answer quotes its sentences in: `reading_order`, except that within an article the most
+    probable sentence comes first when the others are not next to it. The answer leads with its answer, not
+    with an article's opening line that sets the scene ("DALLAS — Sunday marked the 30th anniversary ...");
+    sentences next to each other keep the article's order, since the second goes on from the first."""
+    ordered = reading_order(choices)
+    result: list[Choice] = []
+    for doc_id in dict.fromkeys(c.sentence.citation.doc_id for c in ordered):
+        group = [c for c in ordered if c.sentence.citation.doc_id == doc_id]
+        if not all(_next_to(a.sentence, b.sentence) for a, b in zip(group, group[1:])):
+            group = [c for c in choices if c.sentence.citation.doc_id == doc_id]  # best first, as chosen
+        result.extend(group)
+    return result
+
+
+def _next_to(first: Sentence, second: Sentence) -> bool:
+    return first.passage == second.passage and second.position == first.position + 1
+
+
 def number(choices: Sequence[Choice]) -> tuple[str, tuple[AnswerSentence, ...], tuple[AnswerCitation, ...]]:
     """The answer text ("sentence [1] sentence [2]"), its sentences and their citations, numbered 1.. in
     order of first use; a sentence quoted twice keeps its first number."""

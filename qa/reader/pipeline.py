@@ -13,7 +13,7 @@ import numpy as np
 from ..question import check_question
 from ..records import Answer
 from .candidates import Pool, gather
-from .compose import Choice, Writer, number, reading_order, select, written
+from .compose import Choice, Writer, answer_order, number, reading_order, select, written
 from .crossencoder import CrossEncoder, shared
 from .features import ASKS_FOR_LIST, holds_list, question_basics, question_features, sentence_features
 from .followup import context_questions, history_questions
@@ -90,7 +90,7 @@ class Reader:
         if not answers:
             return Answer(question, NO_ANSWER, (), (), True, confidence,
                           scoring.pool.hits[: self.params.closest], reader=self.name)
-        text, sentences, citations = number(reading_order(choices))
+        text, sentences, citations = number(answer_order(choices))
         return Answer(question, text, sentences, citations, False, confidence,
                       written=written(self.writer, question, sentences), reader=self.name)
 
