@@ -55,6 +55,7 @@ class OpenReport:
     sync: SyncReport
     seconds: float
     copies: int = 0  # articles found to be syndicated copies of another
+    newly_skipped: tuple[SkippedFile, ...] = ()  # of `skipped`, those not told about on an earlier open
 
 
 class Retriever:
@@ -112,10 +113,11 @@ class Retriever:
         # written); a remote store writes nothing beside the articles.
         folder = getattr(store, "folder", None) if settings.store == "embedded" else None
         copies = find_copies(articles, folder) if settings.find_copies else []
-        log_skipped(skipped, _told_skips(folder))
+        told = _told_skips(folder)
+        log_skipped(skipped, told)
         _remember_skips(folder, skipped)
         report = OpenReport(len(articles), len(store.passages), tuple(skipped), sync, time.perf_counter() - began,
-                            sum(len(group) - 1 for group in copies))
+                            sum(len(group) - 1 for group in copies), tuple(s for s in skipped if s not in told))
         log.info("opened %s: %d articles, %d passages (%d reused, %d embedded, %d split again, %d removed%s), "
                  "%d copies of another story, in %.1f s", getattr(store, "where", settings.index_path),
                  report.articles, report.passages, sync.reused, sync.embedded, sync.resplit, sync.removed,

@@ -608,3 +608,19 @@ async def test_a_very_long_question_is_shown_shortened_and_asked_whole() -> None
         shown = str(turns(pilot.app)[0].query_one(".question").visual)
         assert len(shown) <= 302 and shown.endswith("…")
         assert fake.calls[0][0] == question.strip()
+
+
+@pytest.mark.parametrize("told_before", [False, True])
+async def test_skipped_files_are_shown_once_when_they_first_appear(told_before: bool) -> None:
+    from dataclasses import replace
+
+    from qa.articles import SkippedFile
+
+    fake = FakeRetriever()
+    skipped = (SkippedFile("broken.txt", "is not UTF-8"), SkippedFile("empty.txt", "is empty"))
+    fake.report = replace(fake.report, skipped=skipped, newly_skipped=() if told_before else skipped)
+    toasts = Toasts()
+    async with make_app(fake).run_test(message_hook=toasts) as pilot:
+        await settle(pilot)
+    shown = [text for text in toasts.of("warning") if text.startswith("Skipped")]
+    assert shown == ([] if told_before else ["Skipped 2 files: broken.txt (is not UTF-8), empty.txt (is empty)"])

@@ -170,10 +170,11 @@ class QAApp(App[None]):
         self.sub_title = _corpus_label(self.corpus)
         report = getattr(message.retriever, "report", None)
         self.chat.say(self._ready_text(), "ready")
-        if report is not None and report.skipped:
-            names = ", ".join(f"{s.path} ({s.reason})" for s in report.skipped[:3])
-            more = f" and {len(report.skipped) - 3} more" if len(report.skipped) > 3 else ""
-            self.notify(f"Skipped {len(report.skipped)} file(s): {names}{more}", severity="warning", markup=False)
+        skipped = getattr(report, "newly_skipped", ()) if report is not None else ()  # each is told once
+        if skipped:
+            names = ", ".join(f"{s.path} ({s.reason})" for s in skipped[:3])
+            more = f" and {len(skipped) - 3} more" if len(skipped) > 3 else ""
+            self.notify(f"Skipped {plural(len(skipped), 'file')}: {names}{more}", severity="warning", markup=False)
         for turn_id, _ in self._queue:
             self.chat.set_waiting(turn_id, WAIT_FOR_TURN)
         self._ask_next()
