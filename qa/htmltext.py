@@ -43,10 +43,42 @@ def extract_page(html: str, url: str | None = None) -> Page:
     data = document.as_dict() if hasattr(document, "as_dict") else dict(document)
     lines = [" ".join(line.split()) for line in (data.get("text") or "").splitlines()]
     text = "\n\n".join(line for line in lines if line)
-    page_url = _text(data.get("url")) or (url or "")
+    page_url = _text(data.get("url")) or _json_ld_url(html) or (url or "")
     outlet = _text(data.get("sitename")) or _text(data.get("hostname")) or host_of(page_url)
     return Page(text, _text(data.get("title")), normalize_date(_text(data.get("date"))),
                 _text(data.get("author")), outlet, page_url)
+
+
+_JSON_LD = re.compile(r"<script[^>]+application/ld\+json[^>]*>(.*?)</script>", re.IGNORECASE | re.DOTALL)
+
+
+def _json_ld_url(html: str) -> str:
+    """The address a page's JSON-LD gives its article (`url`, else `mainEntityOfPage`), for pages that name it
+    nowhere else (no canonical link, no og:url); "" when none does."""
+    import json
+
+    for block in _JSON_LD.findall(html):
+        try:
+            data = json.loads(block)
+        except (ValueError, RecursionError):
+            continue
+        found = [data]
+        while found:
+            item = found.pop()
+            if isinstance(item, list):
+                found.extend(item)
+            elif isinstance(item, dict):
+                graph = item.get("@graph")
+                if isinstance(graph, list):
+                    found.extend(graph)
+                kinds = item.get("@type")
+                kinds = kinds if isinstance(kinds, list) else [kinds]
+                if any(isinstance(kind, str) and kind.endswith(("Article", "BlogPosting")) for kind in kinds):
+                    entity = item.get("mainEntityOfPage")
+                    for value in (item.get("url"), entity.get("@id") if isinstance(entity, dict) else entity):
+                        if isinstance(value, str) and re.match(r"https?://\S+$", value.strip()):
+                            return value.strip()
+    return ""
 
 
 def _text(value: object) -> str:

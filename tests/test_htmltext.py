@@ -39,3 +39,23 @@ def test_a_copyright_year_is_not_taken_for_the_date() -> None:
     assert "Ferry fares will rise" in page.text and page.date == ""
     dated = html.replace("<head>", '<head><meta property="article:published_time" content="2024-06-02T08:00:00Z">')
     assert extract_page(dated).date.startswith("2024-06-02")
+
+
+def test_a_page_whose_address_is_only_in_its_json_ld_keeps_it() -> None:
+    from qa.htmltext import extract_page
+
+    body = ("<article><h1>Envoy visits Doha</h1><p>The envoy arrived in Doha on Friday for talks with officials "
+            "from several countries about the peace process.</p><p>He will travel on to Pakistan and Norway next "
+            "week, officials said, before returning home.</p></article>")
+    graph = ('{"@context": "https://schema.org", "@graph": [{"@type": "WebSite", "url": "https://news.example.com/"},'
+             ' {"@type": ["NewsArticle"], "headline": "Envoy visits Doha", "mainEntityOfPage": {"@id": '
+             '"https://news.example.com/2024/05/31/envoy-doha"}}]}')
+    page = extract_page(f'<html><head><script type="application/ld+json">{graph}</script></head><body>{body}</body>'
+                        "</html>")
+    assert page.url == "https://news.example.com/2024/05/31/envoy-doha"  # the article's, not the site's
+    broken = extract_page('<html><head><script type="application/ld+json">{"url": </script></head>'
+                          f"<body>{body}</body></html>")
+    assert broken.url == "" and "Doha" in broken.text
+    canonical = extract_page('<html><head><link rel="canonical" href="https://news.example.com/envoy">'
+                             f'<script type="application/ld+json">{graph}</script></head><body>{body}</body></html>')
+    assert canonical.url == "https://news.example.com/envoy"  # the page's own link comes first
