@@ -176,9 +176,18 @@ def _front_value(key: str, value: str) -> str:
     return value if key in ("date", "url") else json.dumps(value, ensure_ascii=False)
 
 
+_NOT_FOUND = re.compile(r"\b404\b|\bpage (was )?not found\b|\b(page|article|story) (does not|doesn't|no longer) "
+                        r"exists?\b|^\W*not found\W*$", re.I)
+NOT_FOUND_WORDS = 200  # an error page is short; an article about a "404" or a "not found" ruling runs longer
+
+
 def _save(page: Page, folder: Path, known: set[str], url: str, report: AddReport) -> None:
     if not page.text.strip():
         report.failed.append(f"{url}: no article text found on the page")
+        return
+    if _NOT_FOUND.search(page.title) and len(page.text.split()) < NOT_FOUND_WORDS:
+        # a "soft 404": the server said 200, the page says there is nothing here (and keeps its cookie banner)
+        report.failed.append(f"{url}: the page says it was not found ({' '.join(page.title.split())!r})")
         return
     canonical = urldefrag(page.url)[0].rstrip("/")
     if canonical and canonical != urldefrag(url)[0].rstrip("/") and canonical in known:

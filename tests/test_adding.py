@@ -100,6 +100,25 @@ def test_a_corpus_file_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert "is a file" in capsys.readouterr().err
 
 
+def test_a_page_that_says_it_was_not_found_is_not_saved(tmp_path: Path) -> None:
+    from qa.adding import AddReport, _save
+    from qa.htmltext import Page
+
+    report = AddReport()
+    banner = "We use cookies to improve your experience. Accept all cookies. Manage settings."
+    _save(Page(f"Sorry, we couldn't find that page.\n\n{banner}", title="Page Not Found | The Ledger"), tmp_path,
+          set(), "https://ex.example/gone", report)
+    _save(Page(f"Error 404\n\n{banner}", title="404"), tmp_path, set(), "https://ex.example/old", report)
+    _save(Page("The court ruled on Tuesday.", title="Jury: not found guilty"), tmp_path, set(), "https://ex.example/v",
+          report)  # a short story about a "not found" verdict is kept
+    feature = "The error page became a meme. " * 60  # ... and a long one about 404 pages
+    _save(Page(feature, title="The 404 page turns 30"), tmp_path, set(), "https://ex.example/f", report)
+    assert [line.split(": ", 1)[1] for line in report.failed] == [
+        "the page says it was not found ('Page Not Found | The Ledger')", "the page says it was not found ('404')"]
+    assert sorted(path.name for path in report.added) == sorted(p.name for p in tmp_path.iterdir())
+    assert len(report.added) == 2
+
+
 def test_a_saved_title_with_quotes_and_accents_reads_back_whole(tmp_path: Path) -> None:
     from qa.adding import AddReport, _save
     from qa.htmltext import Page
