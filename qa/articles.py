@@ -67,6 +67,7 @@ def scan_folder(folder: Path | str) -> FolderScan:
     from .exports import is_export, read_export
 
     root = Path(folder)
+    refused: list[tuple[str, str]] = []  # file names that are not UTF-8, folders that cannot be read
     if not root.exists():
         raise CorpusError(f"corpus {root} does not exist")
     if root.is_file():
@@ -75,11 +76,11 @@ def scan_folder(folder: Path | str) -> FolderScan:
                               f"({', '.join(ARTICLE_SUFFIXES + EXPORT_SUFFIXES)})")
         files, root = [root], root.parent
     elif root.is_dir():
-        files = sorted(_article_files(root))
+        files = sorted(_article_files(root, refused))
     else:
         raise CorpusError(f"corpus {root} is not a folder")
     articles: list[Article] = []
-    skipped: list[SkippedFile] = []
+    skipped = [SkippedFile(path, reason) for path, reason in refused]
     for file in files:
         relative = file.relative_to(root).as_posix()
         if is_export(file.name):
@@ -118,8 +119,8 @@ def log_skipped(skipped: Sequence[SkippedFile], told: Collection[SkippedFile] = 
             log.info("skipped %s (as before): %s", skip.path, skip.reason)
 
 
-def _article_files(root: Path) -> list[Path]:
-    return list_files(root, ARTICLE_SUFFIXES + EXPORT_SUFFIXES)
+def _article_files(root: Path, refused: list[tuple[str, str]] | None = None) -> list[Path]:
+    return list_files(root, ARTICLE_SUFFIXES + EXPORT_SUFFIXES, refused)
 
 
 def could_hold_articles(path: Path) -> str | None:

@@ -23,22 +23,31 @@ def is_backup(name: str) -> bool:
     return _BACKUP.match(name) is not None
 
 
-def list_files(root: Path, suffixes: Iterable[str]) -> list[Path]:
+def list_files(root: Path, suffixes: Iterable[str], refused: list[tuple[str, str]] | None = None) -> list[Path]:
     """Regular files under `root` whose names end with one of `suffixes` (any case), in path order.
 
     Left out: names starting with "." (and everything in such folders, e.g. the index), editor backups, names
-    that are not valid UTF-8 (logged: a citation must be able to name its file), FIFOs, devices, dangling
-    links, and folders reached through a symlink. Folders that cannot be read are logged and skipped.
+    that are not valid UTF-8 (a citation must be able to name its file), FIFOs, devices, dangling links, and
+    folders reached through a symlink. A name that is not UTF-8 and a folder that cannot be read go into
+    `refused` as (relative path, reason), or are logged as warnings without it.
     """
-    return sorted(iter_files(root, suffixes))
+    return sorted(iter_files(root, suffixes, refused))
 
 
-def iter_files(root: Path, suffixes: Iterable[str]) -> Iterator[Path]:
+def iter_files(root: Path, suffixes: Iterable[str], refused: list[tuple[str, str]] | None = None) -> Iterator[Path]:
     """`list_files` one at a time, as they are found (not in path order): the first comes without a full walk."""
     endings = tuple(suffix.lower() for suffix in suffixes)
 
+    def refuse(path: str, reason: str) -> None:
+        if refused is None:
+            log.warning("skipped %s: %s", path, reason)
+        else:
+            refused.append((path, reason))
+
     def unreadable(error: OSError) -> None:
-        log.warning("skipped folder %s: cannot be read (%s)", error.filename, error.strerror or error)
+        folder = Path(error.filename or root)
+        shown = folder.relative_to(root).as_posix() if folder.is_relative_to(root) else str(folder)
+        refuse(f"{_shown(shown)}/", f"this folder cannot be read ({error.strerror or error})")
 
     for folder, subfolders, names in os.walk(root, onerror=unreadable):  # never follows symlinked folders
         subfolders[:] = sorted(name for name in subfolders if not name.startswith("."))
@@ -47,11 +56,16 @@ def iter_files(root: Path, suffixes: Iterable[str]) -> Iterator[Path]:
                 continue
             path = Path(folder, name)
             if not _utf8(name):
-                log.warning("skipped %s: its name is not valid UTF-8; rename it (e.g. convmv -t utf-8)",
-                            path.relative_to(root).as_posix())
+                refuse(_shown(path.relative_to(root).as_posix()),
+                       "its name is not valid UTF-8; rename it (e.g. convmv -t utf-8)")
                 continue
             if path.is_file():  # follows a file symlink; False for FIFOs, devices and dangling links
                 yield path
+
+
+def _shown(name: str) -> str:
+    """A file name as text that can be printed and saved: undecodable bytes become U+FFFD."""
+    return name.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def read_limited(path: Path, limit: int) -> bytes:

@@ -279,9 +279,8 @@ def test_scan_skips_backups_links_pipes_and_undecodable_names(tmp_path: Path, ca
 
     scan = scan_folder(odd_folder(tmp_path / "odd"))
     assert [a.path for a in scan.articles] == ["real.txt", "sub/walrus.md"]
-    assert not scan.skipped
-    [warning] = [r.getMessage() for r in caplog.records if "not valid UTF-8" in r.getMessage()]
-    assert "rename it" in warning and printable(warning).count("\ufffd") == 2
+    [skip] = scan.skipped  # a name that is not UTF-8 is skipped like any unreadable file, and told once
+    assert skip.path.count("\ufffd") == 2 and "not valid UTF-8; rename it" in skip.reason
 
 
 def test_index_and_cli_on_an_odd_folder(capsys, tmp_path: Path, monkeypatch) -> None:
@@ -295,6 +294,9 @@ def test_index_and_cli_on_an_odd_folder(capsys, tmp_path: Path, monkeypatch) -> 
     assert code == 0 and "Indexed 2 articles" in out
     [warning] = [line for line in err.splitlines() if "warning" in line]
     assert "bad��name.txt: its name is not valid UTF-8" in warning
+    assert "Skipped 1 file without a readable article" in out
+    assert cli.main(["search", "walrus", "--corpus", str(folder)]) == 0
+    assert "warning" not in capsys.readouterr().err  # told once, when it first appeared
 
 
 def test_a_file_that_vanishes_or_changes_while_indexing(tmp_path: Path, monkeypatch) -> None:
@@ -307,7 +309,8 @@ def test_a_file_that_vanishes_or_changes_while_indexing(tmp_path: Path, monkeypa
     for name in ("a.txt", "b.txt"):
         (folder / name).write_text(WALRUS.replace("walrus", name[0] * 5), encoding="utf-8")
     listed = articles._article_files
-    monkeypatch.setattr(articles, "_article_files", lambda root: [*listed(root), root / "gone.txt"])
+    monkeypatch.setattr(articles, "_article_files",
+                        lambda root, refused=None: [*listed(root, refused), root / "gone.txt"])
     embedder = CountingEmbedder()
     changed: list[bool] = []
 
