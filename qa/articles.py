@@ -13,7 +13,7 @@ from .errors import CorpusError
 from .folders import iter_files, list_files, read_limited
 from .frontmatter import read_front_matter
 from .htmltext import decode_html, extract_page
-from .metadata import normalize_date
+from .metadata import date_in_url, host_of, normalize_date
 
 log = logging.getLogger(__name__)
 
@@ -171,9 +171,12 @@ def parse_article(path: str, data: bytes) -> Article | None:
         text = text[1:]
     front = read_front_matter(text)
     meta = front.fields
+    url = meta.get("url", "")
+    # As for an export: without a usable date or outlet of its own, the article's address gives them.
     return make_article(doc_id, path, text, content_hash, title=meta.get("title", ""),
-                        date=normalize_date(meta.get("date", "")), outlet=meta.get("outlet", ""),
-                        url=meta.get("url", ""), author=meta.get("author", ""), body_start=front.end)
+                        date=normalize_date(meta.get("date", "")) or date_in_url(url),
+                        outlet=meta.get("outlet", "") or host_of(url), url=url, author=meta.get("author", ""),
+                        body_start=front.end)
 
 
 def make_article(doc_id: str, path: str, text: str, content_hash: str, *, title: str = "", date: str = "",

@@ -341,3 +341,12 @@ def test_a_saved_page_is_read_in_the_charset_it_declares(tmp_path: Path) -> None
     [article] = scan.articles
     assert article.title == "Pâtisserie in Zürich wins award" and "crème brûlée" in article.text
     assert [s.path for s in scan.skipped] == ["latin.txt"]  # plain text has no charset to declare: still refused
+
+
+def test_front_matter_without_a_usable_date_or_outlet_takes_them_from_the_url() -> None:
+    article = parse_article("m.md", b"---\ndate: 2024-13-45\nurl: https://www.usatoday.com/story/news/2024/04/03/x/\n"
+                                    b"---\nFloods close the river road\n\nThe road along the river closed on Tuesday.\n")
+    assert (article.date, article.outlet) == ("2024-04-03", "usatoday.com")  # an impossible date is dropped
+    own = parse_article("n.md", b"---\ndate: 2024-04-05\noutlet: USA Today\nurl: https://www.usatoday.com/2024/04/03/x/"
+                                b"\n---\nFloods close the river road\n\nThe road along the river closed on Tuesday.\n")
+    assert (own.date, own.outlet) == ("2024-04-05", "USA Today")  # its own fields come first
