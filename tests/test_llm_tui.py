@@ -243,6 +243,30 @@ async def test_a_reader_that_cannot_be_built_is_reported_when_chosen_and_the_pre
         app.action_use_reader("server")
         await settle(pilot)
         assert built == ["strict", "server"] and app.reader == "strict"
+        assert [text for text in toasts.of("information") if text.startswith("Answers now")] == [
+            "Answers now come from the strict reader."]  # never claimed for the server reader
         assert any("needs a model server" in text and "still come from the strict reader" in text
                    for text in toasts.of("error"))
         assert app.chat.status.text.endswith("reader: strict")
+
+
+def test_a_reader_set_in_the_environment_that_cannot_be_used_is_said_at_start(tmp_path, monkeypatch) -> None:
+    from pathlib import Path
+
+    import qa.embedding
+    from qa import Settings
+    from tests.fakes import CountingEmbedder
+    from tui.loading import folder_loader
+
+    class Loaded(CountingEmbedder):
+        def load(self) -> None:
+            pass
+
+    monkeypatch.setattr(qa.embedding, "locate_model", lambda *args: None)
+    monkeypatch.setattr(qa.embedding, "Embedder", lambda source, device="cpu": Loaded())
+    warned: list[str] = []
+    reporter = type("Reporter", (), {"__call__": lambda self, done, total: None, "phase": lambda self, text: None,
+                                     "warn": lambda self, text: warned.append(text)})()
+    seeds = Path(__file__).resolve().parents[1] / "seeds"
+    folder_loader(Settings(corpus=seeds, index_dir=tmp_path / "index", reader="server"))(seeds, reporter)
+    assert any(text.startswith("The server reader cannot be used: ") and "--llm-url" in text for text in warned)

@@ -362,11 +362,12 @@ class QAApp(App[None]):
         """Answer the next questions with the reader called `name`, built now in a worker (a local model loads,
         a server's address is checked); one that cannot be used is reported at once and the previous stays."""
         previous, self.reader = self.reader, name
-        self.notify(f"Answers now come from the {name} reader.", title="Reader", markup=False)
         if self.retriever is not None and self._asking is None and self.chat.status.text.startswith("Ready"):
             self.chat.say(self._ready_text(), "ready")
         if self.retriever is not None and hasattr(self.retriever, "reader"):  # a fake retriever in tests has none
-            self._prepare_reader(self.retriever, name, previous)
+            self._prepare_reader(self.retriever, name, previous)  # says which reader answers once it is built
+        else:  # built with the folder's retriever when it is ready
+            self.notify(f"Answers now come from the {name} reader.", title="Reader", markup=False)
 
     @work(thread=True, group="reader", exit_on_error=False)
     def _prepare_reader(self, retriever: Retriever, name: str, previous: str | None) -> None:
@@ -376,6 +377,8 @@ class QAApp(App[None]):
             retriever.reader(name)
         except QAError as error:
             self.post_message(ReaderUnavailable(name, previous, describe_error(error)))
+            return
+        self.notify(f"Answers now come from the {name} reader.", title="Reader", markup=False)
 
     @on(ReaderUnavailable)
     def _reader_unavailable(self, message: ReaderUnavailable) -> None:

@@ -108,8 +108,11 @@ def folder_loader(settings: Settings) -> Loader:
         progress.phase(f"Loading the {chosen.reader} reader…")
         try:
             retriever.reader().prepare(retriever)
-        except QAError as error:  # reported again, as a toast, when a question needs it
+        except QAError as error:  # said now, and again when a question needs it
             log.warning("the %s reader cannot be used: %s", chosen.reader, error)
+            warn = getattr(progress, "warn", None)
+            if warn is not None:
+                warn(f"The {chosen.reader} reader cannot be used: {error}")
         return retriever
 
     return load
