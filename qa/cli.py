@@ -98,7 +98,7 @@ def _common_options(given_only: bool) -> argparse.ArgumentParser:
     common.add_argument("--corpus", metavar="DIR",
                         help="folder of .txt/.md/.html articles and .jsonl exports, or one such file (default: seeds/)")
     common.add_argument("--model", help="embedding model: a local folder or a locally cached model name")
-    common.add_argument("--index-dir", metavar="DIR", help="where the index lives (default: DIR/.qa-index)")
+    common.add_argument("--index-dir", metavar="DIR", help="where the index lives (default: DIR/.qa-index; for a corpus file, .FILE.qa-index beside it)")
     common.add_argument("--llm-url", metavar="URL",
                         help="OpenAI-compatible model server for the server reader (key: OPENAI_API_KEY)")
     common.add_argument("--llm-model", metavar="NAME", help="the server's model; without --llm-url, the local model")

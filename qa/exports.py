@@ -63,8 +63,13 @@ def read_export(file: Path, relative: str) -> tuple[list[Article], list[SkippedF
             article = _article(record, article_id, stem, relative, line)
             if article is None:
                 present = [name for name in FIELDS["text"] if name in record]
-                skipped.append(SkippedFile(where, f"has no text in its {present[0]!r} field" if present else
-                                           f"has no article text (no {', '.join(FIELDS['text'])} field)"))
+                if _first(record, "text").strip():  # text, but every line of it is page debris
+                    reason = "holds no article text (only page debris)"
+                elif present:
+                    reason = f"has no text in its {present[0]!r} field"
+                else:
+                    reason = f"has no article text (no {', '.join(FIELDS['text'])} field)"
+                skipped.append(SkippedFile(where, reason))
                 continue
             seen.add(article_id)
             articles.append(article)

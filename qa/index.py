@@ -302,7 +302,7 @@ class IndexStore:
                 if key != "splitter" or not isinstance(saved, dict) or saved.get("embedded") != "sentences":
                     return None, f"it was built with another {key} ({saved!r})"
             # Only the splitter differs: the sentence vectors of the same model stay good for sentences it cuts alike.
-            problem = f"it was built with another splitter ({manifest.get('splitter')!r})" if other else None
+            problem = _splitter_change(manifest.get("splitter"), self.identity["splitter"]) if other else None
             generation = self.folder / str(manifest["generation"])
             for name, expected in manifest["files"].items():
                 if not _matches(generation / name, expected):
@@ -559,6 +559,21 @@ def _piece(passages: Sequence[Passage], vectors: np.ndarray | None) -> _Piece:
     counts = np.array([len(p.sentences) for p in passages], dtype=np.int64)
     sentences = np.array([[s.start, s.end] for p in passages for s in p.sentences], dtype=np.int64).reshape(-1, 2)
     return _Piece(spans, counts, sentences, vectors)
+
+
+def _splitter_change(saved: object, current: dict) -> str:
+    """Why an index of the same model is split again, in words: "it was split by an older release of the page
+    cleaner (version 8; this one is 9)", "its passages are of 60-180 words (now 80-200)"."""
+    saved = saved if isinstance(saved, dict) else {}
+    reasons = []
+    if saved.get("version") != current["version"]:
+        older = isinstance(saved.get("version"), int) and saved["version"] < current["version"]
+        reasons.append(f"it was split by {'an older' if older else 'another'} release of the page cleaner and "
+                       f"splitter (version {saved.get('version')}; this one is {current['version']})")
+    if (saved.get("min_words"), saved.get("max_words")) != (current["min_words"], current["max_words"]):
+        reasons.append(f"its passages are of {saved.get('min_words')}-{saved.get('max_words')} words "
+                       f"(now {current['min_words']}-{current['max_words']})")
+    return "; ".join(reasons) or "it was built with another splitter"
 
 
 def _saved_vectors(saved: _Piece | None, passages: Sequence[Passage]) -> np.ndarray | None:

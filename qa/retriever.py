@@ -115,7 +115,8 @@ class Retriever:
         copies = find_copies(articles, folder) if settings.find_copies else []
         told = _told_skips(folder)
         log_skipped(skipped, told)
-        _remember_skips(folder, skipped)
+        if logging.getLogger("qa.articles").isEnabledFor(logging.WARNING):  # not told when warnings are off (-q)
+            _remember_skips(folder, skipped)
         report = OpenReport(len(articles), len(store.passages), tuple(skipped), sync, time.perf_counter() - began,
                             sum(len(group) - 1 for group in copies), tuple(s for s in skipped if s not in told))
         log.info("opened %s: %d articles, %d passages (%d reused, %d embedded, %d split again, %d removed%s), "

@@ -136,6 +136,8 @@ def test_quiet_hides_warnings_but_not_errors(capsys, corpus: Path) -> None:
     assert code == 0 and err == ""
     code, _, err = run(capsys, "search", "", "--corpus", str(corpus), "-q")
     assert code == 2 and err.startswith("qa: error:")
+    err = run(capsys, "search", "envoy", "--corpus", str(corpus), "-k", "1")[2]
+    assert "skipped broken.txt" in err  # unseen under -q: still told the first time warnings show
 
 
 def test_the_installed_command_runs_in_a_fresh_process(corpus: Path) -> None:

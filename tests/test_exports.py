@@ -81,6 +81,7 @@ def test_bad_lines_are_skipped_with_a_clear_warning(tmp_path: Path, caplog: pyte
         {"id": "ok2", "title": "Second", "text": BODY},
         {"id": "no-field", "title": "Headline only"},
         '{"id": "deep", "text": "x", "junk": ' + "[" * 100_000 + "]" * 100_000 + "}",
+        {"id": "debris", "text": "Advertisement"},
     ])
     scan = scan_folder(tmp_path)
     with caplog.at_level(logging.WARNING):
@@ -88,7 +89,9 @@ def test_bad_lines_are_skipped_with_a_clear_warning(tmp_path: Path, caplog: pyte
     assert [a.doc_id for a in scan.articles] == ["news#ok1", "news#ok2"]
     reasons = {s.path: s.reason for s in scan.skipped}
     assert set(reasons) == {"news.jsonl.gz line 2", "news.jsonl.gz line 3", "news.jsonl.gz line 4",
-                            "news.jsonl.gz line 5", "news.jsonl.gz line 8", "news.jsonl.gz line 9"}
+                            "news.jsonl.gz line 5", "news.jsonl.gz line 8", "news.jsonl.gz line 9",
+                            "news.jsonl.gz line 10"}
+    assert reasons["news.jsonl.gz line 10"] == "holds no article text (only page debris)"
     assert reasons["news.jsonl.gz line 8"].startswith("has no article text (no text, content, body")
     assert reasons["news.jsonl.gz line 9"] == "is nested too deeply to read"
     assert "not JSON" in reasons["news.jsonl.gz line 2"] and "not a JSON object" in reasons["news.jsonl.gz line 3"]

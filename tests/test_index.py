@@ -145,6 +145,9 @@ def test_another_splitter_splits_again_and_keeps_the_sentence_vectors(corpus: Pa
     with caplog.at_level(logging.WARNING):
         again = open_with(corpus, embedder)
     assert embedder.encoded == 0 and again.report.sync.resplit == 5 and "splitting the articles" in caplog.text
+    version = index_module.SPLITTER_VERSION
+    assert f"it was split by an older release of the page cleaner and splitter (version {version - 1}; this one is " \
+           f"{version})" in caplog.text
     assert dense_ranking(again, "envoy Qatar talks") == dense_ranking(first, "envoy Qatar talks")
     assert open_with(corpus, CountingEmbedder()).report.sync.reused == 5  # written under the new splitter
 

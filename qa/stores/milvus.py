@@ -388,7 +388,7 @@ def connect(address: MilvusAddress) -> Any:
                             grpc_options={"grpc.keepalive_time_ms": KEEPALIVE_MS})
     except Exception as error:  # pymilvus raises MilvusException, grpc errors or OSError here
         raise StoreError(f"cannot reach Milvus at {address.shown} ({_reason(error)}): start the server "
-                         f"(for a local one: milvus-lite server --data-dir DIR --port PORT) or fix --store / "
+                         f"(for a local one: milvus-lite server --host 127.0.0.1 --data-dir DIR --port PORT) or fix --store / "
                          "QA_STORE") from None
 
 
