@@ -387,7 +387,7 @@ class QAApp(App[None]):
         self.reader = message.previous
         shown = message.previous or (self.retriever.settings.reader if self.retriever is not None and
                                      hasattr(self.retriever, "settings") else "default")
-        self.notify(f"{message.text}. Answers still come from the {shown} reader.",
+        self.notify(f"{message.text.rstrip('.')}. Answers still come from the {shown} reader.",
                     title=f"The {message.name} reader cannot be used", severity="error", timeout=15, markup=False)
         if self.retriever is not None and self._asking is None and self.chat.status.text.startswith("Ready"):
             self.chat.say(self._ready_text(), "ready")
