@@ -34,6 +34,13 @@ Judge = Callable[[str, Sequence[str]], float]
 Combine = Callable[[float, "float | None"], float]
 
 
+def _addresses_a_model(quotes: Iterable[str]) -> bool:
+    """Whether any quote talks to a reading model (see qa/llm/prompts.py): then no model reads them."""
+    from ..llm.prompts import reads_as_instructions  # light: no model
+
+    return any(reads_as_instructions(quote) for quote in quotes)
+
+
 def mean_logit(learned: float, judged: float | None) -> float:
     """The two probabilities' mean on the logit scale: neither can overrule a confident other alone."""
     if judged is None:
@@ -91,8 +98,9 @@ class Reader:
             return Answer(question, NO_ANSWER, (), (), True, confidence,
                           scoring.pool.hits[: self.params.closest], reader=self.name)
         text, sentences, citations = number(answer_order(choices))
+        writer = self.writer if self.writer is None or not _addresses_a_model(s.text for s in sentences) else None
         return Answer(question, text, sentences, citations, False, confidence,
-                      written=written(self.writer, question, sentences), reader=self.name)
+                      written=written(writer, question, sentences), reader=self.name)
 
     def score(self, retriever: Retriever, question: str, history: Iterable[Any] | None = None) -> Scoring:
         """Follow-up resolution, candidates and scoring: the stages before any decision."""
@@ -137,9 +145,16 @@ class Reader:
             return 0.0, False
         probability = scoring.probability
         if self.judge is not None:
+            quotes = evidence(scoring.pool, choices)
+            if _addresses_a_model(quotes):
+                # Article text that addresses a model could steer its verdict either way: the learned reader
+                # decides alone, by its own threshold, as the extractive reader would.
+                log.warning("a quote reads as instructions to a model, so the %s reader's model was not asked",
+                            self.name)
+                return probability, probability >= self.params.threshold
             judged = None
             if probability < self.judge_below:
-                judged = float(self.judge(question, evidence(scoring.pool, choices)))
+                judged = float(self.judge(question, quotes))
             probability = self.combine(probability, judged)
         threshold = self.params.threshold if self.threshold is None else self.threshold
         return probability, probability >= threshold
