@@ -15,7 +15,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, NoReturn
 
-from .display import dumps, plural, printable
+from .display import dumps, one_line, plural, printable
 from .errors import QAError
 from .records import Answer, Citation, Hit
 from .settings import METHODS, Settings
@@ -201,7 +201,7 @@ class _Formatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         record.levelname = record.levelname.lower()
-        return printable(super().format(record))  # file names in messages are untrusted
+        return one_line(super().format(record))  # file names in messages are untrusted: no forged lines
 
 
 def _configure_logging(verbose: bool, quiet: bool = False) -> None:
@@ -307,7 +307,7 @@ def format_hits(hits: Sequence[Hit]) -> str:
     blocks = []
     for hit in hits:
         c = hit.citation
-        head = f"{hit.rank}. {c.title}\n   {_where(c)}, characters {c.start}-{c.end}, score {hit.score:.3f}"
+        head = f"{hit.rank}. {one_line(c.title)}\n   {_where(c)}, characters {c.start}-{c.end}, score {hit.score:.3f}"
         for copy in hit.copies:
             head += f"\n   also: {_where(copy)}"
         body = textwrap.fill(" ".join(hit.text.split()), width=100, initial_indent="   ", subsequent_indent="   ")
@@ -317,7 +317,7 @@ def format_hits(hits: Sequence[Hit]) -> str:
 
 def _where(citation: Citation) -> str:
     """ "USA Today · 2024-05-31 · file.txt", or just the file when outlet and date are unknown."""
-    return " · ".join(part for part in (citation.byline, citation.path) if part)
+    return " · ".join(one_line(part) for part in (citation.byline, citation.path) if part)
 
 
 def _ask(args: argparse.Namespace, settings: Settings) -> int:
@@ -348,11 +348,11 @@ def format_answer(answer: Answer) -> str:
     lines += ["", "Sources:"]
     for source in answer.citations:
         c = source.citation
-        lines.append(f"[{source.number}] {c.title} ({_where(c)}, characters {c.start}-{c.end})")
+        lines.append(f"[{source.number}] {one_line(c.title)} ({_where(c)}, characters {c.start}-{c.end})")
         if c.url:
-            lines.append(f"    {c.url}")
+            lines.append(f"    {one_line(c.url)}")
         for other in source.also:
-            lines.append(f"    also in {other.title} ({_where(other)}, characters {other.start}-{other.end})")
+            lines.append(f"    also in {one_line(other.title)} ({_where(other)}, characters {other.start}-{other.end})")
     return printable("\n".join(lines))
 
 
@@ -398,11 +398,11 @@ def _add(args: argparse.Namespace, settings: Settings) -> int:
     folder = Path(settings.corpus)
     report = add_urls(args.urls, folder)
     for line in report.failed:
-        print(printable(f"qa: warning: {line}"), file=sys.stderr)
+        print(one_line(f"qa: warning: {line}"), file=sys.stderr)
     print(printable(f"Added {len(report.added)} article(s) to {folder}; {len(report.already)} already there, "
                     f"{len(report.failed)} failed"))
     for path in report.added:
-        print(printable(f"  {path.name}"))
+        print(one_line(f"  {path.name}"))
     if report.added and not args.no_index:
         _index(argparse.Namespace(folder=None, quiet=args.quiet, part=None), settings)
     return 1 if report.failed and not report.added else 0

@@ -18,14 +18,25 @@ _VISIBLE[0x0D] = ord(" ")
 _VISIBLE[0x7F] = 0x2421
 _VISIBLE.update({code: 0xFFFD for code in range(0x80, 0xA0)})
 _VISIBLE.update({code: 0xFFFD for code in range(0xD800, 0xE000)})
+# Bidi embeddings, overrides and isolates reorder what follows them on screen: "fake\u202egpj.txt" shows as
+# "faketxt.jpg". They become U+FFFD too (the marks LRM and RLM, which right-to-left text needs, stay).
+_BIDI = (*range(0x202A, 0x202F), *range(0x2066, 0x206A))
+_VISIBLE.update({code: 0xFFFD for code in _BIDI})
+# A one-line field (a title, a file name, a log message) shows its line breaks, so it cannot forge lines.
+_ONE_LINE = {**_VISIBLE, 0x0A: 0x2424, 0x09: ord(" "), 0x2028: 0x2424, 0x2029: 0x2424}
 
-# JSON escapes C0 controls itself; C1 controls and DEL it leaves raw under ensure_ascii=False.
-_JSON_ESCAPES = {code: f"\\u{code:04x}" for code in (0x7F, *range(0x80, 0xA0))}
+# JSON escapes C0 controls itself; C1 controls, DEL and bidi controls it leaves raw under ensure_ascii=False.
+_JSON_ESCAPES = {code: f"\\u{code:04x}" for code in (0x7F, *range(0x80, 0xA0), *_BIDI)}
 
 
 def printable(text: str) -> str:
     """`text` with every terminal control character replaced by a visible one; same length, same offsets."""
     return text.translate(_VISIBLE)
+
+
+def one_line(text: str) -> str:
+    """`printable`, and a line break shown as ␤: for fields that must stay on their line (titles, file names)."""
+    return text.translate(_ONE_LINE)
 
 
 def printable_data(data: T) -> T:

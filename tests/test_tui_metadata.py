@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -95,3 +96,24 @@ async def test_the_article_view_leaves_out_the_front_matter_its_header_shows() -
         shown = screen_text(app)
         assert "USA Today · 2024-06-02" in shown and "A storm closed the harbour on Sunday" in shown
         assert "outlet: USA Today" not in shown and "---" not in shown
+
+
+def test_a_saved_conversation_shows_article_markdown_as_text_and_links_only_web_addresses() -> None:
+    from qa.articles import parse_article
+    from qa.records import Answer, AnswerCitation, AnswerSentence, Citation
+    from tui.conversation import Exchange
+
+    sentence = "The vote passed [click](javascript:alert(1)) with *most* members in favour."
+    data = ("---\ntitle: \"Vote <b>passes</b> [x](javascript:y)\"\nurl: \"javascript:alert(1)\"\n---\n"
+            f"Vote passes\n\n{sentence}\n").encode()
+    article = parse_article("a`b\nc.md", data)
+    start = article.text.index(sentence)
+    cited = Citation(article.doc_id, article.title, article.path, start, start + len(sentence), url=article.url)
+    answer = Answer("Did the vote pass?", f"{sentence} [1]", (AnswerSentence(sentence, 1),),
+                    (AnswerCitation(1, cited, cited),), False, 0.9, reader="extractive")
+    saved = conversation_markdown([Exchange("Did the vote pass?", answer, {article.doc_id: article})], "corpus",
+                                  datetime(2024, 6, 1))
+    assert "<javascript:" not in saved and not re.search(r"(?<!\\)\]\(javascript:", saved)  # no link it chose
+    assert "\\[click\\](javascript:alert(1)) with \\*most\\* members" in saved
+    assert "*Vote \\<b\\>passes\\</b\\> \\[x\\](javascript:y)*" in saved
+    assert "`` a`b c.md ``" in saved and "`javascript:alert(1)`" in saved  # the name on one line, as code

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -35,7 +36,7 @@ def conversation_markdown(exchanges: Sequence[Exchange], corpus: str, saved: dat
     out = ["# newsqa conversation", "", f"Articles: `{corpus}` · saved {saved:%Y-%m-%d %H:%M}", ""]
     for index, exchange in enumerate(exchanges, start=1):
         answer = exchange.answer
-        out += [f"## {index}. {_one_line(exchange.question)}", ""]
+        out += [f"## {index}. {_markdown(exchange.question)}", ""]
         if answer.reader:  # who answered, and how sure: a conversation may switch readers half-way
             out += [f"*{answer.reader} reader · confidence {answer.confidence:.2f}*", ""]
         if answer.abstained:
@@ -43,20 +44,23 @@ def conversation_markdown(exchanges: Sequence[Exchange], corpus: str, saved: dat
             if answer.closest:
                 out += ["Closest passages:", ""]
         else:
-            out += [answer.text, "", "**Sources**", ""]
+            quoted_text = " ".join(f"{_markdown(s.text)} [{s.number}]" for s in answer.sentences) or answer.text
+            out += [quoted_text, "", "**Sources**", ""]
         for source in sources_of(answer):
             article = exchange.articles.get(source.span.doc_id)
             label = "" if source.kind == "cited" else "closest "
-            byline = f"{source.span.byline} · " if source.span.byline else ""
-            out.append(f"{source.number}. *{_one_line(source.span.title)}* — {byline}`{source.span.path}`, "
-                       f"{label}characters {source.span.start}–{source.span.end}")
-            if source.span.url:
-                out.append(f"   <{source.span.url}>")
+            byline = f"{_markdown(source.span.byline)} · " if source.span.byline else ""
+            out.append(f"{source.number}. *{_markdown(source.span.title)}* — {byline}"
+                       f"{_code(source.span.path)}, {label}characters {source.span.start}–{source.span.end}")
+            if source.span.url:  # only a web address becomes a link: never `javascript:` or `file:`
+                url = _one_line(source.span.url)
+                out.append(f"   <{url}>" if re.fullmatch(r"https?://[^\s<>]+", url) else f"   {_code(url)}")
             text = _one_line(quoted(article, source.span))
             if text:
-                out.append(f"   > {text}")
+                out.append(f"   > {_markdown(text)}")
             if source.also:
-                out.append("   also in: " + ", ".join(f"{c.outlet} `{c.path}`".strip() for c in source.also))
+                out.append("   also in: " + ", ".join(f"{_markdown(c.outlet)} {_code(c.path)}".strip()
+                                                       for c in source.also))
         out.append("")
     return printable("\n".join(out).rstrip() + "\n")
 
@@ -88,3 +92,15 @@ def _source_line(exchange: Exchange, source: Source) -> str:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
+
+
+def _markdown(text: str) -> str:
+    """Article text as literal Markdown: on one line, its emphasis, link, code and HTML characters escaped."""
+    return re.sub(r"([\\`*_\[\]<>#|!])", r"\\\1", _one_line(text))
+
+
+def _code(text: str) -> str:
+    """A file name or address as inline code: on one line, in a fence longer than any backtick run in it."""
+    text = _one_line(text)
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    return f"{fence} {text} {fence}" if "`" in text else f"{fence}{text}{fence}"
