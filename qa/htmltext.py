@@ -45,8 +45,34 @@ def extract_page(html: str, url: str | None = None) -> Page:
     text = "\n\n".join(line for line in lines if line)
     page_url = _text(data.get("url")) or _json_ld_url(html) or (url or "")
     outlet = _text(data.get("sitename")) or _text(data.get("hostname")) or host_of(page_url)
-    return Page(text, _text(data.get("title")), normalize_date(_text(data.get("date"))),
-                _text(data.get("author")), outlet, page_url)
+    day = normalize_date(_text(data.get("date")))
+    return Page(text, _text(data.get("title")), _with_time(day, html), _text(data.get("author")), outlet, page_url)
+
+
+_PUBLISHED_META = re.compile(
+    r"""<meta\b(?=[^>]*\b(?:property|name|itemprop)\s*=\s*["'](?:article:published_time|og:published_time|"""
+    r"""datePublished|pubdate|publishdate|publish-date|parsely-pub-date|sailthru\.date)["'])"""
+    r"""[^>]*\bcontent\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
+
+
+def _with_time(day: str, html: str) -> str:
+    """`day` (trafilatura gives dates only) with the time of publication the page's markup states for that same
+    day (a meta tag or the article's JSON-LD `datePublished`), in UTC as other times are; else `day`."""
+    if len(day) != 10:
+        return day
+    stamps = _PUBLISHED_META.findall(html) + _json_ld_values(html, "datePublished")
+    for stamp in stamps:
+        stamp = stamp.strip()
+        if stamp.startswith(day) and "T" in stamp:
+            timed = normalize_date(stamp)
+            if len(timed) > 10:
+                return timed
+    return day
+
+
+def _json_ld_values(html: str, key: str) -> list[str]:
+    """The string values of `key` in the JSON-LD objects of a page's articles."""
+    return [value for item in _json_ld_articles(html) if isinstance(value := item.get(key), str)]
 
 
 _JSON_LD = re.compile(r"<script[^>]+application/ld\+json[^>]*>(.*?)</script>", re.IGNORECASE | re.DOTALL)
@@ -55,14 +81,25 @@ _JSON_LD = re.compile(r"<script[^>]+application/ld\+json[^>]*>(.*?)</script>", r
 def _json_ld_url(html: str) -> str:
     """The address a page's JSON-LD gives its article (`url`, else `mainEntityOfPage`), for pages that name it
     nowhere else (no canonical link, no og:url); "" when none does."""
+    for item in _json_ld_articles(html):
+        entity = item.get("mainEntityOfPage")
+        for value in (item.get("url"), entity.get("@id") if isinstance(entity, dict) else entity):
+            if isinstance(value, str) and re.match(r"https?://\S+$", value.strip()):
+                return value.strip()
+    return ""
+
+
+def _json_ld_articles(html: str) -> list[dict]:
+    """The JSON-LD objects of a page whose type is an article (NewsArticle, Article, BlogPosting ...), also
+    inside lists and `@graph`; blocks that are not JSON are passed over."""
     import json
 
+    articles = []
     for block in _JSON_LD.findall(html):
         try:
-            data = json.loads(block)
+            found = [json.loads(block)]
         except (ValueError, RecursionError):
             continue
-        found = [data]
         while found:
             item = found.pop()
             if isinstance(item, list):
@@ -74,11 +111,8 @@ def _json_ld_url(html: str) -> str:
                 kinds = item.get("@type")
                 kinds = kinds if isinstance(kinds, list) else [kinds]
                 if any(isinstance(kind, str) and kind.endswith(("Article", "BlogPosting")) for kind in kinds):
-                    entity = item.get("mainEntityOfPage")
-                    for value in (item.get("url"), entity.get("@id") if isinstance(entity, dict) else entity):
-                        if isinstance(value, str) and re.match(r"https?://\S+$", value.strip()):
-                            return value.strip()
-    return ""
+                    articles.append(item)
+    return articles
 
 
 def _text(value: object) -> str:

@@ -62,7 +62,7 @@ def test_a_page_is_saved_with_its_metadata_once(server: str, tmp_path: Path) -> 
     assert len(report.added) == 1 and not report.failed
     article = scan_folder(corpus).articles[0]
     assert article.title == "Envoy lands in Doha for a new round of talks"
-    assert (article.date, article.outlet, article.author) == ("2024-05-31", "The Harbour Ledger", "Jane Roe")
+    assert (article.date, article.outlet, article.author) == ("2024-05-31T08:15:00", "The Harbour Ledger", "Jane Roe")
     assert article.url == "https://ledger.example/world/2024/05/31/envoy-doha"
     assert "prisoner exchange & a reduction in violence" in article.text
     again = add_urls([f"{server}/envoy.html"], corpus)
@@ -80,7 +80,7 @@ def test_a_feed_adds_each_entry_and_falls_back_to_its_own_text(server: str, tmp_
     assert (gone.date, gone.outlet, gone.url) == ("2024-06-15T09:00:00", "The Harbour Ledger: World",
                                                   f"{server}/missing.html")
     assert "twelve days of talks." in gone.text and "<p>" not in gone.text
-    assert articles["Talks in Doha end without a deal"].date == "2024-06-14"
+    assert articles["Talks in Doha end without a deal"].date == "2024-06-14T18:00:00"
     again = add_urls([f"{server}/feed.xml", f"{server}/envoy.html"], corpus)
     assert again.added == [] and len(again.already) == 4
 

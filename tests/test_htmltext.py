@@ -12,7 +12,7 @@ PAGE = Path(__file__).parent / "data" / "ledger_page.html"
 def test_saved_page_gives_text_and_metadata() -> None:
     article = parse_article("ledger_page.html", PAGE.read_bytes())
     assert article.title == "Envoy lands in Doha for a new round of talks"
-    assert (article.date, article.outlet, article.author) == ("2024-05-31", "The Harbour Ledger", "Jane Roe")
+    assert (article.date, article.outlet, article.author) == ("2024-05-31T08:15:00", "The Harbour Ledger", "Jane Roe")
     assert article.url == "https://ledger.example/world/2024/05/31/envoy-doha"
     body = [article.text[s:e] for s, e in article.lines]
     assert any(line.startswith("Officials said the talks would focus on a prisoner exchange & a reduction")
@@ -59,3 +59,17 @@ def test_a_page_whose_address_is_only_in_its_json_ld_keeps_it() -> None:
     canonical = extract_page('<html><head><link rel="canonical" href="https://news.example.com/envoy">'
                              f'<script type="application/ld+json">{graph}</script></head><body>{body}</body></html>')
     assert canonical.url == "https://news.example.com/envoy"  # the page's own link comes first
+
+
+def test_a_page_keeps_the_time_of_publication_its_markup_states() -> None:
+    from qa.htmltext import extract_page
+
+    body = ("<body><article><h1>Envoy visits Doha</h1><p>The envoy arrived in Doha on Friday for talks with officials "
+            "from several countries about the peace process.</p><p>He will travel on to Pakistan and Norway next "
+            "week, officials said, before returning home.</p></article></body></html>")
+    for head, date in [('<meta property="article:published_time" content="2024-05-31T10:30:00Z">', "2024-05-31T10:30:00"),
+                       ('<meta content="2024-05-31T22:30:00-05:00" itemprop="datePublished">', "2024-06-01T03:30:00"),
+                       ('<script type="application/ld+json">{"@type": "NewsArticle", "datePublished": '
+                        '"2024-05-31T08:15:00+02:00"}</script>', "2024-05-31T06:15:00"),  # in UTC, as feeds' are
+                       ('<meta property="article:published_time" content="2024-05-31">', "2024-05-31")]:
+        assert extract_page(f"<html><head><title>Envoy</title>{head}</head>{body}").date == date, head
