@@ -35,6 +35,7 @@ def extract_page(html: str, url: str | None = None) -> Page:
     logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
     # Dates only from the page's markup (meta tags, JSON-LD, <time>, the URL): the extensive search also takes
     # a footer's "© 2019" for 2019-01-01, a date that would pass --since filters it should not.
+    html = _CONTROL_REFERENCE.sub("&#xFFFD;", html)  # lxml gives up on a whole page over one "&#27;"
     document = trafilatura.bare_extraction(html, url=url, with_metadata=True, include_comments=False,
                                            include_tables=True, deduplicate=False,
                                            date_extraction_params={"extensive_search": False, "original_date": True})
@@ -47,6 +48,10 @@ def extract_page(html: str, url: str | None = None) -> Page:
     outlet = _text(data.get("sitename")) or _text(data.get("hostname")) or host_of(page_url)
     day = normalize_date(_text(data.get("date")))
     return Page(text, _text(data.get("title")), _with_time(day, html), _text(data.get("author")), outlet, page_url)
+
+
+# Character references to C0 controls other than tab, line feed and carriage return (not allowed in XML).
+_CONTROL_REFERENCE = re.compile(r"&#(?:0*(?:[1-8]|1[124-9]|2\d|3[01])|[xX]0*(?:[1-8bBcCeEfF]|1[\da-fA-F]));")
 
 
 _PUBLISHED_META = re.compile(

@@ -73,3 +73,13 @@ def test_a_page_keeps_the_time_of_publication_its_markup_states() -> None:
                         '"2024-05-31T08:15:00+02:00"}</script>', "2024-05-31T06:15:00"),  # in UTC, as feeds' are
                        ('<meta property="article:published_time" content="2024-05-31">', "2024-05-31")]:
         assert extract_page(f"<html><head><title>Envoy</title>{head}</head>{body}").date == date, head
+
+
+def test_a_character_reference_to_a_control_does_not_lose_the_page() -> None:
+    from qa.htmltext import extract_page
+
+    page = extract_page("<html><head><title>Envoy</title></head><body><article><h1>Envoy visits Doha</h1><p>The "
+                        "envoy arrived in Doha on Friday &#27;[31mfor talks with officials from several countries."
+                        "</p><p>He will travel on to Pakistan and Norway next week, officials said.</p></article>"
+                        "</body></html>")
+    assert "\ufffd[31mfor talks" in page.text and "Norway next week" in page.text  # the page, its escape made harmless
