@@ -624,3 +624,26 @@ async def test_skipped_files_are_shown_once_when_they_first_appear(told_before: 
         await settle(pilot)
     shown = [text for text in toasts.of("warning") if text.startswith("Skipped")]
     assert shown == ([] if told_before else ["Skipped 2 files: broken.txt (is not UTF-8), empty.txt (is empty)"])
+
+
+async def test_the_server_readers_own_words_show_above_the_quotes_and_are_copied_and_saved(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from qa.records import WrittenSentence
+
+    class Writing(FakeRetriever):
+        def ask(self, question, history=None, **kwargs):
+            answer = super().ask(question, history)
+            return replace(answer, written=(WrittenSentence("Building starts in March.", (1,)),))
+
+    app = make_app(Writing(), save_dir=tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await ask(pilot, COST)
+        shown = answer_text(turns(app)[0])
+        assert shown.startswith("Building starts in March. [1]") and f"Quotes: {COST_SENTENCE} [1]" in shown
+        await pilot.press("ctrl+y", "ctrl+s")
+        await pilot.pause()
+        assert f"Building starts in March. [1]\n\nQuotes:\n{COST_SENTENCE} [1]" in app.clipboard
+    [saved] = list(tmp_path.iterdir())
+    assert "Building starts in March. [1]\n\nQuotes:\n\n" in saved.read_text(encoding="utf-8")
