@@ -418,12 +418,16 @@ def _eval(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.limit is not None and args.limit < 1:
         raise QAError("--limit must be at least 1")
-    names = [n.strip() for n in args.readers.split(",") if n.strip()] if args.readers else list(READERS)
+    names = [n.strip() for n in args.readers.split(",") if n.strip()] if args.readers is not None else list(READERS)
+    if not names:
+        raise QAError(f"--readers names no reader: give one or more of {', '.join(READERS)}")
     unknown = [name for name in names if name not in READERS]
     if unknown:
         raise QAError(f"unknown reader {unknown[0]!r}: use one of {', '.join(READERS)}")
     if args.through_files and not args.squad:
         raise QAError("--through-files goes with --squad DIR")
+    if args.json_path and not Path(args.json_path).expanduser().resolve().parent.is_dir():  # before the long run
+        raise QAError(f"cannot write the report to {args.json_path}: its folder does not exist")
     with _progress(args.quiet, "Embedding passages") as progress:
         run = prepare_eval(settings, question_set=args.question_set, squad=args.squad, limit=args.limit,
                            progress=progress, through_files=args.through_files)

@@ -65,7 +65,20 @@ def load_question_set(path: Path | str, limit: int | None = None) -> list[EvalQu
     """The questions of a JSONL eval set (`id`, `question`, `answers`, `docs`, `kind`, `history`),
     the first `limit` only when given."""
     path = Path(path)
-    questions = [_question(data, f"{path} line {number}") for number, data in _read_jsonl(path, limit)]
+    questions: list[EvalQuestion] = []
+    seen: dict[str, int] = {}
+    for number, data in _read_jsonl(path, limit):
+        where = f"{path} line {number}"
+        question = _question(data, where)
+        if question.id in seen:
+            raise EvalError(f"{where}: the id {question.id!r} is used already (line {seen[question.id]})")
+        # Retrieval scores a question by its `docs`, the answer figures by its `answers`: they must agree.
+        if bool(question.answers) != bool(question.docs):
+            given, missing = ("answers", "docs") if question.answers else ("docs", "answers")
+            raise EvalError(f"{where}: it has {given} but no {missing}; an answerable question needs both, an "
+                            f"unanswerable one neither")
+        seen[question.id] = number
+        questions.append(question)
     if not questions:
         raise EvalError(f"{path} holds no question")
     return questions

@@ -257,6 +257,9 @@ def format_report(report: EvalReport) -> str:
     lines.append("")
     lines.append("configuration".ljust(width) + "".join(f"{title:>9}" for title, _ in _COLUMNS) + f"{'ms/q':>9}")
     for result in report.results:
+        if not report.scored:  # no answerable question: nothing was measured, and 0.000 would say it was
+            lines.append(result.name.ljust(width) + "".join(f"{'-':>9}" for _ in _COLUMNS) + f"{'-':>9}")
+            continue
         lines.append(result.name.ljust(width) + "".join(f"{getattr(result, attribute):9.3f}"
                                                         for _, attribute in _COLUMNS)
                      + f"{result.median_ms:9.1f}")

@@ -24,6 +24,13 @@ class Filters:
     def of(cls, since: str | None = None, until: str | None = None,
            outlets: Iterable[str] | str | None = None) -> Filters:
         """Checked filters from what people type; FilterError names the bad one."""
+        for name, bound in (("since", since), ("until", until)):
+            if bound is not None and not isinstance(bound, str):
+                raise FilterError(f"{name} must be a date written as text (\"2024\", \"2024-05\", \"2024-05-31\"), "
+                                  f"not {bound!r}")
+        if outlets is not None and not isinstance(outlets, str) and (
+                not isinstance(outlets, Iterable) or not all(isinstance(name, str) for name in outlets)):
+            raise FilterError(f"outlets must be a name or a list of names, not {outlets!r}")
         try:
             low = check_date_bound(since, "since") if since else ""
             high = check_date_bound(until, "until") if until else ""

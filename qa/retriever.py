@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import numbers
 import threading
 import time
 from collections import Counter
@@ -29,7 +30,7 @@ from .passages import Passage, Span
 from .question import MAX_QUESTION_CHARS, check_question  # noqa: F401  (re-exported: callers import it here)
 from .records import Citation, Hit
 from .selection import Selection
-from .settings import Method, Settings
+from .settings import METHODS, Method, Settings
 from .stores import PassageStore, open_store
 
 if TYPE_CHECKING:
@@ -143,7 +144,11 @@ class Retriever:
         return list(self._articles.values())
 
     def article(self, doc_id: str) -> Article:
-        return self._articles[doc_id]
+        """The article a citation's `doc_id` names; ArticleNotFound (a QAError and a KeyError) if none."""
+        try:
+            return self._articles[doc_id]
+        except KeyError:
+            raise ArticleNotFound(f"no article {doc_id!r} in this corpus") from None
 
     def __len__(self) -> int:
         return len(self.store.passages)
@@ -174,9 +179,11 @@ class Retriever:
                     since: str | None = None, until: str | None = None,
                     outlets: Iterable[str] | str | None = None) -> list[list[Hit]]:
         """`search` for several questions at once (their embeddings are computed in one batch)."""
+        if isinstance(k, bool) or not isinstance(k, numbers.Integral) or k < 1:
+            raise QAError(f"k must be a whole number of passages, 1 or more, not {k!r}")
         cleaned = [check_question(q) for q in questions]
         filters = self._merged(since, until, outlets)
-        method = method or self.settings.method
+        method = _checked_method(method or self.settings.method)
         if len(self.store.passages) <= (EXACT_PASSAGES if self.store.local else SERVER_EXACT_PASSAGES):
             return [self._hits(row, k, filters) for row in self.score_many(cleaned, method)]
         mask = self._mask(filters)
@@ -245,7 +252,7 @@ class Retriever:
     def score_many(self, questions: Sequence[str], method: Method | None = None) -> np.ndarray:
         """A (questions x passages) matrix of retrieval scores, every passage scored exactly; higher is better.
         On a large corpus this reads every sentence vector: `search` is the fast path there."""
-        method = method or self.settings.method
+        method = _checked_method(method or self.settings.method)
         if not len(self.store.passages):
             return np.zeros((len(questions), 0), dtype=np.float32)
         lexical = dense = None
@@ -356,6 +363,19 @@ def _side_thread() -> ThreadPoolExecutor:
         if _side is None:
             _side = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qa-lexical")
         return _side
+
+
+class ArticleNotFound(QAError, KeyError):
+    """`Retriever.article` was given a doc_id the corpus does not hold."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
+def _checked_method(method: object) -> Method:
+    if method not in METHODS:
+        raise QAError(f"unknown retrieval method {method!r}: use one of {', '.join(METHODS)}")
+    return method  # type: ignore[return-value]
 
 
 SKIPS_TOLD = "skipped.json"  # in the index folder: the skipped files already warned about

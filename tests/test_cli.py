@@ -198,6 +198,16 @@ def test_eval_refuses_a_reader_it_cannot_build_before_evaluating(capsys, corpus:
     assert code == 2 and err.startswith("qa: error: the server reader needs a model server")
 
 
+def test_eval_checks_its_readers_and_report_path_before_evaluating(capsys, corpus: Path, monkeypatch) -> None:
+    import qa.evalsets
+
+    monkeypatch.setattr(qa.evalsets, "prepare_eval", lambda *a, **k: pytest.fail("evaluated before the check"))
+    code, _, err = run(capsys, "eval", "--corpus", str(corpus), "--readers", " , ")
+    assert code == 2 and "--readers names no reader" in err
+    code, _, err = run(capsys, "eval", "--corpus", str(corpus), "--json", "/no/such/folder/report.json")
+    assert code == 2 and "cannot write the report to /no/such/folder/report.json: its folder does not exist" in err
+
+
 def test_eval_rejects_a_missing_question_set(capsys, corpus: Path) -> None:
     code, _, err = run(capsys, "eval", "--corpus", str(corpus), "--set", "/no/such/set.jsonl")
     assert code == 2 and err.startswith("qa: error:") and "/no/such/set.jsonl" in err

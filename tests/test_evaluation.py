@@ -118,6 +118,9 @@ def test_load_question_set(tmp_path: Path) -> None:
     ('{"id": "q2", "question": "", "answers": [], "docs": []}', "line 2: 'question'"),
     ('{"id": "q2", "question": "Why?", "answers": "Doha", "docs": []}', "line 2: 'answers' must be a list"),
     ('["q2"]', "line 2 is not a JSON object"),
+    ('{"id": "q1", "question": "Why?", "answers": [], "docs": []}', r"line 2: the id 'q1' is used already \(line 1\)"),
+    ('{"id": "q2", "question": "Why?", "answers": ["Doha"], "docs": []}', "line 2: it has answers but no docs"),
+    ('{"id": "q2", "question": "Why?", "answers": [], "docs": ["a.txt"]}', "line 2: it has docs but no answers"),
 ])
 def test_load_question_set_names_the_bad_line(tmp_path: Path, line: str, message: str) -> None:
     path = tmp_path / "q.jsonl"
@@ -241,6 +244,8 @@ def test_format_report_is_a_table_with_one_row_per_configuration() -> None:
     assert "answers:" not in text
     with_answers = format_report(replace(small_report(), answer_figures={"abstention": 0.25}))
     assert with_answers.splitlines()[-2:] == ["answers:", "  abstention: 0.250"]
+    nothing_scored = format_report(replace(small_report(), scored=0)).splitlines()
+    assert next(line for line in nothing_scored if line.startswith("hybrid")).split() == ["hybrid"] + ["-"] * 7
 
 
 def test_report_to_json_records_settings_and_counts() -> None:

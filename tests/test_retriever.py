@@ -50,6 +50,34 @@ def test_bad_questions_raise_a_clear_error(seed_retriever: Retriever, question: 
         seed_retriever.search(question)
 
 
+@pytest.mark.parametrize("arguments", [{"k": 0}, {"k": -1}, {"k": 2.5}, {"k": "3"}, {"k": None}, {"k": True},
+                                       {"method": "nope"}, {"since": 2024}, {"outlets": 5}, {"outlets": [1]}])
+def test_bad_search_arguments_are_one_line_errors(seed_retriever: Retriever, arguments: dict) -> None:
+    from qa import QAError
+
+    with pytest.raises(QAError) as raised:
+        seed_retriever.search("Who freed Baradar?", **arguments)
+    assert "\n" not in str(raised.value) and repr(next(iter(arguments.values()))) in str(raised.value)
+
+
+def test_an_unknown_article_is_a_qa_error_and_a_key_error(seed_retriever: Retriever) -> None:
+    from qa import QAError
+
+    with pytest.raises(QAError, match="no article 'nope' in this corpus") as raised:
+        seed_retriever.article("nope")
+    assert isinstance(raised.value, KeyError)
+
+
+def test_history_given_as_one_string_is_one_earlier_question(seed_retriever: Retriever) -> None:
+    from qa.errors import QuestionError
+
+    as_list = seed_retriever.ask("In what year?", history=["Who freed Baradar from prison?"])
+    as_string = seed_retriever.ask("In what year?", history="Who freed Baradar from prison?")
+    assert as_string.text == as_list.text and "2018" in as_list.text
+    with pytest.raises(QuestionError, match="history must be a list"):
+        seed_retriever.ask("In what year?", history=5)
+
+
 def test_importing_qa_does_not_import_torch() -> None:
     import subprocess
 

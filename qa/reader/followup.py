@@ -7,6 +7,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
+from ..errors import QuestionError
 from ..records import Answer
 
 log = logging.getLogger(__name__)
@@ -18,7 +19,12 @@ BACK = 3  # at most this many earlier questions are brought in
 
 
 def history_questions(history: Iterable[Any] | None) -> list[str]:
-    """The questions of earlier turns given as Answers, strings, (question, answer) pairs or mappings."""
+    """The questions of earlier turns given as Answers, strings, (question, answer) pairs or mappings; a
+    single string or Answer is one turn."""
+    if isinstance(history, (str, Answer, Mapping)):
+        history = [history]
+    elif history is not None and not isinstance(history, Iterable):
+        raise QuestionError(f"history must be a list of earlier questions or answers, not {type(history).__name__}")
     questions = []
     for turn in history or ():
         question = (turn.question if isinstance(turn, Answer) else turn if isinstance(turn, str)
