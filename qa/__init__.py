@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from .articles import Article
 from .errors import (
+    ArticleNotFound,
     CorpusError,
     DeviceError,
     FilterError,
@@ -51,6 +52,7 @@ __all__ = [
     "AnswerCitation",
     "AnswerSentence",
     "Article",
+    "ArticleNotFound",
     "Citation",
     "CorpusError",
     "DeviceError",

@@ -27,6 +27,13 @@ class IndexWriteError(QAError):
     """The index could not be written (a full or read-only disk); the previous index is left as it was."""
 
 
+class ArticleNotFound(QAError, KeyError):
+    """`Retriever.article` was given a doc_id the corpus does not hold."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else ""
+
+
 class IndexBusyError(QAError):
     """Another process is writing the index and did not finish in time."""
 

@@ -21,7 +21,7 @@ import numpy as np
 from .articles import Article, SkippedFile, log_skipped, scan_folder
 from .duplicates import find_copies
 from .embedding import Embedder, locate_model
-from .errors import CorpusError, QAError
+from .errors import ArticleNotFound, CorpusError, QAError
 from .filters import Filters
 from .folders import write_atomically
 from .fusion import fuse_candidates, rrf, z_score
@@ -363,13 +363,6 @@ def _side_thread() -> ThreadPoolExecutor:
         if _side is None:
             _side = ThreadPoolExecutor(max_workers=1, thread_name_prefix="qa-lexical")
         return _side
-
-
-class ArticleNotFound(QAError, KeyError):
-    """`Retriever.article` was given a doc_id the corpus does not hold."""
-
-    def __str__(self) -> str:  # KeyError would quote the message
-        return str(self.args[0]) if self.args else ""
 
 
 def _checked_method(method: object) -> Method:
