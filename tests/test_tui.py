@@ -552,6 +552,10 @@ async def test_lines_that_arrive_in_one_burst_are_asked_one_by_one() -> None:
         await settle(pilot)
         assert [exchange.question for exchange in app.exchanges] == [COST, "Who freed Baradar?"]
         assert app.chat.query_one(QuestionInput).value == ""
+        for key, character in [("up", None), ("up", None), ("enter", "\r")]:  # the one before last, again
+            app.post_message(events.Key(key, character))
+        await settle(pilot)
+        assert [exchange.question for exchange in app.exchanges] == [COST, "Who freed Baradar?", COST]
 
 
 @pytest.mark.parametrize("question", ["since:2024-13 Who freed Baradar?", "since:2021 until:2020 Who freed Baradar?",

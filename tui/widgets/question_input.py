@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from textual import events
-from textual.binding import Binding
 from textual.widgets import Input
 
 from qa.question import without_controls
@@ -12,10 +11,6 @@ from qa.question import without_controls
 class QuestionInput(Input):
     """Type a question, Enter to ask; Up and Down walk through the questions asked before."""
 
-    BINDINGS = [
-        Binding("up", "history_previous", "Previous question", show=False),
-        Binding("down", "history_next", "Next question", show=False),
-    ]
 
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault("placeholder", "Ask a question about the articles…")
@@ -27,14 +22,20 @@ class QuestionInput(Input):
         self._draft = ""  # what was typed before browsing started
 
     async def _on_key(self, event: events.Key) -> None:
-        if event.key == "enter":
-            # Asked here, not through Input's Enter binding: a binding runs only once the key has bubbled up to
-            # the app, and by then the keys that came in the same burst (a paste of several lines, type-ahead
-            # over a slow link) are already typed into this question. The box is emptied at once for the next.
+        # Enter, Up and Down are handled here, not through bindings: a binding runs only once the key has bubbled
+        # up to the app, and by then the keys that came in the same burst (a paste of several lines, type-ahead
+        # over a slow link) are already typed into this question.
+        if event.key in ("enter", "up", "down"):
             event.stop()
             event.prevent_default()
-            question, self.value = self.value, ""
-            self.post_message(self.Submitted(self, question))
+            if event.key == "up":
+                self.action_history_previous()
+            elif event.key == "down":
+                self.action_history_next()
+            else:  # the box is emptied at once for the next question, and Up brings this one back
+                question, self.value = self.value, ""
+                self.remember(question.strip())
+                self.post_message(self.Submitted(self, question))
             return
         await super()._on_key(event)
 
