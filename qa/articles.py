@@ -126,14 +126,14 @@ def _article_files(root: Path, refused: list[tuple[str, str]] | None = None) -> 
 def could_hold_articles(path: Path) -> str | None:
     """Why `path` cannot be a corpus (no such folder, a folder without a single article file, a file that is
     neither an article nor an export), or None; a quick look that stops at the first article file."""
+    suffixes = ARTICLE_SUFFIXES + EXPORT_SUFFIXES
     if path.is_file():
-        if path.name.lower().endswith(ARTICLE_SUFFIXES + EXPORT_SUFFIXES):
-            return None
-        return f"{path} is neither a folder nor an article file ({', '.join(ARTICLE_SUFFIXES + EXPORT_SUFFIXES)})"
+        return None if path.name.lower().endswith(suffixes) else \
+            f"{path} is neither a folder nor an article file ({', '.join(suffixes)})"
     if not path.is_dir():
         return f"{path} does not exist" if not path.exists() else f"{path} is not a folder"
-    if next(iter_files(path, ARTICLE_SUFFIXES + EXPORT_SUFFIXES), None) is None:
-        return f"{path} holds no articles ({', '.join(ARTICLE_SUFFIXES + EXPORT_SUFFIXES)})"
+    if next(iter_files(path, suffixes), None) is None:
+        return f"{path} holds no articles ({', '.join(suffixes)})"
     return None
 
 

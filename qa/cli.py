@@ -339,7 +339,7 @@ def format_answer(answer: Answer) -> str:
     """A cited answer for people; article text, titles and file names are made printable."""
     lines = [textwrap.fill(answer.text, width=100)]
     if answer.written:
-        summary = " ".join(f"{s.text} " + "".join(f"[{n}]" for n in s.numbers) for s in answer.written)
+        summary = answer.written_text()
         lines = [textwrap.fill(summary, width=100), "", "Quotes:", *lines]
     if answer.abstained:
         if answer.closest:

@@ -44,10 +44,12 @@ def extract_page(html: str, url: str | None = None) -> Page:
     data = document.as_dict() if hasattr(document, "as_dict") else dict(document)
     lines = [" ".join(line.split()) for line in (data.get("text") or "").splitlines()]
     text = "\n\n".join(line for line in lines if line)
-    page_url = _text(data.get("url")) or _json_ld_url(html) or (url or "")
+    linked = _json_ld_articles(html)  # what the page's JSON-LD says of its article, read once
+    page_url = _text(data.get("url")) or _json_ld_url(linked) or (url or "")
     outlet = _text(data.get("sitename")) or _text(data.get("hostname")) or host_of(page_url)
     day = normalize_date(_text(data.get("date")))
-    return Page(text, _text(data.get("title")), _with_time(day, html), _text(data.get("author")), outlet, page_url)
+    return Page(text, _text(data.get("title")), _with_time(day, html, linked), _text(data.get("author")), outlet,
+                page_url)
 
 
 # Character references to C0 controls other than tab, line feed and carriage return (not allowed in XML).
@@ -60,12 +62,13 @@ _PUBLISHED_META = re.compile(
     r"""[^>]*\bcontent\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
 
 
-def _with_time(day: str, html: str) -> str:
+def _with_time(day: str, html: str, linked: list[dict]) -> str:
     """`day` (trafilatura gives dates only) with the time of publication the page's markup states for that same
     day (a meta tag or the article's JSON-LD `datePublished`), in UTC as other times are; else `day`."""
     if len(day) != 10:
         return day
-    stamps = _PUBLISHED_META.findall(html) + _json_ld_values(html, "datePublished")
+    stamps = _PUBLISHED_META.findall(html) + [value for item in linked
+                                              if isinstance(value := item.get("datePublished"), str)]
     for stamp in stamps:
         stamp = stamp.strip()
         if stamp.startswith(day) and "T" in stamp:
@@ -75,18 +78,13 @@ def _with_time(day: str, html: str) -> str:
     return day
 
 
-def _json_ld_values(html: str, key: str) -> list[str]:
-    """The string values of `key` in the JSON-LD objects of a page's articles."""
-    return [value for item in _json_ld_articles(html) if isinstance(value := item.get(key), str)]
-
-
 _JSON_LD = re.compile(r"<script[^>]+application/ld\+json[^>]*>(.*?)</script>", re.IGNORECASE | re.DOTALL)
 
 
-def _json_ld_url(html: str) -> str:
+def _json_ld_url(linked: list[dict]) -> str:
     """The address a page's JSON-LD gives its article (`url`, else `mainEntityOfPage`), for pages that name it
     nowhere else (no canonical link, no og:url); "" when none does."""
-    for item in _json_ld_articles(html):
+    for item in linked:
         entity = item.get("mainEntityOfPage")
         for value in (item.get("url"), entity.get("@id") if isinstance(entity, dict) else entity):
             if isinstance(value, str) and re.match(r"https?://\S+$", value.strip()):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -90,3 +91,8 @@ class Answer:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def written_text(self, shown: Callable[[str], str] = str) -> str:
+        """The reader's own-words sentences, each followed by the numbers of the quotes it rests on ("The envoy
+        visits five countries. [1][2]"), every sentence passed through `shown`; "" for a reader that only quotes."""
+        return " ".join(f"{shown(s.text)} " + "".join(f"[{n}]" for n in s.numbers) for s in self.written)

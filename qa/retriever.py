@@ -30,7 +30,7 @@ from .passages import Passage, Span
 from .question import MAX_QUESTION_CHARS, check_question  # noqa: F401  (re-exported: callers import it here)
 from .records import Citation, Hit
 from .selection import Selection
-from .settings import METHODS, Method, Settings
+from .settings import Method, Settings, check_method
 from .stores import PassageStore, open_store
 
 if TYPE_CHECKING:
@@ -117,7 +117,7 @@ class Retriever:
         told = _told_skips(folder)
         log_skipped(skipped, told)
         if logging.getLogger("qa.articles").isEnabledFor(logging.WARNING):  # not told when warnings are off (-q)
-            _remember_skips(folder, skipped)
+            _remember_skips(folder, skipped, told)
         report = OpenReport(len(articles), len(store.passages), tuple(skipped), sync, time.perf_counter() - began,
                             sum(len(group) - 1 for group in copies), tuple(s for s in skipped if s not in told))
         log.info("opened %s: %d articles, %d passages (%d reused, %d embedded, %d split again, %d removed%s), "
@@ -183,7 +183,7 @@ class Retriever:
             raise QAError(f"k must be a whole number of passages, 1 or more, not {k!r}")
         cleaned = [check_question(q) for q in questions]
         filters = self._merged(since, until, outlets)
-        method = _checked_method(method or self.settings.method)
+        method = check_method(method or self.settings.method)
         if len(self.store.passages) <= (EXACT_PASSAGES if self.store.local else SERVER_EXACT_PASSAGES):
             return [self._hits(row, k, filters) for row in self.score_many(cleaned, method)]
         mask = self._mask(filters)
@@ -252,7 +252,7 @@ class Retriever:
     def score_many(self, questions: Sequence[str], method: Method | None = None) -> np.ndarray:
         """A (questions x passages) matrix of retrieval scores, every passage scored exactly; higher is better.
         On a large corpus this reads every sentence vector: `search` is the fast path there."""
-        method = _checked_method(method or self.settings.method)
+        method = check_method(method or self.settings.method)
         if not len(self.store.passages):
             return np.zeros((len(questions), 0), dtype=np.float32)
         lexical = dense = None
@@ -365,12 +365,6 @@ def _side_thread() -> ThreadPoolExecutor:
         return _side
 
 
-def _checked_method(method: object) -> Method:
-    if method not in METHODS:
-        raise QAError(f"unknown retrieval method {method!r}: use one of {', '.join(METHODS)}")
-    return method  # type: ignore[return-value]
-
-
 SKIPS_TOLD = "skipped.json"  # in the index folder: the skipped files already warned about
 
 
@@ -384,12 +378,10 @@ def _told_skips(folder: Path | None) -> set[SkippedFile]:
         return set()
 
 
-def _remember_skips(folder: Path | None, skipped: Sequence[SkippedFile]) -> None:
-    if folder is None or not folder.is_dir() or not (skipped or (folder / SKIPS_TOLD).exists()):
+def _remember_skips(folder: Path | None, skipped: Sequence[SkippedFile], told: set[SkippedFile]) -> None:
+    """Record `skipped` as told, unless the record already says just that (`told`, as read)."""
+    if folder is None or set(skipped) == told or not folder.is_dir():
         return
     record = json.dumps([[s.path, s.reason] for s in skipped], ensure_ascii=False).encode("utf-8")
     with suppress(OSError):  # a read-only index folder: the warnings repeat, nothing else is lost
-        if (folder / SKIPS_TOLD).read_bytes() == record:
-            return
-    with suppress(OSError):
         write_atomically(folder / SKIPS_TOLD, record)

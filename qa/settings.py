@@ -74,8 +74,7 @@ class Settings:
     find_copies: bool = True
 
     def __post_init__(self) -> None:
-        if self.method not in METHODS:
-            raise QAError(f"unknown retrieval method {self.method!r}: use one of {', '.join(METHODS)}")
+        check_method(self.method)
         if not 0.0 <= self.dense_weight <= 1.0:
             raise QAError(f"dense_weight must lie between 0 and 1, not {self.dense_weight}")
         if self.batch_size < 1:
@@ -127,6 +126,13 @@ class Settings:
             else:
                 from_env[f.name] = raw
         return cls().with_overrides(**from_env).with_overrides(**overrides)
+
+
+def check_method(method: object) -> Method:
+    """`method` if it is a retrieval method; QAError naming the ones there are otherwise."""
+    if method not in METHODS:
+        raise QAError(f"unknown retrieval method {method!r}: use one of {', '.join(METHODS)}")
+    return method  # type: ignore[return-value]
 
 
 def _parse(name: str, raw: str, kind: type) -> Any:

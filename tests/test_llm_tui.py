@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from pathlib import Path
+
+import pytest
 
 from qa.llm.model import ChatReadingModel
 from tests.test_tui import COST, COST_SENTENCE, answer_text, make_app, turns
@@ -108,69 +111,80 @@ async def test_clearing_the_chat_stops_the_question_being_answered() -> None:
         assert COST_SENTENCE in answer_text(turn) and len(app.exchanges) == 1
 
 
-def test_the_chat_loads_a_chosen_reading_model_while_it_opens_the_index(tmp_path, monkeypatch) -> None:
-    """With QA_READER=strict the model loads during "Loading…", not when the first question is asked (and the
-    default reader's cross-encoder too)."""
-    from pathlib import Path
+# --- the real folder loader, with a fake embedding model ------------------------------------------------------
 
+SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+
+
+class Reporter:
+    """What a loader reports, kept: its phases (the status line) and its warnings (toasts)."""
+
+    def __init__(self) -> None:
+        self.said: list[str] = []
+        self.warned: list[str] = []
+
+    def __call__(self, done: int, total: int) -> None:
+        pass
+
+    def phase(self, text: str) -> None:
+        self.said.append(text)
+
+    def warn(self, text: str) -> None:
+        self.warned.append(text)
+
+
+@pytest.fixture
+def fake_model(monkeypatch) -> None:
+    """The loader's embedding model, found and loaded at once (a counting fake)."""
     import qa.embedding
-    from qa import Retriever, Settings
     from tests.fakes import CountingEmbedder
-    from tui.loading import folder_loader
 
-    monkeypatch.setattr(qa.embedding, "locate_model", lambda *args: None)
     class Loaded(CountingEmbedder):
         def load(self) -> None:
             pass
 
+    monkeypatch.setattr(qa.embedding, "locate_model", lambda *args: None)
     monkeypatch.setattr(qa.embedding, "Embedder", lambda source, device="cpu": Loaded())
+
+
+@pytest.fixture
+def ready_readers(monkeypatch) -> None:
+    """Every reader is ready at once: no model behind it."""
+    from qa import Retriever
+
+    monkeypatch.setattr(Retriever, "reader", lambda self, name=None: type("Ready", (), {"prepare": lambda s, r: None})())
+
+
+def test_the_chat_loads_a_chosen_reading_model_while_it_opens_the_index(tmp_path, monkeypatch, fake_model) -> None:
+    """With QA_READER=strict the model loads during "Loading…", not when the first question is asked (and the
+    default reader's cross-encoder too)."""
+    from qa import Retriever, Settings
+    from tui.loading import folder_loader
+
     built: list[str | None] = []
+
     class Prepared:
         def prepare(self, retriever) -> None:
             built.append(retriever.settings.reader)
 
     monkeypatch.setattr(Retriever, "reader", lambda self, name=None: Prepared())
-
-    class Phases:
-        def __init__(self) -> None:
-            self.said: list[str] = []
-
-        def __call__(self, done: int, total: int) -> None:
-            pass
-
-        def phase(self, text: str) -> None:
-            self.said.append(text)
-
-    seeds = Path(__file__).resolve().parents[1] / "seeds"
     for reader in ("strict", "extractive"):  # the extractive reader loads its cross-encoder then
         built.clear()
-        phases = Phases()
-        settings = Settings(corpus=seeds, index_dir=tmp_path / "index", reader=reader)
-        folder_loader(settings)(seeds, phases)
+        phases = Reporter()
+        settings = Settings(corpus=SEEDS, index_dir=tmp_path / "index", reader=reader)
+        folder_loader(settings)(SEEDS, phases)
         assert built == [reader]
         assert f"Loading the {reader} reader…" in phases.said
 
 
-def test_the_chat_says_when_another_process_is_writing_the_index(tmp_path, monkeypatch) -> None:
+def test_the_chat_says_when_another_process_is_writing_the_index(tmp_path, fake_model, ready_readers) -> None:
     import fcntl
     import os
-    from pathlib import Path
 
-    import qa.embedding
-    from qa import Retriever, Settings
-    from tests.fakes import CountingEmbedder
+    from qa import Settings
     from tui.loading import folder_loader
 
-    class Loaded(CountingEmbedder):
-        def load(self) -> None:
-            pass
-
-    monkeypatch.setattr(qa.embedding, "locate_model", lambda *args: None)
-    monkeypatch.setattr(qa.embedding, "Embedder", lambda source, device="cpu": Loaded())
-    monkeypatch.setattr(Retriever, "reader", lambda self, name=None: type("Ready", (), {"prepare": lambda s, r: None})())
-    said: list[str] = []
-    reporter = type("Phases", (), {"__call__": lambda self, done, total: None, "phase": lambda self, t: said.append(t)})()
-    seeds = Path(__file__).resolve().parents[1] / "seeds"
+    reporter = Reporter()
     index = tmp_path / "index"
     index.mkdir()
     holder = os.open(index / "lock", os.O_RDWR | os.O_CREAT, 0o644)  # another writer, as far as flock can tell
@@ -178,32 +192,23 @@ def test_the_chat_says_when_another_process_is_writing_the_index(tmp_path, monke
     os.pwrite(holder, b"4242", 0)
     releaser = threading.Timer(0.6, lambda: os.close(holder))
     releaser.start()
-    folder_loader(Settings(corpus=seeds, index_dir=index))(seeds, reporter)
+    folder_loader(Settings(corpus=SEEDS, index_dir=index))(SEEDS, reporter)
     releaser.join()
-    assert any("being written by another newsqa process (pid 4242); waiting for it" in text for text in said), said
+    assert any("being written by another newsqa process (pid 4242); waiting for it" in text
+               for text in reporter.said), reporter.said
 
 
-def test_a_switched_read_only_folder_is_indexed_in_the_user_cache_and_the_chat_says_so(tmp_path, monkeypatch) -> None:
+def test_a_switched_read_only_folder_is_indexed_in_the_user_cache_and_the_chat_says_so(
+        tmp_path, monkeypatch, fake_model, ready_readers) -> None:
     import errno
     import shutil
-    from pathlib import Path
 
-    import qa.embedding
     import qa.index
-    from qa import Retriever, Settings
-    from tests.fakes import CountingEmbedder
+    from qa import Settings
     from tui.loading import folder_loader
 
-    class Loaded(CountingEmbedder):
-        def load(self) -> None:
-            pass
-
-    monkeypatch.setattr(qa.embedding, "locate_model", lambda *args: None)
-    monkeypatch.setattr(qa.embedding, "Embedder", lambda source, device="cpu": Loaded())
-    monkeypatch.setattr(Retriever, "reader", lambda self, name=None: type("Ready", (), {"prepare": lambda s, r: None})())
-    seeds = Path(__file__).resolve().parents[1] / "seeds"
     shared = tmp_path / "shared"  # read-only, as a mounted archive is (for root too: the write probe fails)
-    shutil.copytree(seeds, shared)
+    shutil.copytree(SEEDS, shared)
     real = qa.index._probe_write
 
     def refuse(folder: Path) -> None:
@@ -212,13 +217,11 @@ def test_a_switched_read_only_folder_is_indexed_in_the_user_cache_and_the_chat_s
         real(folder)
 
     monkeypatch.setattr(qa.index, "_probe_write", refuse)
-    warned: list[str] = []
-    reporter = type("Reporter", (), {"__call__": lambda self, done, total: None, "phase": lambda self, text: None,
-                                     "warn": lambda self, text: warned.append(text)})()
-    load = folder_loader(Settings(corpus=seeds, index_dir=tmp_path / "index", cache_dir=tmp_path / "cache"))
+    reporter = Reporter()
+    load = folder_loader(Settings(corpus=SEEDS, index_dir=tmp_path / "index", cache_dir=tmp_path / "cache"))
     retriever = load(shared, reporter)  # switched to from the palette: not the first folder's --index-dir
     assert (tmp_path / "cache" / "indexes") in retriever.store.folder.parents
-    assert any("cannot be written: keeping the index in" in text for text in warned), warned
+    assert any("cannot be written: keeping the index in" in text for text in reporter.warned), reporter.warned
 
 
 async def test_a_reader_that_cannot_be_built_is_reported_when_chosen_and_the_previous_stays() -> None:
@@ -250,23 +253,11 @@ async def test_a_reader_that_cannot_be_built_is_reported_when_chosen_and_the_pre
         assert app.chat.status.text.endswith("reader: strict")
 
 
-def test_a_reader_set_in_the_environment_that_cannot_be_used_is_said_at_start(tmp_path, monkeypatch) -> None:
-    from pathlib import Path
-
-    import qa.embedding
+def test_a_reader_set_in_the_environment_that_cannot_be_used_is_said_at_start(tmp_path, fake_model) -> None:
     from qa import Settings
-    from tests.fakes import CountingEmbedder
     from tui.loading import folder_loader
 
-    class Loaded(CountingEmbedder):
-        def load(self) -> None:
-            pass
-
-    monkeypatch.setattr(qa.embedding, "locate_model", lambda *args: None)
-    monkeypatch.setattr(qa.embedding, "Embedder", lambda source, device="cpu": Loaded())
-    warned: list[str] = []
-    reporter = type("Reporter", (), {"__call__": lambda self, done, total: None, "phase": lambda self, text: None,
-                                     "warn": lambda self, text: warned.append(text)})()
-    seeds = Path(__file__).resolve().parents[1] / "seeds"
-    folder_loader(Settings(corpus=seeds, index_dir=tmp_path / "index", reader="server"))(seeds, reporter)
-    assert any(text.startswith("The server reader cannot be used: ") and "--llm-url" in text for text in warned)
+    reporter = Reporter()
+    folder_loader(Settings(corpus=SEEDS, index_dir=tmp_path / "index", reader="server"))(SEEDS, reporter)
+    assert any(text.startswith("The server reader cannot be used: ") and "--llm-url" in text
+               for text in reporter.warned)

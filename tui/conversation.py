@@ -98,12 +98,6 @@ def snippet(article: Article | None, source: Source, context: int = SNIPPET_CONT
     )
 
 
-def written_text(answer: Answer) -> str:
-    """The `server` reader's sentences in its own words, each with the numbers of the quotes it rests on
-    ("The envoy visits five countries. [1][2]"); "" for readers that only quote."""
-    return " ".join(f"{s.text} " + "".join(f"[{n}]" for n in s.numbers) for s in answer.written)
-
-
 def marked_answer(text: str) -> Content:
     """Answer text with its [n] citation markers emphasised (the text itself is never parsed as markup, and
     its control characters are shown, never sent to the terminal)."""

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from qa.display import printable
 
-from .conversation import Exchange, Source, abstention_note, quoted, sources_of, written_text
+from .conversation import Exchange, Source, abstention_note, quoted, sources_of
 
 ABSTAINED_HEADING = "The articles don't say"
 
@@ -24,7 +24,7 @@ def answer_text(exchange: Exchange) -> str:
         if answer.closest:
             lines.append("Closest passages:")
     else:
-        summary = written_text(answer)
+        summary = answer.written_text()
         lines += ([summary, "", "Quotes:", answer.text, ""] if summary else [answer.text, ""])
     for source in sources_of(answer):
         lines.append(_source_line(exchange, source))
@@ -47,8 +47,7 @@ def conversation_markdown(exchanges: Sequence[Exchange], corpus: str, saved: dat
         else:
             quoted_text = " ".join(f"{_markdown(s.text)} [{s.number}]" for s in answer.sentences) or answer.text
             if answer.written:  # the server reader's own words, then the quotes they rest on
-                out += [" ".join(f"{_markdown(s.text)} " + "".join(f"[{n}]" for n in s.numbers)
-                                 for s in answer.written), "", "Quotes:", ""]
+                out += [answer.written_text(_markdown), "", "Quotes:", ""]
             out += [quoted_text, "", "**Sources**", ""]
         for source in sources_of(answer):
             article = exchange.articles.get(source.span.doc_id)

@@ -11,7 +11,7 @@ from textual.widgets import Static
 
 from qa.display import printable
 
-from ..conversation import Exchange, abstention_note, marked_answer, written_text
+from ..conversation import Exchange, abstention_note, marked_answer
 from ..export import ABSTAINED_HEADING
 
 CLOSEST_CHARS = 160  # how much of each closest passage an abstention shows
@@ -52,7 +52,7 @@ class Turn(Vertical):
         self.exchange = exchange
         answer = exchange.answer
         if not answer.abstained:
-            summary = written_text(answer)  # the server reader's own words first, then the quotes they rest on
+            summary = answer.written_text()  # the server reader's own words first, then the quotes they rest on
             shown = marked_answer(answer.text) if not summary else Content.assemble(
                 marked_answer(summary), "\n", ("Quotes: ", "italic $text-muted"), marked_answer(answer.text))
             self._show(shown, "-answered")
