@@ -287,7 +287,11 @@ TEASER_WORDS = 30
 # a broadcast schedule), so those two count only without a closing full stop.
 _SPACED_LINK = re.compile(r"^\W*(more|related|read more|see also|also read|story|previously|previous story"
                           r"|you may like|recommended|(?P<loose>also|watch))\s*:\s+(?=\S)", re.I)
-_BRACKET_CREDIT = re.compile(r"\[[^\[\]\n/]*/[^\[\]\n]*\]\s*$")  # "... [Photographer/Agency]" caption credit
+# A caption's credit closing its line: "... February 2020 [Ibraheem al Omari/Reuters]". Words on both sides of the
+# slash, so a paragraph that ends in markup ("[/bold]") or a bare "[/]" stays; captions are short, so a long
+# paragraph ending in a bracketed "[Reuters/AP]" stays too.
+_BRACKET_CREDIT = re.compile(r"\[[^\[\]\n/]*\w[^\[\]\n/]*/[^\[\]\n]*\w[^\[\]\n]*\]\s*$")
+CAPTION_WORDS = 35
 # Glued labels that are no link: a credit ("Contributing:Emily DeLetter and Alicia DelGallo, USA TODAY") and a
 # clock time opening a schedule or live-blog line ("7:30: Shania Twain", "6:30 p.m. ET TV : Fox").
 _NOT_A_LINK = re.compile(r"^\W*(contributing|contributors?|additional reporting|reporting)\b|^\d{1,2}:\d", re.I)
@@ -347,7 +351,7 @@ def _is_debris(line: str, previous: str | None) -> bool:
     if _words(stripped) <= 4 and not _TERMINAL.search(stripped) and _IMAGE_PLACEHOLDER.search(stripped) \
             and not re.search(r"\w", _IMAGE_PLACEHOLDER.sub("", stripped)):
         return True  # "16x9 Image", "Photo gallery", but not "Photos: Wildfires in Europe"
-    if _BRACKET_CREDIT.search(stripped):
+    if _words(stripped) <= CAPTION_WORDS and _BRACKET_CREDIT.search(stripped):
         return True
     if previous is not None and _is_teaser(stripped):
         return True

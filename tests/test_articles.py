@@ -47,6 +47,20 @@ def test_image_rows_captions_and_placeholders_are_dropped() -> None:
     assert kept(text) == ["Envoy arrives in Doha for talks", "The envoy arrived on Monday."]
 
 
+def test_paragraphs_ending_in_bracketed_markup_or_a_long_bracketed_credit_stay() -> None:
+    long_paragraph = ("The council voted on Tuesday to extend the program for another year, and the mayor said the "
+                      "city would pay for it from reserves while the state reviewed its share of the costs, which "
+                      "officials said could take months to settle [Reuters/AP]")
+    text = "\n".join([
+        "Envoy arrives in Doha for talks",
+        "The forum post said the talks were over [/bold]",
+        "Votes were split [/]",
+        long_paragraph,
+        "The envoy arrived on Monday.",
+    ])
+    assert kept(text) == text.split("\n")
+
+
 def test_comment_newsletter_and_adblock_prompts_are_dropped() -> None:
     text = "\n".join([
         "Envoy arrives in Doha for talks",
