@@ -171,7 +171,7 @@ class IndexStore:
         changed. A broken or foreign index is rebuilt; an older format is converted without re-embedding.
         `seed` is another index folder (one that cannot be written) whose saved articles are reused too."""
         articles = list(articles)
-        with self._lock():
+        with self._lock(progress):
             live, problem = self._load(articles)
             earlier: dict[tuple[str, str], _Piece] = {}  # the same articles as another splitter cut them
             if live is not None and live.resplit:
@@ -232,8 +232,10 @@ class IndexStore:
     # --- locking ----------------------------------------------------------------------------------------
 
     @contextmanager
-    def _lock(self) -> Iterator[None]:
-        """Hold the folder's lock while syncing; a second process waits (saying so), then sees the result."""
+    def _lock(self, progress: Progress | None = None) -> Iterator[None]:
+        """Hold the folder's lock while syncing; a second process waits (saying so), then sees the result.
+        A progress callback with a `waiting()` method has it called while waiting, and may stop the wait by
+        raising from it (the chat does when it quits: the wait can last as long as the other run)."""
         try:
             import fcntl
         except ImportError:  # not a POSIX system: no lock
@@ -253,7 +255,10 @@ class IndexStore:
                 log.warning("the index in %s is being written by another newsqa process (pid %s); waiting for it",
                             self.folder, holder)
                 deadline = time.monotonic() + self.lock_wait
+                waiting = getattr(progress, "waiting", None)
                 while True:
+                    if callable(waiting):
+                        waiting()
                     time.sleep(0.2)
                     try:
                         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -27,7 +27,7 @@ from qa import Answer, AnswerCitation, AnswerSentence, Citation, Hit, QuestionEr
 from qa.articles import parse_article, scan_folder
 from qa.display import dumps, printable
 from qa.errors import IndexBusyError, IndexWriteError
-from qa.index import MANIFEST, PARTIAL, SPLITTER_VERSION, IndexStore, SyncReport
+from qa.index import LOCK, MANIFEST, PARTIAL, SPLITTER_VERSION, IndexStore, SyncReport
 from qa.question import MAX_QUESTION_CHARS, check_question
 from qa.retriever import OpenReport
 
@@ -591,43 +591,84 @@ def test_ctrl_c_in_the_command_line_tools_is_one_line_and_130(tmp_path: Path) ->
     assert interrupted >= 2
 
 
-@pytest.mark.slow
-def test_ctrl_c_closes_the_chat_and_restores_the_terminal(seeds_copy: Path) -> None:
-    import pty
-    import threading
+class ChatInTerminal:
+    """`qa chat` run in a pseudo-terminal, its output read as it comes (the app blocks once the terminal's
+    buffer is full)."""
 
-    primary, secondary = pty.openpty()
-    os.set_blocking(primary, True)
-    process = subprocess.Popen(python_qa("chat", "--corpus", str(seeds_copy)), env=subprocess_env(TERM="xterm"),
-                               cwd=ROOT, stdin=secondary, stdout=secondary, stderr=secondary, start_new_session=True)
-    os.close(secondary)
-    output = bytearray()
+    def __init__(self, *argv: str, **env: str) -> None:
+        import fcntl
+        import pty
+        import struct
+        import termios
+        import threading
 
-    def drain() -> None:  # the app blocks once the terminal's buffer is full: keep reading
+        self.primary, secondary = pty.openpty()
+        os.set_blocking(self.primary, True)
+        # Wide enough for a status line naming a temporary folder (a new pty is 0 x 0: Textual takes 80 x 24).
+        fcntl.ioctl(secondary, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 300, 0, 0))
+        self.process = subprocess.Popen(python_qa("chat", *argv), env=subprocess_env(TERM="xterm", **env), cwd=ROOT,
+                                        stdin=secondary, stdout=secondary, stderr=secondary, start_new_session=True)
+        os.close(secondary)
+        self.output = bytearray()
+        self.reader = threading.Thread(target=self._drain, daemon=True)
+        self.reader.start()
+
+    def _drain(self) -> None:
         while True:
             try:
-                chunk = os.read(primary, 65536)
+                chunk = os.read(self.primary, 65536)
             except OSError:
                 return
             if not chunk:
                 return
-            output.extend(chunk)
+            self.output.extend(chunk)
 
-    reader = threading.Thread(target=drain, daemon=True)
-    reader.start()
-    deadline = time.monotonic() + 300
-    while b"Ready" not in output and time.monotonic() < deadline and process.poll() is None:
-        time.sleep(0.2)
-    assert b"Ready" in output, bytes(output[-2000:])
-    mark = len(output)
-    process.send_signal(signal.SIGINT)
-    code = process.wait(timeout=60)
-    reader.join(timeout=5)
-    os.close(primary)
-    tail = bytes(output[mark:])
+    def wait_for(self, text: bytes, seconds: float = 300) -> None:
+        deadline = time.monotonic() + seconds
+        while text not in self.output and time.monotonic() < deadline and self.process.poll() is None:
+            time.sleep(0.2)
+        assert text in self.output, bytes(self.output[-2000:])
+
+    def interrupt(self, seconds: float = 60) -> tuple[int, bytes]:
+        """SIGINT, then the exit status and what the chat wrote after the signal."""
+        mark = len(self.output)
+        self.process.send_signal(signal.SIGINT)
+        try:
+            code = self.process.wait(timeout=seconds)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+            self.reader.join(timeout=5)
+            os.close(self.primary)
+        return code, bytes(self.output[mark:])
+
+
+@pytest.mark.slow
+def test_ctrl_c_closes_the_chat_and_restores_the_terminal(seeds_copy: Path) -> None:
+    chat = ChatInTerminal("--corpus", str(seeds_copy))
+    chat.wait_for(b"Ready")
+    code, tail = chat.interrupt()
     assert code == 130
     assert b"\x1b[?1049l" in tail  # left the alternate screen: the terminal is the user's again
     assert tail.rstrip().endswith(b"qa: interrupted") and b"Traceback" not in tail
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="flock")
+def test_the_chat_closes_at_once_while_another_process_holds_the_index(seeds_copy: Path, tmp_path: Path) -> None:
+    import fcntl
+
+    index = tmp_path / "index"
+    index.mkdir()
+    holder = os.open(index / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    fcntl.flock(holder, fcntl.LOCK_EX)  # another process's long `qa index`, as far as the chat can tell
+    try:
+        chat = ChatInTerminal("--corpus", str(seeds_copy), "--index-dir", str(index))
+        chat.wait_for(b"another newsqa process")
+        code, tail = chat.interrupt(seconds=30)  # before, it waited for the lock: up to an hour
+    finally:
+        os.close(holder)
+    assert code == 130 and tail.rstrip().endswith(b"qa: interrupted") and b"Traceback" not in tail
 
 
 # --- sweep: the rest of the command line with bad input --------------------------------------------------------
@@ -730,6 +771,38 @@ def test_a_second_indexer_that_cannot_wait_says_the_index_is_busy(corpus: Path) 
     impatient = IndexStore(corpus / ".qa-index", "fake-model", "fingerprint-of-fake-model", 60, 180, lock_wait=0.1)
     with pytest.raises(IndexBusyError, match="busy: another newsqa process .* try again"):
         impatient.sync(articles, CountingEmbedder())
+    writer.join()
+
+
+def test_a_wait_for_another_indexer_stops_when_the_progress_callback_raises_from_waiting(corpus: Path) -> None:
+    articles = scan_folder(corpus).articles
+    first = SlowEmbedder(delay=0.5)
+    store = IndexStore(corpus / ".qa-index", "fake-model", "fingerprint-of-fake-model", 60, 180, commit_every=50)
+    writer = threading.Thread(target=store.sync, args=(articles, first))
+    writer.start()
+    while first.encoded == 0 and writer.is_alive():
+        time.sleep(0.01)
+
+    class Stopped(Exception):
+        pass
+
+    class Quitting:
+        calls = 0
+
+        def __call__(self, done: int, total: int) -> None:
+            pass
+
+        def waiting(self) -> None:
+            self.calls += 1
+            if self.calls == 3:
+                raise Stopped
+
+    quitting = Quitting()
+    started = time.monotonic()
+    with pytest.raises(Stopped):
+        IndexStore(corpus / ".qa-index", "fake-model", "fingerprint-of-fake-model", 60, 180).sync(
+            articles, CountingEmbedder(), progress=quitting)
+    assert writer.is_alive() and time.monotonic() - started < 5  # it stopped waiting; the first run goes on
     writer.join()
 
 

@@ -55,6 +55,10 @@ class LoadReporter:
         self._check()
         self._app.post_message(LoadPhase(self._generation, text))
 
+    def waiting(self) -> None:
+        """Called while the index waits for another process's lock: stops the wait once the app quits."""
+        self._check()
+
     def warn(self, text: str) -> None:
         """Something the user should know once the folder is open (its index is kept elsewhere, rebuilt ...)."""
         self._app.post_message(LoadWarning(self._generation, text))
