@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import re
 import subprocess
@@ -293,6 +294,46 @@ async def test_keys_typed_fast_outside_the_box_all_reach_it() -> None:
         await pilot.press("2")  # the box has the text, but the focus is elsewhere again: 2 opens source 2
         await pilot.pause()
         assert isinstance(app.screen, ArticleScreen)
+
+
+@pytest.mark.parametrize("pane", ["#transcript", "#source-list"])
+async def test_a_burst_of_keys_typed_outside_the_box_arrives_whole_and_in_order(pane: str) -> None:
+    from textual import events
+
+    app = make_app(FakeRetriever(delay=0.3))
+    async with app.run_test(size=(120, 35)) as pilot:
+        await settle(pilot)
+        await ask(pilot, "Why is the bridge news?")
+        box = app.chat.query_one(QuestionInput)
+        box.value = COST
+        await pilot.press("enter")  # answered while the next question is typed
+        app.chat.query_one(pane).focus()
+        await pilot.pause()
+        for character in "When was 1 bridge opened?":  # one burst, as tmux send-keys or a fast typist sends it
+            app.post_message(events.Key("space" if character == " " else character, character))
+            await asyncio.sleep(0)  # the app reads each key as it comes
+        await settle(pilot)
+        assert box.value == "When was 1 bridge opened?" and box.has_focus  # it used to lose "hen" or mix letters
+        assert isinstance(app.screen, ChatScreen)
+
+
+async def test_pasted_lines_are_one_question_in_the_box_wherever_the_focus_was() -> None:
+    from textual import events
+
+    app = make_app()
+    async with app.run_test(size=(120, 35)) as pilot:
+        await settle(pilot)
+        await ask(pilot, "Why is the bridge news?")
+        box = app.chat.query_one(QuestionInput)
+        app.post_message(events.Paste("How much will\n  the bridge\r\n\ncost?\n"))
+        await pilot.pause()
+        assert box.value == "How much will the bridge cost?"
+        box.value = ""
+        app.chat.query_one("#transcript").focus()
+        await pilot.pause()
+        app.post_message(events.Paste("Who builds\nthe bridge?"))
+        await pilot.pause()
+        assert box.has_focus and box.value == "Who builds the bridge?"
 
 
 async def test_the_selected_answer_stays_in_view_when_the_terminal_narrows() -> None:

@@ -16,7 +16,7 @@ from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual import on, work
+from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding
 from textual.logging import TextualHandler
@@ -105,6 +105,11 @@ class QAApp(App[None]):
     @property
     def chat(self) -> ChatScreen:
         return self._chat
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded and self.screen is self.chat:
+            self.chat.route_to_question_box(event)  # before the key is handed to the focused widget
+        await super().on_event(event)
 
     def on_ready(self) -> None:
         # Ready comes after the first frame is on screen: the chat is composed, and loading cannot delay it.

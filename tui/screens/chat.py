@@ -42,8 +42,6 @@ class ChatScreen(Screen):
             super().__init__()
             self.question = question
 
-    _typing_ahead = False  # a letter typed outside the box was sent to it, and the focus has not arrived yet
-
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="main"):
@@ -107,26 +105,22 @@ class ChatScreen(Screen):
 
     # --- user input ------------------------------------------------------------------------------------
 
-    def on_key(self, event: events.Key) -> None:
-        """A letter typed in the transcript or the sources starts a question, as in any chat: it goes to the
-        question box, which takes the focus. Digits stay the keys that open sources, and space keeps its
-        meaning in the lists, except while the box is still taking the focus: keys typed fast (or pasted)
-        after that first letter follow it, spaces and digits included."""
+    def route_to_question_box(self, event: events.Key | events.Paste) -> None:
+        """Called by the app before it hands a key or a paste to the focused widget. A letter typed in the
+        transcript or the sources starts a question, as in any chat, and pasted text is a question: the box
+        takes the focus first, so this key and every one after it go there, in order (digits and space keep
+        their meaning in the lists until then). The focus moves at once: moved later, as Widget.focus does,
+        keys of the same burst would land in two widgets' queues and arrive out of order, or be lost."""
         box = self.query_one(QuestionInput)
-        character = event.character
-        if box.has_focus or not event.is_printable or not character:
+        if box.has_focus:
             return
-        if not self._typing_ahead and (character.isdigit() or character == " "):
+        if isinstance(event, events.Key):
+            character = event.character
+            if not event.is_printable or not character or character.isdigit() or character == " ":
+                return
+        elif not event.text:
             return
-        event.stop()
-        event.prevent_default()
-        self._typing_ahead = True
-        box.focus()
-        box.insert_text_at_cursor(character)
-
-    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
-        if isinstance(event.widget, QuestionInput):
-            self._typing_ahead = False
+        self.set_focus(box, scroll_visible=False)
 
     @on(Input.Submitted, "#question")
     def _submitted(self, event: Input.Submitted) -> None:

@@ -39,6 +39,22 @@ class QuestionInput(Input):
             return
         await super()._on_key(event)
 
+    def _on_paste(self, event: events.Paste) -> None:
+        event.stop()
+        event.prevent_default()  # Input's own handler would paste the first line again
+        self.paste(event.text)
+
+    def paste(self, text: str) -> None:
+        """Insert pasted text at the cursor (over the selection), its lines joined by spaces: a question copied
+        from several lines of an article is one question (Input alone keeps only the first line)."""
+        joined = " ".join(line.strip() for line in text.splitlines() if line.strip())
+        if not joined:
+            return
+        if self.selection.is_empty:
+            self.insert_text_at_cursor(joined)
+        else:
+            self.replace(joined, *self.selection)
+
     def validate_value(self, value: str) -> str:
         """A pasted question keeps its words but not its escape sequences or control characters, which the box
         would otherwise send to the terminal as it draws them."""
