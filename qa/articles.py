@@ -13,7 +13,7 @@ from .errors import CorpusError
 from .folders import iter_files, list_files, read_limited
 from .frontmatter import read_front_matter
 from .htmltext import decode_html, extract_page
-from .metadata import date_in_url, host_of, normalize_date
+from .metadata import date_in_url, host_of, normalize_date, title_without_outlet
 
 log = logging.getLogger(__name__)
 
@@ -184,13 +184,15 @@ def make_article(doc_id: str, path: str, text: str, content_hash: str, *, title:
     """An Article from text and metadata, its debris found; None when no line of it is article text.
 
     Without a `title`, the first kept line is the title; with one (from metadata), short labels before the
-    first paragraph are page chrome or bylines, never the headline, and are dropped.
+    first paragraph are page chrome or bylines, never the headline, and are dropped. A title's closing
+    " - Outlet" or " | Outlet" is dropped: the citation names the outlet.
     """
     lines = keep_article_lines(text, body_start, titled=bool(title.strip()))
     if not lines:
         return None
     first_start, first_end = lines[0]
     title = " ".join(title.split()) or _clean_title(text[first_start:first_end])
+    title = title_without_outlet(title, outlet, url)
     return Article(doc_id, path, title, text, tuple(lines), content_hash, date, outlet, url, author)
 
 

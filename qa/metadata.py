@@ -98,3 +98,29 @@ def outlet_key(name: str) -> str:
     if "." in text and " " not in text:
         text = text.split(".", 1)[0]  # a host name: its first label names the outlet
     return re.sub(r"[^0-9a-z]", "", text)
+
+
+# A page title that ends by naming its site ("Quake hits Tonga - USA Today", "Cheeto statue unveiled | CNN Business",
+# "Ten Things You Need to Know Today | The ..." cut short by a search engine): the part after the last separator.
+_TITLE_SUFFIX = re.compile(r"\s+[|\-–—]\s+([^|–—]{2,60}?)\s*$")
+
+
+def title_without_outlet(title: str, outlet: str, url: str = "") -> str:
+    """`title` without a closing " - Outlet" or " | Outlet Section" that repeats who published it (the citation
+    names the outlet already). The suffix goes only when it starts with the outlet's name or its host's, or is
+    that name cut short ("The ..."); a title that would be left without a word stays as it is."""
+    match = _TITLE_SUFFIX.search(title)
+    if match is None:
+        return title
+    suffix = match.group(1)
+    shortened = suffix.endswith(("...", "…"))
+    key = outlet_key(suffix.rstrip(".… "))
+    host = host_of(url)
+    labels = host.split(".")[:-1]  # "edition.cnn.com" is CNN's as much as "cnn.com"
+    names = {outlet_key(name) for name in (outlet, host, *labels) if name}
+    names = {name for name in names if len(name) >= 3}
+    if not key or not any(key.startswith(name) or (shortened and len(key) >= 3 and name.startswith(key))
+                          for name in names):
+        return title
+    rest = title[: match.start()].rstrip()
+    return rest if re.search(r"\w", rest) else title

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from qa.metadata import host_of, normalize_date, outlet_key
+from qa.articles import make_article
+from qa.metadata import host_of, normalize_date, outlet_key, title_without_outlet
 
 
 @pytest.mark.parametrize(("raw", "iso"), [
@@ -29,3 +30,26 @@ def test_outlet_spellings_share_a_key() -> None:
     assert outlet_key("USA Today") == outlet_key("usatoday.com") == outlet_key("www.usatoday.com") == "usatoday"
     assert outlet_key("CNN") == outlet_key("cnn.com") == "cnn"
     assert host_of("https://www.theweek.co.uk/news/1") == "theweek.co.uk" and host_of("not a url") == ""
+
+
+@pytest.mark.parametrize(("title", "outlet", "url", "expected"), [
+    ("5.8-magnitude earthquake hits Tonga - USA Today", "usatoday.com", "", "5.8-magnitude earthquake hits Tonga"),
+    ("Canadian hamlet unveils Cheeto statue | CNN Business", "cnn.com", "", "Canadian hamlet unveils Cheeto statue"),
+    ("Supreme Court overturns Roe v Wade - CNNPolitics", "", "https://edition.cnn.com/x", "Supreme Court overturns Roe v Wade"),
+    ("Ten Things You Need to Know Today | The ...", "theweek.co.uk", "", "Ten Things You Need to Know Today"),
+    ("Pros and cons of compulsory vaccination | The Week UK", "The Week", "", "Pros and cons of compulsory vaccination"),
+    ("Trump's call to end filibuster | Opinion", "usatoday.com", "", "Trump's call to end filibuster | Opinion"),
+    ("Watch Out for This Credit Card Scam | The Motley Fool", "usatoday.com", "", "Watch Out for This Credit Card Scam | The Motley Fool"),
+    ("Anti-war rally in Kabul - Reuters", "cnn.com", "", "Anti-war rally in Kabul - Reuters"),
+    ("USA Today", "usatoday.com", "", "USA Today"),
+    ("- | CNN", "cnn.com", "", "- | CNN"),
+    ("How Helene's path created destruction – and ...", "usatoday.com", "", "How Helene's path created destruction – and ..."),
+])
+def test_a_title_loses_a_closing_name_of_its_own_outlet_only(title: str, outlet: str, url: str, expected: str) -> None:
+    assert title_without_outlet(title, outlet, url) == expected
+
+
+def test_an_exported_articles_title_is_shown_without_its_outlet() -> None:
+    article = make_article("a#1", "a.jsonl#1", "The quake struck at dawn.\n", "h", title="Quake hits Tonga - USA Today",
+                           outlet="usatoday.com")
+    assert article is not None and article.title == "Quake hits Tonga"
