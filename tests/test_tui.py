@@ -692,3 +692,15 @@ async def test_the_server_readers_own_words_show_above_the_quotes_and_are_copied
         assert f"Building starts in March. [1]\n\nQuotes:\n{COST_SENTENCE} [1]" in app.clipboard
     [saved] = list(tmp_path.iterdir())
     assert "Building starts in March. [1]\n\nQuotes:\n\n" in saved.read_text(encoding="utf-8")
+
+
+async def test_a_digit_before_any_answer_says_there_is_no_answer_yet() -> None:
+    toasts = Toasts()
+    app = make_app()
+    async with app.run_test(size=(100, 30), message_hook=toasts) as pilot:
+        await settle(pilot)
+        app.chat.query_one("#transcript").focus()
+        await pilot.press("1")
+        await pilot.pause()
+        assert isinstance(app.screen, ChatScreen)
+        assert toasts.of("warning") == ["No answer to open sources from yet: ask a question first."]

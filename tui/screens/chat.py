@@ -159,7 +159,10 @@ class ChatScreen(Screen):
         self.app.push_screen(ArticleScreen(event.article, event.source))
 
     def action_open_source(self, number: int) -> None:
-        if not self.sources.open(number):
+        if self.sources.exchange is None:  # "the selected answer" would name something that is not there
+            hint = "" if self.transcript.turns else ": ask a question first"  # else one is on its way, or failed
+            self.notify(f"No answer to open sources from yet{hint}.", severity="warning", markup=False)
+        elif not self.sources.open(number):
             self.notify(f"The selected answer has no source [{number}].", severity="warning", markup=False)
 
     def _select(self, turn: Turn) -> None:
