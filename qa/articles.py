@@ -294,9 +294,23 @@ _SPACED_LINK = re.compile(r"^\W*(more|related|read more|see also|also read|story
 # paragraph ending in a bracketed "[Reuters/AP]" stays too.
 _BRACKET_CREDIT = re.compile(r"\[[^\[\]\n/]*\w[^\[\]\n/]*/[^\[\]\n]*\w[^\[\]\n]*\]\s*$")
 CAPTION_WORDS = 35
+# A photo caption closing on its credit: "... on October 13, 2022. Luis Acosta/AFP/Getty Images", "RIP McRib. David
+# Paul Morris/Getty Images" (4,077 lines of the archive, 3,697 after a sentence; the longest, 123 words, is still a
+# caption). A credit alone on its line counts only when it names a photo agency: bare "Name/Name" lines are as often
+# a listing's label ("Waldwick/Midland Park", "FOLK/CELTIC").
+_NAME = r"[A-Z][\w'’.-]*"
+_CREDITED_CAPTION = re.compile(r"(?:^|(?P<sentence>[.!?\"”’)])\s+)(?:" + _NAME + r"\s+){0,4}" + _NAME
+                               + r"(?:\s*/\s*" + _NAME + r"(?:\s+[\w&'’.-]+){0,4})+\s*$")
+_PHOTO_AGENCY = re.compile(r"\b(Getty|AP|AFP|Reuters|Pool|Imagn|Shutterstock|Adobe Stock|Associated Press|EPA|Xinhua"
+                           r"|Bloomberg|CNN|USA TODAY|USA Today|Agency|Syndicate|Cartoons|Courtesy|Collection)\b")
+CREDITED_CAPTION_WORDS = 130
+# A photo gallery flattened into one line of captions and credits, ending in its buttons ("In pictures: Mass
+# shooting at Texas elementary school Prev Next"): 170 lines of the archive.
+_GALLERY = re.compile(r"\bPrev\s+Next\s*$")
 # Glued labels that are no link: a credit ("Contributing:Emily DeLetter and Alicia DelGallo, USA TODAY") and a
 # clock time opening a schedule or live-blog line ("7:30: Shania Twain", "6:30 p.m. ET TV : Fox").
-_NOT_A_LINK = re.compile(r"^\W*(contributing|contributors?|additional reporting|reporting)\b|^\d{1,2}:\d", re.I)
+_CREDIT_LINE = re.compile(r"^\W*(contributing|contributors?|additional reporting|reporting)\b", re.I)
+_NOT_A_LINK = re.compile(_CREDIT_LINE.pattern + r"|^\d{1,2}:\d", re.I)
 
 
 def _words(line: str) -> int:
@@ -330,10 +344,21 @@ def _is_teaser(line: str) -> bool:
     label = _TEASER.match(line)
     if label is None or _words(label.group()) > 8 or _NOT_A_LINK.match(line):
         return False
+    if line[label.end() - 2].isdigit() and line[label.end()].isdigit():
+        return False  # a clock time within a sentence: "The Senate adjourned at 8:24 p.m."
     rest = line[label.end() :]
     if _LINK_LABEL.match(line):
         return _words(rest) <= PROMOTION_WORDS
     return _words(rest) <= TEASER_WORDS and not rest.rstrip("\"'”’)").endswith(".")
+
+
+def _is_credited_caption(line: str) -> bool:
+    if _words(line) > CREDITED_CAPTION_WORDS or line.endswith("."):  # "... begins at 9 p.m. ET/PT." is a sentence
+        return False
+    credit = _CREDITED_CAPTION.search(line)
+    if credit is None:
+        return False
+    return credit.group("sentence") is not None or bool(_PHOTO_AGENCY.search(credit.group()))
 
 
 def _is_debris(line: str, previous: str | None) -> bool:
@@ -354,6 +379,8 @@ def _is_debris(line: str, previous: str | None) -> bool:
             and not re.search(r"\w", _IMAGE_PLACEHOLDER.sub("", stripped)):
         return True  # "16x9 Image", "Photo gallery", but not "Photos: Wildfires in Europe"
     if _words(stripped) <= CAPTION_WORDS and _BRACKET_CREDIT.search(stripped):
+        return True
+    if _is_credited_caption(stripped) or _GALLERY.search(stripped):
         return True
     if previous is not None and _is_teaser(stripped):
         return True
@@ -415,7 +442,9 @@ def keep_article_lines(text: str, begin: int = 0, titled: bool = False) -> list[
     if first is not None and (titled or (_is_headline(text[kept[first][0] : kept[first][1]])
                                          and not _runs_on(text, kept[first][1]))):
         del kept[:first]
-    # ... and after the last paragraph ("Source", "Tags", "Share").
-    while kept and _is_short_label(text[kept[-1][0] : kept[-1][1]]):
+    # ... and after the last paragraph ("Source", "Tags", "Share"), up to a short credit ("Contributing: Reuters"),
+    # which says who reported the story.
+    while kept and _is_short_label(text[kept[-1][0] : kept[-1][1]]) \
+            and not _CREDIT_LINE.match(text[kept[-1][0] : kept[-1][1]]):
         kept.pop()
     return [span for span in kept if span not in furniture]

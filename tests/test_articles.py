@@ -61,6 +61,29 @@ def test_paragraphs_ending_in_bracketed_markup_or_a_long_bracketed_credit_stay()
     assert kept(text) == text.split("\n")
 
 
+def test_captions_closing_on_a_photo_credit_and_flattened_galleries_are_dropped() -> None:
+    text = "\n".join([
+        "Migrants reach Panama",
+        "Venezuelan migrants arrive at Canaan Membrillo village on October 13, 2022. Luis Acosta/AFP/Getty Images",
+        "The migrants walked for days through the jungle, officials said.",
+        "RIP McRib. David Paul Morris/Getty Images",
+        "Adrian Dennis/Pool/Getty Images",
+        "A girl waits. Marco Bello/Reuters A boy runs. Jae C. Hong/AP In pictures: The border Prev Next",
+        "Waldwick/Midland Park",
+        "The story misstated the starting time of the episode, which begins at 9 p.m. ET/PT.",
+        "Contributing: Reuters",
+    ])
+    assert kept(text) == ["Migrants reach Panama", "The migrants walked for days through the jungle, officials said.",
+                          "Waldwick/Midland Park",
+                          "The story misstated the starting time of the episode, which begins at 9 p.m. ET/PT.",
+                          "Contributing: Reuters"]
+
+
+def test_a_clock_time_in_a_sentence_is_no_link_label() -> None:
+    text = "Shutdown begins\n\nThe vote failed after hours of debate.\n\nThe Senate adjourned at 8:24 p.m. - Zach Schermele\n"
+    assert kept(text)[-1] == "The Senate adjourned at 8:24 p.m. - Zach Schermele"
+
+
 def test_comment_newsletter_and_adblock_prompts_are_dropped() -> None:
     text = "\n".join([
         "Envoy arrives in Doha for talks",
