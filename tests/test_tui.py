@@ -704,3 +704,20 @@ async def test_a_digit_before_any_answer_says_there_is_no_answer_yet() -> None:
         await pilot.pause()
         assert isinstance(app.screen, ChatScreen)
         assert toasts.of("warning") == ["No answer to open sources from yet: ask a question first."]
+
+
+async def test_the_same_toast_is_not_stacked_while_it_is_on_screen() -> None:
+    from textual.widgets._toast import Toast  # the widget a notification is drawn as
+
+    app = make_app()
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        await settle(pilot)
+        app.chat.query_one("#transcript").focus()
+        await pilot.press("1", "1", "1")
+        await pilot.pause()
+        app.notify("No answer to open sources from yet: ask a question first.", severity="error")
+        await pilot.pause()
+        await pilot.pause()
+        shown = [(toast.has_class("-warning"), toast.has_class("-error")) for toast in app.screen.query(Toast)]
+        assert sorted(shown) == [(False, True), (True, False)]  # once as a warning, once as an error
+

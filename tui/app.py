@@ -20,6 +20,7 @@ from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding
 from textual.logging import TextualHandler
+from textual.notifications import Notification, Notify
 from textual.worker import Worker, get_current_worker
 
 from qa.display import plural, printable, printable_data
@@ -98,6 +99,13 @@ class QAApp(App[None]):
     def notify(self, message: str, *, title: str = "", **kwargs) -> None:  # type: ignore[override]
         """Every toast goes through here: file names and error messages in it are shown, never executed."""
         super().notify(printable(message), title=printable(title), **kwargs)
+
+    @on(Notify)
+    def _one_toast_per_text(self, message: Notify) -> None:
+        """A toast already on screen is not stacked again (a key pressed three times, a warning said by every
+        load): copies only cover the question box. Handled before App's own handler, which it can stop."""
+        if any(_same_toast(shown, message.notification) for shown in self._notifications):
+            message.prevent_default()
 
     def get_default_screen(self) -> ChatScreen:
         return self._chat
@@ -418,6 +426,10 @@ class QAApp(App[None]):
         self.corpus = folder
         self.sub_title = _corpus_label(folder)
         self._start_loading(folder, f"Opening {folder}…")
+
+
+def _same_toast(shown: Notification, new: Notification) -> bool:
+    return (shown.message, shown.title, shown.severity) == (new.message, new.title, new.severity)
 
 
 def _corpus_label(corpus: Path) -> str:
