@@ -358,7 +358,9 @@ def _is_credited_caption(line: str) -> bool:
     credit = _CREDITED_CAPTION.search(line)
     if credit is None:
         return False
-    return credit.group("sentence") is not None or bool(_PHOTO_AGENCY.search(credit.group()))
+    # "9. North/South divide on beer prices" is a numbered list's heading, not a caption's last sentence
+    after_a_sentence = credit.group("sentence") is not None and _words(line[: credit.start()]) >= 2
+    return after_a_sentence or bool(_PHOTO_AGENCY.search(credit.group()))
 
 
 def _is_debris(line: str, previous: str | None) -> bool:

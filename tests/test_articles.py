@@ -70,11 +70,12 @@ def test_captions_closing_on_a_photo_credit_and_flattened_galleries_are_dropped(
         "Adrian Dennis/Pool/Getty Images",
         "A girl waits. Marco Bello/Reuters A boy runs. Jae C. Hong/AP In pictures: The border Prev Next",
         "Waldwick/Midland Park",
+        "9. North/South divide on beer prices",
         "The story misstated the starting time of the episode, which begins at 9 p.m. ET/PT.",
         "Contributing: Reuters",
     ])
     assert kept(text) == ["Migrants reach Panama", "The migrants walked for days through the jungle, officials said.",
-                          "Waldwick/Midland Park",
+                          "Waldwick/Midland Park", "9. North/South divide on beer prices",
                           "The story misstated the starting time of the episode, which begins at 9 p.m. ET/PT.",
                           "Contributing: Reuters"]
 
