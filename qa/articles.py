@@ -5,8 +5,9 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections import Counter
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .errors import CorpusError
@@ -33,7 +34,7 @@ class Article:
     markup. Citations point into `text`.
     """
 
-    doc_id: str  # relative path without suffix, e.g. "000_3508494580fc35c5"
+    doc_id: str  # relative path without suffix, e.g. "000_3508494580fc35c5" (the path itself where two would clash)
     path: str  # relative to the corpus folder, with "/" separators
     title: str
     text: str
@@ -102,7 +103,17 @@ def scan_folder(folder: Path | str) -> FolderScan:
             skipped.append(SkippedFile(relative, "holds no article text"))
             continue
         articles.append(article)
-    return FolderScan(articles, skipped)
+    return FolderScan(_unique_doc_ids(articles), skipped)
+
+
+def _unique_doc_ids(articles: list[Article]) -> list[Article]:
+    """Articles whose doc_ids clash ("story.txt" and "story.md" are both "story"; a file "export#7.txt" and line 7
+    of "export.jsonl" are both "export#7") take their paths, which differ, as doc_ids: otherwise one of them
+    would be cited with the other's title, file and offsets."""
+    counts = Counter(article.doc_id for article in articles)
+    if len(counts) == len(articles):
+        return articles
+    return [replace(article, doc_id=article.path) if counts[article.doc_id] > 1 else article for article in articles]
 
 
 def log_skipped(skipped: Sequence[SkippedFile], told: Collection[SkippedFile] = ()) -> None:

@@ -353,6 +353,32 @@ def test_a_file_that_vanishes_or_changes_while_indexing(tmp_path: Path, monkeypa
     assert again.report.sync.embedded == 1 and "zebra" in again.article("b").text  # the change is picked up
 
 
+def test_articles_that_differ_only_in_suffix_are_each_cited_as_themselves(tmp_path: Path) -> None:
+    from qa import Retriever
+
+    from .fakes import CountingEmbedder
+
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "story.txt").write_text("Mayor resigns amid bridge scandal\n\nThe mayor left office on Monday after "
+                                      "the bridge audit.\n", encoding="utf-8")
+    (folder / "story.md").write_text("Puffin ferry sinks\n\nThe puffin ferry sank near Reykjavik on Friday with "
+                                     "40 aboard.\n", encoding="utf-8")
+    (folder / "wire.jsonl").write_text('{"id": "7", "title": "Heron count", "text": "Herons were counted."}\n',
+                                       encoding="utf-8")
+    (folder / "wire#7.txt").write_text("Owl count\n\nOwls were counted at dusk.\n", encoding="utf-8")
+    retriever = Retriever.from_folder(folder, embedder=CountingEmbedder())
+    assert len(retriever.articles) == 4
+    for question, path, title in [("puffin ferry Reykjavik", "story.md", "Puffin ferry sinks"),
+                                  ("mayor bridge audit", "story.txt", "Mayor resigns amid bridge scandal"),
+                                  ("herons counted", "wire.jsonl#7", "Heron count"),
+                                  ("owls counted dusk", "wire#7.txt", "Owl count")]:
+        best = retriever.search(question, k=1, method="bm25")[0]
+        assert (best.citation.path, best.citation.title) == (path, title)
+        cited = retriever.article(best.citation.doc_id)
+        assert cited.path == path and cited.text[best.citation.start:best.citation.end] == best.text
+
+
 def test_a_case_only_rename(tmp_path: Path) -> None:
     from qa import Retriever
 
