@@ -189,10 +189,12 @@ class IndexStore:
             pieces: list[_Piece | None] = []
             pending: list[tuple[int, Article, list[Passage]]] = []
             resumed = resplit = 0
+            # A file renamed or moved keeps its text, so its saved passages and vectors are good under the new path.
+            by_content = {content_hash: piece for (_, content_hash), piece in reusable.items()}
             for number, article in enumerate(articles):
                 key = (article.path, article.content_hash)
-                if key in reusable:
-                    pieces.append(reusable[key])
+                if key in reusable or article.content_hash in by_content:
+                    pieces.append(reusable.get(key) or by_content[article.content_hash])
                     continue
                 if key in legacy or key in partial:
                     resumed += key in partial

@@ -397,6 +397,27 @@ def test_a_case_only_rename(tmp_path: Path) -> None:
     assert hit.citation.path == "walrus.txt" and (folder / hit.citation.path).is_file()
 
 
+def test_a_file_moved_into_a_subfolder_is_not_embedded_again(tmp_path: Path) -> None:
+    from qa import Retriever
+
+    from .fakes import CountingEmbedder
+
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "walrus.txt").write_text(WALRUS, encoding="utf-8")
+    (folder / "otter.txt").write_text(WALRUS.replace("walrus", "otter"), encoding="utf-8")
+    embedder = CountingEmbedder()
+    Retriever.from_folder(folder, embedder=embedder)
+    embedded = embedder.encoded
+    (folder / "2024").mkdir()
+    (folder / "walrus.txt").rename(folder / "2024" / "walrus renamed.txt")
+    moved = Retriever.from_folder(folder, embedder=embedder)
+    assert embedder.encoded == embedded and moved.report.sync.embedded == 0  # it used to embed the article again
+    [hit] = moved.search("walrus herring quota", k=1, method="dense")
+    assert hit.citation.path == "2024/walrus renamed.txt"
+    assert moved.article(hit.citation.doc_id).text[hit.citation.start:hit.citation.end] == hit.text
+
+
 # --- 4. huge inputs -----------------------------------------------------------------------------------------
 
 def test_a_200_mb_file_is_skipped_without_being_read(tmp_path: Path) -> None:
