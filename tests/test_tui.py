@@ -721,3 +721,57 @@ async def test_the_same_toast_is_not_stacked_while_it_is_on_screen() -> None:
         shown = [(toast.has_class("-warning"), toast.has_class("-error")) for toast in app.screen.query(Toast)]
         assert sorted(shown) == [(False, True), (True, False)]  # once as a warning, once as an error
 
+
+async def test_the_status_line_says_a_question_is_being_answered_then_ready() -> None:
+    from tui.app import ANSWERING
+
+    app = make_app(FakeRetriever(delay=0.5))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        box = app.chat.query_one(QuestionInput)
+        box.value = COST
+        await pilot.press("enter")
+        await pilot.pause()
+        assert app.chat.status.text == ANSWERING
+        await settle(pilot)
+        assert app.chat.status.text == "Ready · 4 articles · 4 passages"
+
+
+async def test_the_status_line_says_a_chosen_reader_loads_and_a_question_waits_for_it() -> None:
+    import threading
+
+    class SlowReaders(FakeRetriever):
+        """Building a reader waits for `built`; a question for it waits too (as Retriever.reader's lock does)."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.built = threading.Event()
+
+        def reader(self, name=None):
+            self.built.wait(10)
+            return object()
+
+        def ask(self, question, history=None, reader=None):
+            if reader:
+                self.built.wait(10)
+            return super().ask(question, history)
+
+    retriever = SlowReaders()
+    app = make_app(retriever)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.action_use_reader("strict")
+        await pilot.pause()
+        assert app.chat.status.text == "Loading the strict reader…"
+        box = app.chat.query_one(QuestionInput)
+        box.value = COST
+        await pilot.press("enter")
+        await pilot.pause()
+        [turn] = turns(app)
+        assert answer_text(turn) == "Waiting for the strict reader to load…"
+        assert app.chat.status.text == "Loading the strict reader… The question waits for it."
+        retriever.built.set()
+        await settle(pilot)
+        assert turn.has_class("-answered")
+        assert app.chat.status.text == "Ready · 4 articles · 4 passages · reader: strict"
+

@@ -37,6 +37,7 @@ from .messages import (
     LoadPhase,
     LoadProgress,
     LoadWarning,
+    ReaderReady,
     ReaderUnavailable,
     RetrieverReady,
 )
@@ -54,6 +55,7 @@ WAIT_FOR_TURN = "Queued: answered after the question before it…"
 SEARCHING = "Searching the articles…"
 WAIT_FOR_STEP = "Queued: answered once the model finishes the step it is in…"
 CANCELLED = "Cancelled."
+ANSWERING = "Answering…"
 
 
 class QAApp(App[None]):
@@ -93,6 +95,9 @@ class QAApp(App[None]):
         self._load_threads = 0  # load threads still running: a cancelled one runs on until the model is loaded
         self._load_threads_lock = threading.Lock()
         self.reader: str | None = None  # chosen in the palette; None: the `reader` setting (QA_READER)
+        self._preparing: str | None = None  # the reader being built after it was chosen in the palette
+        self._opening = False  # a folder is being opened: the status line shows its steps
+        self._load_note: str | None = None  # why the status is not a plain "Ready" (a re-index that failed)
         self._chat = ChatScreen()
         self.sub_title = _corpus_label(self.corpus)
 
@@ -128,6 +133,7 @@ class QAApp(App[None]):
     def _start_loading(self, corpus: Path, status: str) -> None:
         self._generation += 1
         self._nothing_open = False
+        self._opening = True
         self.chat.say(status)
         self._load(corpus, self._generation)
 
@@ -180,9 +186,11 @@ class QAApp(App[None]):
         self.retriever = message.retriever
         self.corpus = message.corpus
         self._previous = None
+        self._opening = False
+        self._load_note = None
         self.sub_title = _corpus_label(self.corpus)
         report = getattr(message.retriever, "report", None)
-        self.chat.say(self._ready_text(), "ready")
+        self._show_status()
         skipped = getattr(report, "newly_skipped", ()) if report is not None else ()  # each is told once
         if skipped:
             names = ", ".join(f"{s.path} ({s.reason})" for s in skipped[:3])
@@ -196,18 +204,21 @@ class QAApp(App[None]):
     def _load_failed(self, message: LoadFailed) -> None:
         if message.generation != self._generation:
             return
+        self._opening = False
         self.notify(message.text, title=f"Could not open {message.corpus}", severity="error", timeout=10,
                     markup=False)
         if self.retriever is None and self._previous is not None:  # a switch failed: back to where it was
             self.retriever, self.corpus = self._previous
             self._previous = None
             self.sub_title = _corpus_label(self.corpus)
-            self.chat.say(f"Could not open {message.corpus}; still answering from {self.corpus}", "error")
+            self._load_note = f"Could not open {message.corpus}; still answering from {self.corpus}"
+            self._show_status()
             for turn_id, _ in self._queue:
                 self.chat.set_waiting(turn_id, WAIT_FOR_TURN)
             self._ask_next()
         elif self.retriever is not None:
-            self.chat.say("Re-indexing failed; still answering from the previous index", "error")
+            self._load_note = "Re-indexing failed; still answering from the previous index"
+            self._show_status()
         else:
             self.chat.say(f"Could not open {message.corpus}. Ctrl+P: Re-index or Switch corpus", "error")
             self._nothing_open = True
@@ -243,7 +254,10 @@ class QAApp(App[None]):
             return
         turn_id, question = self._queue.popleft()
         self._asking = turn_id
-        self.chat.set_waiting(turn_id, SEARCHING)
+        # A reader still being built holds the question until it is ready (the retriever builds it once).
+        waits_for_reader = self._preparing is not None and self._preparing == self.reader
+        self.chat.set_waiting(turn_id, _waiting_for_reader(self._preparing) if waits_for_reader else SEARCHING)
+        self._show_status()
         history = [exchange.answer for exchange in self.exchanges]
         self._ask_worker = self._ask(self.retriever, turn_id, question, history, self.reader)
 
@@ -286,6 +300,7 @@ class QAApp(App[None]):
         # A reading model judging the answer ("Checking…") can take seconds; "" (it finished) keeps the last text.
         if message.text and message.turn_id == self._asking and message.turn_id not in self._cancelled:
             self.chat.set_waiting(message.turn_id, message.text)
+            self._show_status(message.text)
 
     def action_cancel_question(self) -> None:
         """Escape: stop waiting for the question being answered. A reading model's request under way finishes
@@ -318,8 +333,26 @@ class QAApp(App[None]):
         if self._asking == turn_id:
             self._asking = None
             self._ask_worker = None
-            if turn_id in self._cancelled and self.retriever is not None:  # the model is free again
-                self.chat.say(self._ready_text(), "ready")
+            self._show_status()  # Ready again (the model is free again, after a cancelled question too)
+
+    def _show_status(self, activity: str = "") -> None:
+        """Say in the status line what the chat is doing once its articles are open: loading a reader just chosen
+        (a local model takes seconds), answering (`activity`: the step a reading model is in), or Ready. While a
+        folder is being opened its own steps are shown instead, and "Cancelled; …" stays until the model's step
+        under way ends."""
+        if self._opening or self.retriever is None:
+            return
+        if self._asking is not None and self._asking in self._cancelled:
+            return
+        if self._preparing is not None:
+            waits = " The question waits for it." if self._asking is not None else ""
+            self.chat.say(f"Loading the {self._preparing} reader…{waits}")
+        elif self._asking is not None:
+            self.chat.say(activity or ANSWERING)
+        elif self._load_note is not None:
+            self.chat.say(self._load_note, "error")
+        else:
+            self.chat.say(self._ready_text(), "ready")
 
     def _ready_text(self) -> str:
         """"Ready · 5 articles · 42 passages · reader: strict": what the chat answers from, and who answers."""
@@ -375,12 +408,12 @@ class QAApp(App[None]):
         """Answer the next questions with the reader called `name`, built now in a worker (a local model loads,
         a server's address is checked); one that cannot be used is reported at once and the previous stays."""
         previous, self.reader = self.reader, name
-        if self.retriever is not None and self._asking is None and self.chat.status.text.startswith("Ready"):
-            self.chat.say(self._ready_text(), "ready")
         if self.retriever is not None and hasattr(self.retriever, "reader"):  # a fake retriever in tests has none
+            self._preparing = name
             self._prepare_reader(self.retriever, name, previous)  # says which reader answers once it is built
         else:  # built with the folder's retriever when it is ready
             self.notify(f"Answers now come from the {name} reader.", title="Reader", markup=False)
+        self._show_status()
 
     @work(thread=True, group="reader", exit_on_error=False)
     def _prepare_reader(self, retriever: Retriever, name: str, previous: str | None) -> None:
@@ -391,19 +424,32 @@ class QAApp(App[None]):
         except QAError as error:
             self.post_message(ReaderUnavailable(name, previous, describe_error(error)))
             return
-        self.notify(f"Answers now come from the {name} reader.", title="Reader", markup=False)
+        self.post_message(ReaderReady(name))
+
+    @on(ReaderReady)
+    def _reader_ready(self, message: ReaderReady) -> None:
+        if self._preparing == message.name:
+            self._preparing = None
+        if self.reader != message.name:  # another was chosen meanwhile
+            return
+        self.notify(f"Answers now come from the {message.name} reader.", title="Reader", markup=False)
+        if self._asking is not None and self._asking not in self._cancelled:  # it waited for this reader
+            self.chat.set_waiting(self._asking, SEARCHING)
+        self._show_status()
 
     @on(ReaderUnavailable)
     def _reader_unavailable(self, message: ReaderUnavailable) -> None:
+        if self._preparing == message.name:
+            self._preparing = None
         if self.reader != message.name:  # another was chosen meanwhile
+            self._show_status()
             return
         self.reader = message.previous
         shown = message.previous or (self.retriever.settings.reader if self.retriever is not None and
                                      hasattr(self.retriever, "settings") else "default")
         self.notify(f"{message.text.rstrip('.')}. Answers still come from the {shown} reader.",
                     title=f"The {message.name} reader cannot be used", severity="error", timeout=15, markup=False)
-        if self.retriever is not None and self._asking is None and self.chat.status.text.startswith("Ready"):
-            self.chat.say(self._ready_text(), "ready")
+        self._show_status()
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -426,6 +472,10 @@ class QAApp(App[None]):
         self.corpus = folder
         self.sub_title = _corpus_label(folder)
         self._start_loading(folder, f"Opening {folder}…")
+
+
+def _waiting_for_reader(name: str) -> str:
+    return f"Waiting for the {name} reader to load…"
 
 
 def _same_toast(shown: Notification, new: Notification) -> bool:

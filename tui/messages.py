@@ -88,6 +88,14 @@ class AskFailed(Message):
         self.text = text
 
 
+class ReaderReady(Message):
+    """The reader chosen in the palette is built (its model loaded) and answers the next questions."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+
+
 class ReaderUnavailable(Message):
     """The reader chosen in the palette cannot be built (its extra is not installed, no server address ...)."""
 
