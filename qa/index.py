@@ -181,6 +181,7 @@ class IndexStore:
             elif problem:
                 log.warning("rebuilding the index in %s: %s", self.folder, problem)
             if live is not None and live.keys == [(a.path, a.content_hash) for a in articles]:
+                self._remove_stale(keep=live.generation.name)  # what a run killed after going live left behind
                 return live.contents, SyncReport(len(articles), 0, 0, None)  # the usual open: nothing to do
             seeded = self._seed(seed, articles) if seed is not None else {}
             reusable = {**seeded, **(live.reusable if live else {})}
@@ -216,6 +217,7 @@ class IndexStore:
                 log.warning("converting the index in %s to the current format (nothing is embedded again)",
                             self.folder)
             if live is not None and not report.changed and not legacy:
+                self._remove_stale(keep=live.generation.name)
                 return live.contents, report
             self._check_writable()
             if resumed:
@@ -501,7 +503,11 @@ class IndexStore:
 
     def _remove_stale(self, keep: str) -> None:
         """Older generations, the finished run's segments and format-1 files: no longer needed."""
-        for path in self.folder.iterdir():
+        try:
+            paths = list(self.folder.iterdir())
+        except OSError:
+            return
+        for path in paths:
             if path.name == keep or path.name in (MANIFEST, LOCK):
                 continue
             if path.is_dir() and (path.name.startswith("gen-") or path.name == PARTIAL):

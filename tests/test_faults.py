@@ -418,6 +418,26 @@ def test_a_file_moved_into_a_subfolder_is_not_embedded_again(tmp_path: Path) -> 
     assert moved.article(hit.citation.doc_id).text[hit.citation.start:hit.citation.end] == hit.text
 
 
+def test_leftovers_of_a_run_killed_after_going_live_are_removed_at_the_next_open(tmp_path: Path) -> None:
+    from qa import Retriever
+
+    from .fakes import CountingEmbedder
+
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "walrus.txt").write_text(WALRUS, encoding="utf-8")
+    embedder = CountingEmbedder()
+    Retriever.from_folder(folder, embedder=embedder)
+    index = folder / ".qa-index"
+    live = {path.name for path in index.iterdir()}
+    (index / "gen-000000000000").mkdir()  # the generation it replaced, and its finished segments
+    (index / PARTIAL).mkdir(exist_ok=True)
+    (index / PARTIAL / "seg-0.json").write_text("{}", encoding="utf-8")
+    again = Retriever.from_folder(folder, embedder=embedder)
+    assert {path.name for path in index.iterdir()} == live  # they used to stay until an article changed
+    assert again.search("walrus", k=1, method="bm25")[0].citation.path == "walrus.txt"
+
+
 # --- 4. huge inputs -----------------------------------------------------------------------------------------
 
 def test_a_200_mb_file_is_skipped_without_being_read(tmp_path: Path) -> None:
