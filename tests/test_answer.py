@@ -197,6 +197,15 @@ def test_the_best_sentence_alone_when_the_runner_up_is_far_less_likely() -> None
     assert len(select(sentences, np.array([0.6, 0.9]), second=0.5)) == 2
 
 
+def test_sentences_alike_but_for_their_figures_are_not_each_others_copies() -> None:
+    sentences = [sentence("The death toll rose to 17 on Friday, officials said.", start=0),
+                 sentence("The death toll rose to 14 on Friday, officials said.", start=0, doc="b"),
+                 sentence("The death toll rose to 17 on Friday, officials say.", start=0, doc="c")]
+    similarity = np.full((3, 3), 0.97)
+    [chosen, *rest] = select(sentences, np.array([0.9, 0.5, 0.4]), similarity, limit=1)
+    assert [cited.doc_id for cited in chosen.also] == ["c"]  # "14" is another claim, not another copy of "17"
+
+
 def test_a_sentence_that_points_back_brings_the_one_before_it_within_the_limit() -> None:
     sentences = [sentence("He will travel to a series of five countries.", start=0),
                  sentence("They are Qatar, Pakistan and Norway.", start=50, previous=0),

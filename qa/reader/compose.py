@@ -25,6 +25,9 @@ class Choice:
     also: tuple[Citation, ...] = ()
 
 
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
 def _key(text: str) -> str:
     return " ".join(re.findall(r"\w+", text.lower()))
 
@@ -38,11 +41,14 @@ def select(sentences: Sequence[Sentence], probabilities: np.ndarray, similarity:
     countries ...?") flags the sentences that list names: when no chosen sentence does, the most probable one
     that does is quoted instead (with the sentence before it when it points back), after the best one if both
     fit within `limit`. A sentence repeated in other articles (same words, or cosine >=
-    `duplicate`) is quoted once; its copies go to `also`."""
+    `duplicate` with the same numbers) is quoted once; its copies go to `also`."""
     keys = [_key(s.text) for s in sentences]
+    numbers = [_NUMBER.findall(s.text) for s in sentences]
 
     def same(i: int, j: int) -> bool:
-        return keys[i] == keys[j] or (similarity is not None and similarity[i, j] >= duplicate)
+        # Close in meaning is not the same when the figures differ ("the toll rose to 14" / "... to 17").
+        return keys[i] == keys[j] or (similarity is not None and similarity[i, j] >= duplicate
+                                      and numbers[i] == numbers[j])
 
     order = sorted((i for i, s in enumerate(sentences) if s.quotable), key=lambda i: -probabilities[i])
     chosen: list[int] = []
