@@ -94,7 +94,8 @@ def _record(line: bytes) -> tuple[dict[str, Any] | None, str | None]:
     except UnicodeDecodeError:
         return None, "is not UTF-8"
     except json.JSONDecodeError as error:
-        return None, f"is not JSON ({error.msg}, column {error.colno})"
+        reason = error.msg.removesuffix(" at")  # "Invalid control character at" reads on into the position
+        return None, f"is not JSON ({reason} at column {error.colno})"
     except RecursionError:  # thousands of nested brackets
         return None, "is nested too deeply to read"
     if not isinstance(data, dict):

@@ -136,3 +136,11 @@ def test_index_of_a_corpus_file_lives_beside_it(tmp_path: Path) -> None:
     corpus = write_jsonl(tmp_path / "export.jsonl", [{"id": "a", "text": BODY}])
     assert Settings(corpus=corpus).index_path == tmp_path / ".export.jsonl.qa-index"
     assert Settings(corpus=tmp_path).index_path == tmp_path / ".qa-index"
+
+
+def test_an_unterminated_line_is_said_in_words(tmp_path: Path) -> None:
+    (tmp_path / "wire.jsonl").write_text('{"id": "a", "text": "Fine words here."}\n{"id": "b", "text": "unterminated\n',
+                                         encoding="utf-8")
+    scan = scan_folder(tmp_path)
+    [skip] = scan.skipped
+    assert skip.reason == "is not JSON (Invalid control character at column 34)"  # was "... character at, column 34"
