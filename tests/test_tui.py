@@ -775,3 +775,23 @@ async def test_the_status_line_says_a_chosen_reader_loads_and_a_question_waits_f
         assert turn.has_class("-answered")
         assert app.chat.status.text == "Ready · 4 articles · 4 passages · reader: strict"
 
+
+async def test_re_indexing_tells_what_changed_or_that_nothing_did() -> None:
+    from dataclasses import replace
+
+    from qa.index import SyncReport
+
+    fake = FakeRetriever()
+    toasts = Toasts()
+    app = make_app(fake)
+    async with app.run_test(message_hook=toasts) as pilot:
+        await settle(pilot)
+        assert toasts.of("information") == []  # opening the folder is not a re-index
+        app.action_reindex()
+        await settle(pilot)
+        fake.report = replace(fake.report, sync=SyncReport(2, 1, 2, None))
+        app.action_reindex()
+        await settle(pilot)
+    assert toasts.of("information") == ["Up to date: 4 articles, nothing changed",
+                                        "1 article added or changed, 2 articles removed · 4 articles, 4 passages"]
+

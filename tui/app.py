@@ -47,6 +47,7 @@ from .screens.help import HelpScreen
 
 if TYPE_CHECKING:  # importing qa costs ~0.5 s (numpy, scipy, bm25s): only the loader, in a worker, does
     from qa import Answer, Retriever, Settings
+    from qa.retriever import OpenReport
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +93,7 @@ class QAApp(App[None]):
         self._next_turn = 1
         self._first_live_turn = 1  # turns before it were cleared: their late answers are dropped
         self._generation = 0  # bumped per load, so a superseded load's messages are ignored
+        self._reindexing = 0  # the generation of a re-index asked for in the palette: its result is told
         self._load_threads = 0  # load threads still running: a cancelled one runs on until the model is loaded
         self._load_threads_lock = threading.Lock()
         self.reader: str | None = None  # chosen in the palette; None: the `reader` setting (QA_READER)
@@ -191,6 +193,8 @@ class QAApp(App[None]):
         self.sub_title = _corpus_label(self.corpus)
         report = getattr(message.retriever, "report", None)
         self._show_status()
+        if message.generation == self._reindexing:  # the status line alone changes too little to be noticed
+            self.notify(_reindex_result(report), title="Re-indexed", markup=False)
         skipped = getattr(report, "newly_skipped", ()) if report is not None else ()  # each is told once
         if skipped:
             names = ", ".join(f"{s.path} ({s.reason})" for s in skipped[:3])
@@ -458,6 +462,7 @@ class QAApp(App[None]):
     def action_reindex(self) -> None:
         """Reload the articles of the current folder; the current index answers until the new one is ready."""
         self._start_loading(self.corpus, f"Re-indexing {self.corpus}…")
+        self._reindexing = self._generation
 
     def action_switch_corpus(self) -> None:
         self.push_screen(CorpusScreen(self.corpus), self._switch_corpus)
@@ -472,6 +477,21 @@ class QAApp(App[None]):
         self.corpus = folder
         self.sub_title = _corpus_label(folder)
         self._start_loading(folder, f"Opening {folder}…")
+
+
+def _reindex_result(report: OpenReport | None) -> str:
+    """"Up to date: 5 articles, nothing changed", or what changed ("1 article added or changed, 1 article
+    removed · 5 articles, 42 passages"), as the index's sync report counts it."""
+    if report is None:  # a retriever that does not report
+        return "Re-indexed the articles."
+    sync = report.sync
+    if not sync.changed:
+        return f"Up to date: {plural(report.articles, 'article')}, nothing changed"
+    changes = [f"rebuilt ({sync.rebuilt_because})"] if sync.rebuilt_because else []
+    changes += [f"{plural(count, 'article')} {what}" for count, what in (
+        (sync.embedded, "added or changed"), (sync.removed, "removed"),
+        (sync.resumed, "finished from an interrupted run"), (sync.resplit, "split again")) if count]
+    return f"{', '.join(changes)} · {plural(report.articles, 'article')}, {plural(report.passages, 'passage')}"
 
 
 def _waiting_for_reader(name: str) -> str:
