@@ -614,12 +614,12 @@ async def test_a_question_with_filters_that_cannot_be_used_is_refused_on_enter(q
 
 @pytest.mark.slow
 async def test_filters_that_match_no_article_say_so(seed_retriever) -> None:
-    toasts = Toasts()
     app = QAApp(loader_for(seed_retriever), ROOT / "seeds")
-    async with app.run_test(message_hook=toasts) as pilot:
+    async with app.run_test() as pilot:
         await settle(pilot)
         await ask(pilot, "outlet:cnn What did Khalilzad say?")
-        assert "No article matches outlets cnn (no article here names its outlet)" in toasts.of("warning")
+        assert answer_text(turns(app)[0]) == ("The articles don't say\n"
+                                              "No article matches outlets cnn (no article here names its outlet)")
 
 
 async def test_a_closest_passage_that_opens_with_the_headline_does_not_repeat_it() -> None:
@@ -795,3 +795,23 @@ async def test_re_indexing_tells_what_changed_or_that_nothing_did() -> None:
     assert toasts.of("information") == ["Up to date: 4 articles, nothing changed",
                                         "1 article added or changed, 2 articles removed · 4 articles, 4 passages"]
 
+
+async def test_filters_that_leave_no_article_say_why_in_the_answer() -> None:
+    from dataclasses import replace
+
+    class Outlets(FakeRetriever):
+        def no_article_matches(self, since=None, until=None, outlets=None):
+            return "no article matches outlets bbc (outlets here: CNN)" if outlets else None
+
+        def ask(self, question, history=None, **filters):
+            answer = super().ask(question, history)
+            return replace(answer, text="The articles don't say.", closest=()) if filters else answer
+
+    app = make_app(Outlets())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await ask(pilot, "outlet:bbc Who won the football match?")
+        reason = "No article matches outlets bbc (outlets here: CNN)"
+        assert answer_text(turns(app)[0]) == f"The articles don't say\n{reason}"  # not an empty line
+        await pilot.press("ctrl+y")
+        assert f"The articles don't say. {reason}" in app.clipboard

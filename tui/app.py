@@ -278,8 +278,8 @@ class QAApp(App[None]):
             given = {k: v for k, v in filters.items() if v is not None}
             why_none = getattr(retriever, "no_article_matches", None)  # a fake retriever in tests may lack it
             unmatched = why_none(**given) if given and why_none is not None else None
-            if unmatched:  # said as the command line says it, not left to a bare "the articles don't say"
-                self.notify(unmatched[0].upper() + unmatched[1:], severity="warning", timeout=10, markup=False)
+            # said in the turn, as the command line says it, not left to a bare "the articles don't say"
+            no_match = unmatched[0].upper() + unmatched[1:] if unmatched else ""
             with reporting(lambda text: self.post_message(AskActivity(turn_id, text)), lambda: worker.is_cancelled):
                 # a fake retriever in tests may not take `reader`: pass it only when one was chosen
                 if reader:
@@ -297,7 +297,7 @@ class QAApp(App[None]):
             return
         # Shown as data: every string of the answer and its articles (titles, names, metadata, text) with its
         # control characters made visible, one for one, so no widget can send them to the terminal.
-        self.post_message(AnswerReady(turn_id, printable_data(Exchange(question, answer, articles))))
+        self.post_message(AnswerReady(turn_id, printable_data(Exchange(question, answer, articles, no_match))))
 
     @on(AskActivity)
     def _ask_activity(self, message: AskActivity) -> None:

@@ -31,6 +31,7 @@ class Exchange:
     question: str
     answer: Answer
     articles: Mapping[str, Article]  # by doc_id
+    no_match: str = ""  # why the question's filters leave no article at all ("No article matches outlets bbc …")
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ def answer_text(exchange: Exchange) -> str:
     answer = exchange.answer
     lines = [f"Q: {exchange.question}", ""]
     if answer.abstained:
-        lines += [f"{ABSTAINED_HEADING}. {abstention_note(answer, ABSTAINED_HEADING)}".strip(), ""]
+        lines += [f"{ABSTAINED_HEADING}. {exchange.no_match or abstention_note(answer, ABSTAINED_HEADING)}".strip(), ""]
         if answer.closest:
             lines.append("Closest passages:")
     else:
@@ -41,7 +41,8 @@ def conversation_markdown(exchanges: Sequence[Exchange], corpus: str, saved: dat
         if answer.reader:  # who answered, and how sure: a conversation may switch readers half-way
             out += [f"*{answer.reader} reader · confidence {answer.confidence:.2f}*", ""]
         if answer.abstained:
-            out += [f"*{ABSTAINED_HEADING}.* {abstention_note(answer, ABSTAINED_HEADING)}".rstrip(), ""]
+            note = _markdown(exchange.no_match) if exchange.no_match else abstention_note(answer, ABSTAINED_HEADING)
+            out += [f"*{ABSTAINED_HEADING}.* {note}".rstrip(), ""]
             if answer.closest:
                 out += ["Closest passages:", ""]
         else:

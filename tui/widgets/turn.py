@@ -57,12 +57,13 @@ class Turn(Vertical):
                 marked_answer(summary), "\n", ("Quotes: ", "italic $text-muted"), marked_answer(answer.text))
             self._show(shown, "-answered")
             return
-        parts: list[Content | str | tuple[str, str]] = [(ABSTAINED_HEADING, "bold $text-warning"), "\n"]
-        note = abstention_note(answer, ABSTAINED_HEADING)
+        parts: list[Content | str | tuple[str, str]] = [(ABSTAINED_HEADING, "bold $text-warning")]
+        # The filters' reason is the whole story when they leave no article; else what the reader said, if more.
+        note = exchange.no_match or abstention_note(answer, ABSTAINED_HEADING)
         if note:
-            parts += [printable(note), "\n"]
+            parts += ["\n", printable(note)]
         if answer.closest:
-            parts.append(("Closest passages:", "italic"))
+            parts += ["\n", ("Closest passages:", "italic")]
             for hit in answer.closest:
                 text = " ".join(hit.text.split())
                 title = " ".join(hit.citation.title.split())
