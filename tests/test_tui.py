@@ -815,3 +815,44 @@ async def test_filters_that_leave_no_article_say_why_in_the_answer() -> None:
         assert answer_text(turns(app)[0]) == f"The articles don't say\n{reason}"  # not an empty line
         await pilot.press("ctrl+y")
         assert f"The articles don't say. {reason}" in app.clipboard
+
+
+async def _open_the_cycle_lanes_article(pilot) -> ArticleText:
+    await settle(pilot)
+    await ask(pilot, "How much goes to cycle lanes?")
+    pilot.app.chat.query_one("#source-list").focus()
+    await pilot.press("enter")
+    await pilot.pause()
+    await pilot.pause()
+    return pilot.app.screen.query_one(ArticleText)
+
+
+@pytest.mark.parametrize("before, after", [((120, 35), (60, 18)), ((40, 12), (220, 50))])
+async def test_the_quote_stays_in_view_when_the_terminal_is_resized(before, after) -> None:
+    app = make_app()
+    async with app.run_test(size=before) as pilot:
+        view = await _open_the_cycle_lanes_article(pilot)
+        assert "The final budget" in screen_text(app)
+        await pilot.resize_terminal(*after)
+        await pilot.pause()
+        await pilot.pause()
+        shown = screen_text(app)
+        assert "The final budget" in shown and "12 million" in shown, shown
+        assert view.scroll_y > 0 or after[1] >= 50
+
+
+async def test_the_place_read_stays_in_view_when_the_terminal_is_resized() -> None:
+    from tui.widgets.article_text import Paragraph
+
+    app = make_app()
+    async with app.run_test(size=(120, 35)) as pilot:
+        view = await _open_the_cycle_lanes_article(pilot)
+        item = next(p for p in view.query(Paragraph) if "debated item 10 " in str(p.visual))
+        view.scroll_to(y=item.virtual_region.y, animate=False, immediate=True)  # away from the quote
+        await pilot.pause()
+        await pilot.resize_terminal(60, 18)
+        await pilot.pause()
+        await pilot.pause()
+        shown = screen_text(app)
+        assert "debated item 10 " in shown and "debated item 9 " not in shown, shown  # still at the top
+        assert "The final budget" not in shown

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from textual.containers import VerticalScroll
 from textual.content import Content
+from textual.geometry import Size
 from textual.widgets import Static
 
 from qa.display import printable
@@ -31,12 +32,16 @@ class Paragraph(Static):
 
 
 class ArticleText(VerticalScroll, can_focus=True):
-    """Scrolls the article to the highlighted sentence once it is laid out."""
+    """Scrolls the article to the highlighted sentence once it is laid out, and keeps it in view (or the place
+    the reader scrolled to instead) when the terminal is resized and the paragraphs wrap anew."""
 
     def __init__(self, article: Article, source: Source, **kwargs) -> None:
         super().__init__(**kwargs)
         self.article = article
         self.source = source
+        self._place: tuple[Paragraph, float] | None = None  # the top paragraph in view, and how far it is scrolled
+        self._sentence_in_view = True
+        self._laid_out_for: Size | None = None  # the size the place was read at: a resize re-wraps the lines
 
     def compose(self):
         text = self.article.text
@@ -61,16 +66,53 @@ class ArticleText(VerticalScroll, can_focus=True):
             yield Paragraph(content, start, classes)
 
     def on_mount(self) -> None:
+        self.watch(self, "scroll_y", self._remember_place, init=False)
         self.call_after_refresh(self.scroll_to_sentence)
+
+    def on_resize(self) -> None:
+        # Once the lines are wrapped to the new width: the scroll offset alone would now point elsewhere.
+        self.call_after_refresh(self._restore_place)
 
     def scroll_to_sentence(self) -> None:
         """Put the first line of the highlighted sentence a third of the way down the view."""
         target = self.cited_paragraph
         if target is None:
             return
-        row = _wrapped_row(target.visual, self.source.span.start - target.start, target.content_region.width)
-        y = target.virtual_region.y + row - self.scrollable_content_region.height // 3
+        y = target.virtual_region.y + self._sentence_row(target) - self.scrollable_content_region.height // 3
+        self._laid_out_for = self.size
         self.scroll_to(y=max(0, y), animate=False, immediate=True)
+        self._remember_place()
+
+    def _restore_place(self) -> None:
+        """After a resize: the sentence back in view if it was, else the paragraph that was at the top."""
+        self._laid_out_for = self.size
+        if self._sentence_in_view or self._place is None:
+            self.scroll_to_sentence()
+            return
+        paragraph, fraction = self._place
+        y = paragraph.virtual_region.y + round(fraction * paragraph.virtual_region.height)
+        self.scroll_to(y=y, animate=False, immediate=True)
+        self._remember_place()
+
+    def _remember_place(self) -> None:
+        """Note what is in view, for the next resize; not while a resize is pending (the layout is new, the
+        scroll offset still the old one's)."""
+        if self.size != self._laid_out_for:
+            return
+        top, height = round(self.scroll_y), self.scrollable_content_region.height
+        paragraphs = list(self.query_children(Paragraph))
+        first = next((p for p in paragraphs if p.virtual_region.bottom > top), None)
+        if first is not None:
+            region = first.virtual_region
+            self._place = (first, (top - region.y) / max(region.height, 1))
+        cited = self.cited_paragraph
+        if cited is not None:
+            row = cited.virtual_region.y + self._sentence_row(cited)
+            self._sentence_in_view = top <= row < top + height
+
+    def _sentence_row(self, paragraph: Paragraph) -> int:
+        """The row of the sentence's first line within `paragraph`, as it is wrapped now."""
+        return _wrapped_row(paragraph.visual, self.source.span.start - paragraph.start, paragraph.content_region.width)
 
     @property
     def cited_paragraph(self) -> Paragraph | None:
