@@ -856,3 +856,42 @@ async def test_the_place_read_stays_in_view_when_the_terminal_is_resized() -> No
         shown = screen_text(app)
         assert "debated item 10 " in shown and "debated item 9 " not in shown, shown  # still at the top
         assert "The final budget" not in shown
+
+
+def _contrast(foreground, background) -> float:
+    """The WCAG contrast ratio of two colours (rich ColorTriplets)."""
+    def luminance(colour) -> float:
+        channels = [c / 255 for c in colour]
+        r, g, b = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    high, low = sorted([luminance(foreground), luminance(background)], reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+def _contrast_on_screen(app: App, text: str) -> float:
+    """The contrast of the first segment on screen that holds `text`, as the terminal draws it."""
+    update = app.screen._compositor.render_update(full=True)  # Textual's internal, read-only here
+    for line in update.strips:
+        for strip in line:
+            for segment in strip:
+                if text in segment.text and segment.style and segment.style.bgcolor:
+                    return _contrast(segment.style.color.triplet, segment.style.bgcolor.triplet)
+    raise AssertionError(f"{text!r} is not on screen")
+
+
+@pytest.mark.parametrize("theme", ["textual-dark", "textual-light", "nord", "gruvbox"])
+async def test_the_highlighted_quote_and_the_abstention_are_readable_in_every_theme(theme: str) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 35)) as pilot:
+        app.theme = theme
+        await settle(pilot)
+        await ask(pilot, "Who won the football match?")
+        assert _contrast_on_screen(app, "The articles don't say") >= 4.5
+        await ask(pilot, COST)
+        assert _contrast_on_screen(app, "Construction will begin") >= 4.5  # in the sources panel
+        app.chat.query_one("#source-list").focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, ArticleScreen)
+        assert _contrast_on_screen(app, "Construction will begin") >= 4.5

@@ -15,6 +15,9 @@ if TYPE_CHECKING:  # qa is imported by the loader, in a worker: importing it her
     from qa import Answer, Article, Citation
 
 SNIPPET_CONTEXT = 110  # characters of article text shown either side of a quoted sentence
+# The quoted sentence: the theme's text colour on its muted accent, which every theme keeps readable (the accent
+# colour on a tint of itself was 1.9:1 in textual-light and 3:1 in nord).
+QUOTE_STYLE = "bold $text on $accent-muted"
 _MARKER = re.compile(r"\[\d+\]")
 _LINE_BREAK = re.compile(r"\s*\n\s*")
 # A line that ends without a sentence's closing mark (a headline, a subheading) is set off from the next by a dash.
@@ -93,7 +96,7 @@ def snippet(article: Article | None, source: Source, context: int = SNIPPET_CONT
     return Content.assemble(  # printable: article text never reaches the terminal as escape sequences
         "…" if cut_before else "",
         _flatten(before),
-        (_flatten(focus), "bold $text-accent on $accent 20%" if source.kind == "cited" else ""),
+        (_flatten(focus), QUOTE_STYLE if source.kind == "cited" else ""),
         _flatten(after),
         "…" if cut_after else "",
     )

@@ -13,13 +13,15 @@ from textual.widgets import Static
 from qa.display import printable
 from qa.frontmatter import read_front_matter
 
+from ..conversation import QUOTE_STYLE
+
 if TYPE_CHECKING:
     from qa import Article
 
     from ..conversation import Source
 
 PASSAGE_STYLE = "on $primary 12%"
-SENTENCE_STYLE = "bold $text-accent on $accent 25%"
+SENTENCE_STYLE = QUOTE_STYLE  # readable in every theme, as in the sources panel
 _LINE = re.compile(r"[^\n]+")
 
 
