@@ -73,6 +73,23 @@ def test_a_follow_up_leaning_on_a_pronoun_brings_in_the_previous_question() -> N
     assert context_questions("What did he say should happen?", [], terms) == []
 
 
+@pytest.mark.parametrize(("question", "leans"), [
+    ("When did the envoy leave his post?", False),  # "his" is the envoy's
+    ("When did the Soviet Union pull its troops out of Afghanistan?", False),
+    ("At which hotel did Washington and the insurgents sign their accord?", False),
+    ("How many people made up the insurgents' delegation that went to Islamabad?", False),
+    ("And where did he give his speeches?", True),
+    ("And what did their spokesman insist they would not seek?", True),
+    ("Did Washington's response slow them down?", True),
+    ("Why did that round fall apart?", True),
+    ("Who tweeted that day about what the negotiators were aiming for?", True),
+    ("How many days before the fall of the government did he send it?", True),
+])
+def test_a_pronoun_the_question_resolves_itself_does_not_point_back(question: str, leans: bool) -> None:
+    history = ["What did China's foreign ministry say about the agreement?"]
+    assert context_questions(question, history, terms) == (history if leans else [])
+
+
 def test_a_question_of_one_key_term_leans_on_the_previous_one_and_one_of_two_stands_alone() -> None:
     bm25_terms = LexicalIndex([]).terms  # the retriever's own: stemmed, question words among the stop words
     history = ["Which countries did the envoy visit?"]
