@@ -267,6 +267,15 @@ def test_subheadings_are_not_quotable_but_fact_lines_and_sentences_are() -> None
     assert quotable("Top 10 happiest countries this year said", title, 4)  # part of a line: a sentence's piece
 
 
+def test_credits_are_not_quotable() -> None:
+    title = "988 suicide line opens"
+    for credit in ["Contributing: Anne Godlasky and Alia E. Dastagir, USA TODAY; The Associated Press",
+                   "Additional reporting by Jane Doe in Kabul.", "Contributors: the Associated Press"]:
+        assert not quotable(credit, title, 4), credit
+    assert not quotable("Reporting by Jane Doe; editing by John Roe", title, 4, alone_on_its_line=True)
+    assert quotable("Reporting by the AP found the line was busy for hours.", title, 4)  # a sentence of the story
+
+
 def test_unquotable_sentences_are_never_picked_and_none_gives_no_choice() -> None:
     assert select([sentence("Headline words here", quotable=False)], np.array([0.99])) == []
     assert select([], np.zeros(0)) == []

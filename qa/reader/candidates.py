@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -15,6 +16,10 @@ from .params import ReaderParams
 if TYPE_CHECKING:
     from ..retriever import Retriever
 
+# A story's credits: kept in its text (they say who reported it), never quoted as an answer. "Reporting by ..."
+# opens sentences of stories too ("Reporting by the AP found ..."): only a line of its own is a credit.
+CREDIT = re.compile(r"^\W*(?:contributing|contributors?|additional reporting)\b", re.I)
+LINE_CREDIT = re.compile(r"^\W*(?:reporting|writing|editing|compiled|written|edited) by\b", re.I)
 SUBHEADING_WORDS = 12  # a line alone, this short and without closing punctuation, heads a section
 _CLOSING = (".", "!", "?", ";", "…", '"', "'", "”", "’", ")", "]", "»")
 
@@ -59,6 +64,8 @@ def quotable(text: str, title: str, min_words: int, *, alone_on_its_line: bool =
     stripped = text.strip()
     if stripped.startswith("#"):  # a Markdown heading
         return False
+    if CREDIT.match(stripped) or (alone_on_its_line and LINE_CREDIT.match(stripped)):
+        return False  # who reported the story, not what happened: "Contributing: Anne Godlasky, USA TODAY"
     return (len(stripped.split()) >= min_words and stripped != title.strip()
             and not stripped.rstrip("\"'”’)]»").endswith("?")
             and not (alone_on_its_line and _is_subheading(stripped)))
