@@ -273,6 +273,7 @@ def test_credits_are_not_quotable() -> None:
                    "Additional reporting by Jane Doe in Kabul.", "Contributors: the Associated Press"]:
         assert not quotable(credit, title, 4), credit
     assert not quotable("Reporting by Jane Doe; editing by John Roe", title, 4, alone_on_its_line=True)
+    assert not quotable("With reporting by AFP, AP, and Reuters", title, 4, alone_on_its_line=True)
     assert quotable("Reporting by the AP found the line was busy for hours.", title, 4)  # a sentence of the story
 
 

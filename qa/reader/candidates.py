@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 # A story's credits: kept in its text (they say who reported it), never quoted as an answer. "Reporting by ..."
 # opens sentences of stories too ("Reporting by the AP found ..."): only a line of its own is a credit.
 CREDIT = re.compile(r"^\W*(?:contributing|contributors?|additional reporting)\b", re.I)
-LINE_CREDIT = re.compile(r"^\W*(?:reporting|writing|editing|compiled|written|edited) by\b", re.I)
+LINE_CREDIT = re.compile(r"^\W*(?:with )?(?:reporting|writing|editing|compiled|written|edited) by\b", re.I)
 SUBHEADING_WORDS = 12  # a line alone, this short and without closing punctuation, heads a section
 _CLOSING = (".", "!", "?", ";", "…", '"', "'", "”", "’", ")", "]", "»")
 
