@@ -690,6 +690,15 @@ class ChatInTerminal:
                 return
             self.output.extend(chunk)
 
+    def __enter__(self) -> ChatInTerminal:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """A chat left running by a failed check would spin on for ever, taking a core."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=30)
+
     def wait_for(self, text: bytes, seconds: float = 300) -> None:
         deadline = time.monotonic() + seconds
         while text not in self.output and time.monotonic() < deadline and self.process.poll() is None:
@@ -712,9 +721,9 @@ class ChatInTerminal:
 
 @pytest.mark.slow
 def test_ctrl_c_closes_the_chat_and_restores_the_terminal(seeds_copy: Path) -> None:
-    chat = ChatInTerminal("--corpus", str(seeds_copy))
-    chat.wait_for(b"Ready")
-    code, tail = chat.interrupt()
+    with ChatInTerminal("--corpus", str(seeds_copy)) as chat:
+        chat.wait_for(b"Ready")
+        code, tail = chat.interrupt()
     assert code == 130
     assert b"\x1b[?1049l" in tail  # left the alternate screen: the terminal is the user's again
     assert tail.rstrip().endswith(b"qa: interrupted") and b"Traceback" not in tail
@@ -730,9 +739,9 @@ def test_the_chat_closes_at_once_while_another_process_holds_the_index(seeds_cop
     holder = os.open(index / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
     fcntl.flock(holder, fcntl.LOCK_EX)  # another process's long `qa index`, as far as the chat can tell
     try:
-        chat = ChatInTerminal("--corpus", str(seeds_copy), "--index-dir", str(index))
-        chat.wait_for(b"another newsqa process")
-        code, tail = chat.interrupt(seconds=30)  # before, it waited for the lock: up to an hour
+        with ChatInTerminal("--corpus", str(seeds_copy), "--index-dir", str(index)) as chat:
+            chat.wait_for(b"another newsqa process")
+            code, tail = chat.interrupt(seconds=30)  # before, it waited for the lock: up to an hour
     finally:
         os.close(holder)
     assert code == 130 and tail.rstrip().endswith(b"qa: interrupted") and b"Traceback" not in tail
