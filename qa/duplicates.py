@@ -7,6 +7,7 @@ import io
 import json
 import logging
 import re
+import shutil
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -148,7 +149,7 @@ def _load_groups(folder: Path, digest: str) -> list[list[str]] | None:
 def _save_groups(folder: Path, digest: str, groups: list[list[str]]) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        write_atomically(folder / GROUPS, json.dumps({"digest": digest, "groups": groups}).encode("utf-8"))
+        _write_cache(folder / GROUPS, json.dumps({"digest": digest, "groups": groups}).encode("utf-8"))
     except OSError as error:
         log.warning("could not save the copy groups in %s: %s", folder, error)
 
@@ -183,6 +184,14 @@ def _save(folder: Path, signatures: dict[str, np.ndarray | None]) -> None:
              present=present, scheme=np.frombuffer(SCHEME.encode("utf-8"), dtype=np.uint8))
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        write_atomically(folder / CACHE, buffer.getvalue())
+        _write_cache(folder / CACHE, buffer.getvalue())
     except OSError as error:
         log.warning("could not save copy signatures in %s: %s", folder, error)
+
+
+def _write_cache(path: Path, data: bytes) -> None:
+    """Save one of these caches in the index folder; a folder in its place (the index folder is this library's
+    own, so only damage puts one there) is removed first, or saving would fail on every run."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    write_atomically(path, data)

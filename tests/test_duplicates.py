@@ -56,6 +56,17 @@ def test_a_damaged_signature_cache_is_computed_again(tmp_path: Path, size: int) 
     assert (tmp_path / CACHE).stat().st_size > 100  # written again
 
 
+def test_folders_in_the_caches_places_are_replaced_by_the_caches(tmp_path: Path, caplog) -> None:
+    articles = [article("a", WIRE), article("b", WIRE + " More follows.")]
+    for name in (CACHE, GROUPS):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "junk").write_text("x", encoding="utf-8")
+    with caplog.at_level("WARNING"):
+        assert find_copies(articles, tmp_path) == [["a", "b"]]
+    assert (tmp_path / CACHE).is_file() and (tmp_path / GROUPS).is_file()
+    assert "could not save" not in caplog.text  # it used to say so on every run
+
+
 def test_the_groups_are_reused_only_for_the_same_articles(tmp_path: Path, monkeypatch) -> None:
     import qa.duplicates
 
