@@ -293,7 +293,11 @@ class IndexStore:
         """The live index, or None and why it cannot be used (None and None when there is none)."""
         manifest_path = self.folder / MANIFEST
         if not manifest_path.exists():
-            return None, None
+            # A first run has no generation yet; one without the manifest that names it was damaged.
+            damaged = False
+            with suppress(OSError):
+                damaged = any(path.name.startswith("gen-") for path in self.folder.iterdir())
+            return None, f"its {MANIFEST} is missing" if damaged else None
         try:
             manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
             if not isinstance(manifest, dict):

@@ -438,6 +438,22 @@ def test_leftovers_of_a_run_killed_after_going_live_are_removed_at_the_next_open
     assert again.search("walrus", k=1, method="bm25")[0].citation.path == "walrus.txt"
 
 
+def test_an_index_whose_manifest_was_deleted_says_why_it_is_rebuilt(tmp_path: Path, caplog) -> None:
+    from qa import Retriever
+
+    from .fakes import CountingEmbedder
+
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    (folder / "walrus.txt").write_text(WALRUS, encoding="utf-8")
+    Retriever.from_folder(folder, embedder=CountingEmbedder())
+    (folder / ".qa-index" / MANIFEST).unlink()
+    with caplog.at_level("WARNING"):
+        again = Retriever.from_folder(folder, embedder=CountingEmbedder())
+    assert f"its {MANIFEST} is missing" in caplog.text  # it used to embed everything again without a word
+    assert again.search("walrus", k=1, method="bm25")[0].citation.path == "walrus.txt"
+
+
 # --- 4. huge inputs -----------------------------------------------------------------------------------------
 
 def test_a_200_mb_file_is_skipped_without_being_read(tmp_path: Path) -> None:
