@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from .articles import EXPORT_SUFFIXES, Article, SkippedFile, make_article
-from .metadata import date_in_url, host_of, normalize_date
+from .metadata import date_in_url, host_of, normalize_date, written_date
 
 log = logging.getLogger(__name__)
 # NewsAPI cuts "content" at about 200 characters and says so: "… [+1523 chars]" is not article text.
@@ -107,11 +107,12 @@ def _article(record: dict[str, Any], article_id: str, stem: str, relative: str, 
     text = _TRUNCATED.sub("", _first(record, "text", keep_lines=True))
     if not text.strip():
         return None
-    url = _first(record, "url")
+    url, title = _first(record, "url"), _first(record, "title")
+    fetched = normalize_date(_first(record, "fetched"))
     return make_article(f"{stem}#{article_id}", f"{relative}#{article_id}", text,
-                        hashlib.sha256(line.strip()).hexdigest(), title=_first(record, "title"),
+                        hashlib.sha256(line.strip()).hexdigest(), title=title,
                         date=normalize_date(_first(record, "date")) or date_in_url(url)
-                        or normalize_date(_first(record, "fetched")),
+                        or written_date(title, fetched) or written_date(url, fetched) or fetched,
                         outlet=_first(record, "outlet") or host_of(url), url=url, author=_first(record, "author"))
 
 

@@ -124,3 +124,35 @@ def title_without_outlet(title: str, outlet: str, url: str = "") -> str:
         return title
     rest = title[: match.start()].rstrip()
     return rest if re.search(r"\w", rest) else title
+
+
+_MONTHS = "january|february|march|april|may|june|july|august|september|october|november|december"
+_WRITTEN_DAY = re.compile(rf"\b(?:(\d{{1,2}})\s+({_MONTHS})\s+((?:19|20)\d\d)|({_MONTHS})\s+(\d{{1,2}}),?\s+((?:19|20)\d\d))\b",
+                          re.I)
+# How long before it was fetched a page may have been written for the day its title writes to count: the archive's
+# 112 titles that write a day and have no other date (The Week's "Ten Things You Need to Know Today: 19 March 2021")
+# were all written that day, fetched up to 1,666 days later; a day further back is what a story is about.
+WRITTEN_DATE_DAYS = 5 * 366
+
+
+def written_date(text: str, fetched: str) -> str:
+    """The day a title or an address writes out ("Ten Things You Need to Know Today: 19 November 2022",
+    ".../ten-things-19-november-2022"), ISO, when it falls in the WRITTEN_DATE_DAYS before `fetched` (an ISO
+    date): a page is not fetched before it is written, and a day long before then is what it is about ("11
+    September 2001"), not when. "" otherwise, and without `fetched`."""
+    if not fetched:
+        return ""
+    try:
+        bound = date.fromisoformat(fetched[:10])
+    except ValueError:
+        return ""
+    found = _WRITTEN_DAY.search(text.replace("-", " "))
+    if found is None:
+        return ""
+    day, month, year = (found.group(1), found.group(2), found.group(3)) if found.group(1) else \
+        (found.group(5), found.group(4), found.group(6))
+    try:
+        written = datetime.strptime(f"{day} {month} {year}", "%d %B %Y").date()
+    except ValueError:  # 31 November
+        return ""
+    return written.isoformat() if 0 <= (bound - written).days <= WRITTEN_DATE_DAYS else ""

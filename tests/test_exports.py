@@ -144,3 +144,13 @@ def test_an_unterminated_line_is_said_in_words(tmp_path: Path) -> None:
     scan = scan_folder(tmp_path)
     [skip] = scan.skipped
     assert skip.reason == "is not JSON (Invalid control character at column 34)"  # was "... character at, column 34"
+
+
+def test_an_export_without_a_date_takes_the_day_its_title_writes_before_the_fetch_date(tmp_path: Path) -> None:
+    (tmp_path / "week.jsonl").write_text(
+        '{"id": "a", "title": "Ten Things You Need to Know Today: 19 March 2021 | The Week", '
+        '"url": "https://www.theweek.co.uk/news/952000/ten-things", "retrieved": "2025-06-28", '
+        '"text": "The Oxford jab is safe, the regulator said."}\n', encoding="utf-8")
+    [article] = scan_folder(tmp_path).articles
+    assert article.date == "2021-03-19"  # it was dated by the fetch, 2025-06-28
+

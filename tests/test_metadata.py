@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from qa.articles import make_article
-from qa.metadata import host_of, normalize_date, outlet_key, title_without_outlet
+from qa.metadata import host_of, normalize_date, outlet_key, title_without_outlet, written_date
 
 
 @pytest.mark.parametrize(("raw", "iso"), [
@@ -53,3 +53,18 @@ def test_an_exported_articles_title_is_shown_without_its_outlet() -> None:
     article = make_article("a#1", "a.jsonl#1", "The quake struck at dawn.\n", "h", title="Quake hits Tonga - USA Today",
                            outlet="usatoday.com")
     assert article is not None and article.title == "Quake hits Tonga"
+
+
+@pytest.mark.parametrize(("text", "fetched", "expected"), [
+    ("Ten Things You Need to Know Today: 19 March 2021 | The Week", "2025-06-28", "2021-03-19"),
+    ("https://www.theweek.co.uk/news/958570/ten-things-you-need-to-know-today-19-november-2022", "2023-01-28",
+     "2022-11-19"),
+    ("Markets on November 3, 2024: stocks rally", "2024-11-04", "2024-11-03"),
+    ("Remembering 11 September 2001", "2021-09-11", ""),  # what the story is about, not when it was written
+    ("Ten Things You Need to Know Today: 19 March 2021", "2021-03-18", ""),  # fetched before it was written?
+    ("Ten Things You Need to Know Today: 31 November 2022", "2022-12-02", ""),
+    ("Ten Things You Need to Know Today: 19 March 2021", "", ""),
+    ("Quake hits Tonga", "2024-01-01", ""),
+])
+def test_a_day_written_in_a_title_or_address_dates_an_article_fetched_soon_after(text, fetched, expected) -> None:
+    assert written_date(text, fetched) == expected
