@@ -479,6 +479,21 @@ async def test_clear_forgets_the_conversation() -> None:
         assert fake.calls[-1] == ("strike?", [])
 
 
+async def test_clearing_while_a_question_is_answered_says_so_in_the_status_line() -> None:
+    app = make_app(FakeRetriever(delay=1.0))
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        app.chat.query_one(QuestionInput).value = COST
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        assert app.chat.status.text.startswith("Cleared")  # it said "Answering…" until the answer came and went
+        await pilot.pause(1.5)  # the cancelled question's step ends
+        await settle(pilot)
+        assert "Ready" in app.chat.status.text and turns(app) == []
+
+
 async def test_help_lists_the_keys_and_escape_closes_it() -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:

@@ -380,6 +380,7 @@ class QAApp(App[None]):
             self._cancelled.add(self._asking)
             if self._ask_worker is not None:
                 self._ask_worker.cancel()
+            self.chat.say("Cleared; the next question waits for the model to finish its current step", "ready")
         self.chat.clear()
 
     def action_copy_answer(self) -> None:
