@@ -230,7 +230,7 @@ _PROMPT = re.compile(
     r"|back to top|skip to (main )?content"
     r"|^share (this|on)\b|follow us|^(\d+ )?comments?$|^related( articles| posts| stories)?$|^read more"
     r"|^advertisement$|\b(uses?|accept|allow)( all)? cookies\b|\bcookies? (policy|settings|consent)\b"
-    r"|all rights reserved|^copyright\b|^©",
+    r"|all rights reserved|^copyright\b|^©|^more coverage from\b",
     re.I,
 )
 # A byline or dateline under a headline ("From USA TODAY Network and wire reports", "Feb. 3, 2016, 12:00 a.m. ET").
@@ -249,7 +249,9 @@ _PROMOTION = re.compile(
     r"|\bplay (the|our|today's)\b[^.]{0,40}\b(crossword|puzzles?|sudoku|quick cross)\b|\bpuzzles, games\b"
     r"|\bsign[- ]?up\b[^.]{0,80}\b(newsletters?|your inbox(es)?)\b"
     r"|\bnewsletters?\b[^.]{0,80}\b(sign[- ]?up|subscribe|inbox)\b|\bdelivered to your inbox\b"
-    r"|\bproducts and sales curated by our editors\b",
+    r"|\bproducts and sales curated by our editors\b"
+    r"|\binbox\b[^.]{0,80}\bsign[- ]?up\b|\bsign[- ]?up (for free )?here\W*$"  # "... in your inbox, sign up here."
+    r"|^\W*click here\b|^unable to view our graphics\b",
     re.I,
 )
 PROMOTION_WORDS = 40

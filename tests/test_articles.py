@@ -85,6 +85,24 @@ def test_a_clock_time_in_a_sentence_is_no_link_label() -> None:
     assert kept(text)[-1] == "The Senate adjourned at 8:24 p.m. - Zach Schermele"
 
 
+def test_inbox_sign_up_and_click_here_prompts_are_dropped_but_sentences_mentioning_them_stay() -> None:
+    text = "\n".join([
+        "Envoy arrives in Doha for talks",
+        "The envoy arrived on Monday.",
+        "A version of this story appears in CNN’s What Matters newsletter. To get it in your inbox, sign up for free here.",
+        "Want all the latest Ukraine updates in your inbox? Sign up for the latest news here.",
+        "These articles are for USA TODAY subscribers. You can sign up here.",
+        "Unable to view our graphics? Click here to see them.",
+        "Click here for the full story.",
+        "More coverage from USA TODAY",
+        "Volunteers can sign up at the library until Friday, the organisers said.",
+        "In other towns the eclipse lasts two hours (click here for a map), officials said.",
+    ])
+    assert kept(text) == ["Envoy arrives in Doha for talks", "The envoy arrived on Monday.",
+                          "Volunteers can sign up at the library until Friday, the organisers said.",
+                          "In other towns the eclipse lasts two hours (click here for a map), officials said."]
+
+
 def test_comment_newsletter_and_adblock_prompts_are_dropped() -> None:
     text = "\n".join([
         "Envoy arrives in Doha for talks",
