@@ -334,6 +334,10 @@ async def test_pasted_lines_are_one_question_in_the_box_wherever_the_focus_was()
         app.post_message(events.Paste("Who builds\nthe bridge?"))
         await pilot.pause()
         assert box.has_focus and box.value == "Who builds the bridge?"
+        box.cursor_position = len("Who")
+        app.post_message(events.Paste("\nREALLY\n"))
+        await pilot.pause()
+        assert box.value == "Who REALLY builds the bridge?"  # it was "Who REALLYbuilds the bridge?"
 
 
 async def test_the_selected_answer_stays_in_view_when_the_terminal_narrows() -> None:
@@ -492,6 +496,18 @@ async def test_clearing_while_a_question_is_answered_says_so_in_the_status_line(
         await pilot.pause(1.5)  # the cancelled question's step ends
         await settle(pilot)
         assert "Ready" in app.chat.status.text and turns(app) == []
+
+
+async def test_a_reading_model_stopped_by_a_cancel_logs_no_warning(caplog) -> None:
+    from qa.llm.activity import Cancelled
+
+    app = make_app(FakeRetriever(fail=Cancelled("cancelled")))
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        with caplog.at_level("WARNING", logger="tui.app"):
+            await ask(pilot, COST)
+    # after a quit the warning, with its traceback, reached the terminal the chat had given back
+    assert "could not answer" not in caplog.text
 
 
 async def test_help_lists_the_keys_and_escape_closes_it() -> None:

@@ -268,7 +268,7 @@ class QAApp(App[None]):
     @work(thread=True, group="ask", exit_on_error=False)
     def _ask(self, retriever: Retriever, turn_id: int, question: str, history: list[Answer],
              reader: str | None = None) -> None:
-        from qa.llm.activity import reporting  # no model or network: the listener a reading model tells
+        from qa.llm.activity import Cancelled, reporting  # no model or network: the listener a reading model tells
 
         worker = get_current_worker()
         try:
@@ -292,7 +292,10 @@ class QAApp(App[None]):
                 except KeyError:
                     log.warning("answer cites %s, which the retriever does not hold", doc_id)
         except Exception as error:
-            log.warning("could not answer %r", question, exc_info=True)
+            if isinstance(error, Cancelled):  # Escape, Ctrl+L or quitting stopped the reading model: nothing failed
+                log.info("stopped answering %r: cancelled", question)
+            else:
+                log.warning("could not answer %r", question, exc_info=True)
             self.post_message(AskFailed(turn_id, describe_error(error)))
             return
         # Shown as data: every string of the answer and its articles (titles, names, metadata, text) with its

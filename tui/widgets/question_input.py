@@ -50,6 +50,8 @@ class QuestionInput(Input):
         joined = " ".join(line.strip() for line in text.splitlines() if line.strip())
         if not joined:
             return
+        # A line break around the pasted words parts them from the words beside the cursor, as a space would.
+        joined = (" " if text[:1].isspace() else "") + joined + (" " if text[-1:].isspace() else "")
         if self.selection.is_empty:
             self.insert_text_at_cursor(joined)
         else:
