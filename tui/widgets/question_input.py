@@ -51,7 +51,11 @@ class QuestionInput(Input):
         if not joined:
             return
         # A line break around the pasted words parts them from the words beside the cursor, as a space would.
-        joined = (" " if text[:1].isspace() else "") + joined + (" " if text[-1:].isspace() else "")
+        start, end = sorted(self.selection)
+        if text[:1].isspace() and self.value[:start][-1:] not in ("", " "):
+            joined = " " + joined
+        if text[-1:].isspace() and self.value[end:][:1] not in ("", " "):
+            joined += " "
         if self.selection.is_empty:
             self.insert_text_at_cursor(joined)
         else:
