@@ -510,6 +510,20 @@ async def test_a_reading_model_stopped_by_a_cancel_logs_no_warning(caplog) -> No
     assert "could not answer" not in caplog.text
 
 
+async def test_a_toast_leaves_the_question_box_and_status_line_in_view() -> None:
+    from textual.widgets._toast import Toast  # the widget a notification is drawn as
+
+    app = make_app()
+    async with app.run_test(size=(100, 30), notifications=True) as pilot:
+        await settle(pilot)
+        app.chat.query_one(QuestionInput).value = "???"
+        await pilot.press("enter")  # refused: "Cannot ask that", while the question is corrected in the box
+        await pilot.pause(0.5)
+        [toast] = app.screen.query(Toast)
+        box, status = app.chat.query_one(QuestionInput), app.chat.status
+        assert not toast.region.overlaps(box.region) and not toast.region.overlaps(status.region)
+
+
 async def test_help_lists_the_keys_and_escape_closes_it() -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
