@@ -194,8 +194,9 @@ class IndexStore:
             by_content = {content_hash: piece for (_, content_hash), piece in reusable.items()}
             for number, article in enumerate(articles):
                 key = (article.path, article.content_hash)
-                if key in reusable or article.content_hash in by_content:
-                    pieces.append(reusable.get(key) or by_content[article.content_hash])
+                piece = reusable.get(key) or by_content.get(article.content_hash)
+                if piece is not None:
+                    pieces.append(piece)
                     continue
                 if key in legacy or key in partial:
                     resumed += key in partial

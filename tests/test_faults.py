@@ -281,6 +281,15 @@ async def test_chat_shows_escapes_and_markup_literally() -> None:
 WALRUS = "Walrus parliament\n\nThe walrus parliament met in Lisbon to debate the herring quota, officials said.\n"
 
 
+def walrus_corpus(tmp_path: Path, *names: str) -> Path:
+    """A corpus folder with one WALRUS story per file name, each about the animal its name says ("otter.txt")."""
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+    for name in names:
+        (folder / name).write_text(WALRUS.replace("walrus", Path(name).stem.lower()), encoding="utf-8")
+    return folder
+
+
 def odd_folder(root: Path) -> Path:
     """Two real articles among every kind of file a scan must not trip over."""
     root.mkdir()
@@ -384,10 +393,7 @@ def test_a_case_only_rename(tmp_path: Path) -> None:
 
     from .fakes import CountingEmbedder
 
-    folder = tmp_path / "corpus"
-    folder.mkdir()
-    (folder / "Walrus.txt").write_text(WALRUS, encoding="utf-8")
-    (folder / "other.txt").write_text(WALRUS.replace("walrus", "otter"), encoding="utf-8")
+    folder = walrus_corpus(tmp_path, "Walrus.txt", "other.txt")
     embedder = CountingEmbedder()
     Retriever.from_folder(folder, embedder=embedder)
     (folder / "Walrus.txt").rename(folder / "walrus.txt")
@@ -402,10 +408,7 @@ def test_a_file_moved_into_a_subfolder_is_not_embedded_again(tmp_path: Path) -> 
 
     from .fakes import CountingEmbedder
 
-    folder = tmp_path / "corpus"
-    folder.mkdir()
-    (folder / "walrus.txt").write_text(WALRUS, encoding="utf-8")
-    (folder / "otter.txt").write_text(WALRUS.replace("walrus", "otter"), encoding="utf-8")
+    folder = walrus_corpus(tmp_path, "walrus.txt", "otter.txt")
     embedder = CountingEmbedder()
     Retriever.from_folder(folder, embedder=embedder)
     embedded = embedder.encoded
@@ -423,9 +426,7 @@ def test_leftovers_of_a_run_killed_after_going_live_are_removed_at_the_next_open
 
     from .fakes import CountingEmbedder
 
-    folder = tmp_path / "corpus"
-    folder.mkdir()
-    (folder / "walrus.txt").write_text(WALRUS, encoding="utf-8")
+    folder = walrus_corpus(tmp_path, "walrus.txt")
     embedder = CountingEmbedder()
     Retriever.from_folder(folder, embedder=embedder)
     index = folder / ".qa-index"
@@ -443,9 +444,7 @@ def test_an_index_whose_manifest_was_deleted_says_why_it_is_rebuilt(tmp_path: Pa
 
     from .fakes import CountingEmbedder
 
-    folder = tmp_path / "corpus"
-    folder.mkdir()
-    (folder / "walrus.txt").write_text(WALRUS, encoding="utf-8")
+    folder = walrus_corpus(tmp_path, "walrus.txt")
     Retriever.from_folder(folder, embedder=CountingEmbedder())
     (folder / ".qa-index" / MANIFEST).unlink()
     with caplog.at_level("WARNING"):

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from rich.console import Console
+from textual import events
 from textual.app import App
 from textual.message import Message
 from textual.notifications import Notify
@@ -49,6 +50,11 @@ class Toasts:
 
 def make_app(retriever: object | None = None, **kwargs) -> QAApp:
     return QAApp(loader_for(retriever or FakeRetriever()), ROOT / "seeds", **kwargs)
+
+
+def typed(character: str) -> events.Key:
+    """The key event a terminal sends for `character`."""
+    return events.Key("space" if character == " " else character, character)
 
 
 def turns(app: QAApp) -> list[Turn]:
@@ -276,8 +282,6 @@ async def test_typing_in_the_transcript_goes_to_the_question_box() -> None:
 
 
 async def test_keys_typed_fast_outside_the_box_all_reach_it() -> None:
-    from textual import events
-
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot)
@@ -285,7 +289,7 @@ async def test_keys_typed_fast_outside_the_box_all_reach_it() -> None:
         app.chat.query_one("#source-list").focus()
         await pilot.pause()
         for character in "Who got 2 votes?":  # all queued before the box can take the focus, like a paste
-            app.post_message(events.Key("space" if character == " " else character, character))
+            app.post_message(typed(character))
         await pilot.pause()
         await pilot.pause()
         box = app.chat.query_one(QuestionInput)
@@ -298,8 +302,6 @@ async def test_keys_typed_fast_outside_the_box_all_reach_it() -> None:
 
 @pytest.mark.parametrize("pane", ["#transcript", "#source-list"])
 async def test_a_burst_of_keys_typed_outside_the_box_arrives_whole_and_in_order(pane: str) -> None:
-    from textual import events
-
     app = make_app(FakeRetriever(delay=0.3))
     async with app.run_test(size=(120, 35)) as pilot:
         await settle(pilot)
@@ -310,7 +312,7 @@ async def test_a_burst_of_keys_typed_outside_the_box_arrives_whole_and_in_order(
         app.chat.query_one(pane).focus()
         await pilot.pause()
         for character in "When was 1 bridge opened?":  # one burst, as tmux send-keys or a fast typist sends it
-            app.post_message(events.Key("space" if character == " " else character, character))
+            app.post_message(typed(character))
             await asyncio.sleep(0)  # the app reads each key as it comes
         await settle(pilot)
         assert box.value == "When was 1 bridge opened?" and box.has_focus  # it used to lose "hen" or mix letters
@@ -318,8 +320,6 @@ async def test_a_burst_of_keys_typed_outside_the_box_arrives_whole_and_in_order(
 
 
 async def test_pasted_lines_are_one_question_in_the_box_wherever_the_focus_was() -> None:
-    from textual import events
-
     app = make_app()
     async with app.run_test(size=(120, 35)) as pilot:
         await settle(pilot)
@@ -628,8 +628,6 @@ async def test_the_real_retriever_answers_a_seed_question(seed_retriever) -> Non
 async def test_lines_that_arrive_in_one_burst_are_asked_one_by_one() -> None:
     """A paste of several lines, or type-ahead over a slow link: every key is queued before the first Enter
     is handled, and each question must still be asked alone."""
-    from textual import events
-
     app = make_app()
     async with app.run_test() as pilot:
         await settle(pilot)

@@ -314,11 +314,16 @@ class QAApp(App[None]):
         in its thread (llama.cpp cannot be interrupted) and is dropped; no further request starts."""
         if self._asking is None or self._asking in self._cancelled:
             return
+        self.chat.set_waiting(self._asking, CANCELLED)
+        self._stop_asking("Cancelled")
+
+    def _stop_asking(self, done: str) -> None:
+        """Drop the question being answered; its worker runs on to the end of the model's step, which the status
+        line says ("Cancelled; …") until then."""
         self._cancelled.add(self._asking)
         if self._ask_worker is not None:
             self._ask_worker.cancel()
-        self.chat.set_waiting(self._asking, CANCELLED)
-        self.chat.say("Cancelled; the next question waits for the model to finish its current step", "ready")
+        self.chat.say(f"{done}; the next question waits for the model to finish its current step", "ready")
 
     @on(AnswerReady)
     def _answer_ready(self, message: AnswerReady) -> None:
@@ -380,10 +385,7 @@ class QAApp(App[None]):
         self._queue.clear()
         self._first_live_turn = self._next_turn
         if self._asking is not None and self._asking not in self._cancelled:  # its answer would be dropped anyway
-            self._cancelled.add(self._asking)
-            if self._ask_worker is not None:
-                self._ask_worker.cancel()
-            self.chat.say("Cleared; the next question waits for the model to finish its current step", "ready")
+            self._stop_asking("Cleared")
         self.chat.clear()
 
     def action_copy_answer(self) -> None:

@@ -49,6 +49,7 @@ def leans_on_context(question: str, terms: Callable[[str], list[str]]) -> bool:
 # question into the search: asked after a random other question, 5 of the seed set's 34 unanswerable questions
 # were answered that it declines alone; none of its 15 follow-ups uses them this way.
 POSSESSIVES = {"his", "her", "its", "their"}
+_NAMED_BEFORE = re.compile(r"(?i:\b(?:the|a|an))\s+\w|\S\s+[A-Z]")  # "the envoy ...", "... Khalilzad ..."
 _NOUN_PHRASE_BEFORE_THAT = re.compile(r"\b(?:the|a|an)\s+(?:\S+\s+){0,3}\S+\s+$", re.I)
 
 
@@ -56,7 +57,7 @@ def _resolved_within(question: str, word: re.Match[str]) -> bool:
     before = question[: word.start()]
     pointer = word.group().lower()
     if pointer in POSSESSIVES:
-        return bool(re.search(r"\b(?:the|a|an)\s+\w", before, re.I) or re.search(r"\S\s+[A-Z]", before))
+        return bool(_NAMED_BEFORE.search(before))
     return pointer == "that" and bool(_NOUN_PHRASE_BEFORE_THAT.search(before))
 
 

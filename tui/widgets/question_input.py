@@ -11,7 +11,6 @@ from qa.question import without_controls
 class QuestionInput(Input):
     """Type a question, Enter to ask; Up and Down walk through the questions asked before."""
 
-
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault("placeholder", "Ask a question about the articles…")
         # Coming back to a half-typed question (Tab, or a letter typed in the transcript) goes on typing it.
