@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
@@ -92,7 +92,22 @@ class Answer:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    def quoted_text(self, shown: Callable[[str], str] = str) -> str:
+        """The quoted sentences with their citation numbers (see `quoted_text`), each passed through `shown`."""
+        return quoted_text(self.sentences, shown)
+
     def written_text(self, shown: Callable[[str], str] = str) -> str:
         """The reader's own-words sentences, each followed by the numbers of the quotes it rests on ("The envoy
         visits five countries. [1][2]"), every sentence passed through `shown`; "" for a reader that only quotes."""
         return " ".join(f"{shown(s.text)} " + "".join(f"[{n}]" for n in s.numbers) for s in self.written)
+
+
+def quoted_text(sentences: Sequence[AnswerSentence], shown: Callable[[str], str] = str) -> str:
+    """Quoted sentences, each run of sentences that share a citation followed once by its number
+    ("The envoy visits five countries. They are Qatar, ... [1] Talks resumed. [2]")."""
+    parts: list[str] = []
+    for i, sentence in enumerate(sentences):
+        parts.append(shown(sentence.text))
+        if i + 1 == len(sentences) or sentences[i + 1].number != sentence.number:
+            parts[-1] += f" [{sentence.number}]"
+    return " ".join(parts)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from qa import Retriever, Settings
+from qa import Answer, Retriever, Settings
 from qa.embedding import Embedder, locate_model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,3 +50,21 @@ def corpus(tmp_path: Path) -> Path:
     for article in sorted(SEEDS.glob("*.txt")):
         shutil.copy(article, folder / article.name)
     return folder
+
+
+def assert_quotes_exact(retriever: Retriever, answer: Answer) -> None:
+    """Each citation's span is exactly the text of the sentences quoted with its number, in order, with at
+    most white space between them (sentences that follow each other in a passage share one citation), and
+    the answer's text quotes each run of them once, followed by its number."""
+    if answer.abstained:
+        assert answer.sentences == () and answer.citations == ()
+        return
+    for cited in answer.citations:
+        texts = [s.text for s in answer.sentences if s.number == cited.number]
+        span = retriever.article(cited.citation.doc_id).text[cited.citation.start : cited.citation.end]
+        assert texts and span.startswith(texts[0]) and span.endswith(texts[-1])
+        assert "".join(span.split()) == "".join("".join(t.split()) for t in texts)
+    numbers = [s.number for s in answer.sentences]
+    assert answer.text == " ".join(
+        s.text + (f" [{s.number}]" if i + 1 == len(numbers) or numbers[i + 1] != s.number else "")
+        for i, s in enumerate(answer.sentences))

@@ -36,7 +36,7 @@ from qa.reader.followup import context_questions, history_questions
 from qa.reader.params import LinearModel, ReaderParams
 from qa.records import Citation
 
-from .conftest import SEEDS
+from .conftest import SEEDS, assert_quotes_exact
 from .fakes import CountingEmbedder
 
 STOP = {"the", "a", "an", "of", "to", "in", "did", "what", "which", "who", "and", "was", "is", "he", "it", "there"}
@@ -323,6 +323,22 @@ def test_numbers_follow_first_use_and_the_text_quotes_each_sentence() -> None:
     assert [c.number for c in citations] == [1, 2] and citations[0].also == also
 
 
+def test_sentences_that_follow_each_other_in_a_passage_are_one_source() -> None:
+    lead = replace(sentence("The envoy visits five countries.", "x", 100), position=2)
+    names = replace(sentence("They are Qatar and Norway.", "x", 133), position=3)
+    elsewhere = replace(sentence("Talks resumed.", "x", 400), position=9)
+    wire = (Citation("w", "W", "w.txt", 10, 42), Citation("v", "V", "v.txt", 0, 32))
+    wire_names = (Citation("w", "W", "w.txt", 43, 69), Citation("v", "V", "v.txt", 300, 326))
+    text, sentences, citations = number([Choice(lead, wire), Choice(names, wire_names), Choice(elsewhere)])
+    assert text == "The envoy visits five countries. They are Qatar and Norway. [1] Talks resumed. [2]"
+    assert [s.number for s in sentences] == [1, 1, 2]
+    assert [(c.citation.start, c.citation.end) for c in citations] == [(100, 143), (400, 410)]
+    # a wire copy that has both sentences together is one span; one that has them apart keeps the first's
+    assert [(c.doc_id, c.start, c.end) for c in citations[0].also] == [("w", 10, 69), ("v", 0, 32)]
+    _, _, apart = number([Choice(elsewhere), Choice(lead)])  # the same passage, not next to each other
+    assert len(apart) == 2
+
+
 def test_written_sentences_cite_citation_numbers_and_drop_unknown_quotes() -> None:
     _, sentences, _ = number([Choice(sentence("Qatar hosted.", "a", 5)), Choice(sentence("Oslo too.", "b", 9))])
 
@@ -347,10 +363,8 @@ def fake_retriever(tmp_path_factory: pytest.TempPathFactory) -> Retriever:
 
 
 def check_quotes(retriever: Retriever, answer: Answer) -> None:
-    for s in answer.sentences:
-        citation = answer.citations[s.number - 1].citation
-        assert retriever.article(citation.doc_id).text[citation.start : citation.end] == s.text
-    assert answer.text == (" ".join(f"{s.text} [{s.number}]" for s in answer.sentences) or NO_ANSWER)
+    assert_quotes_exact(retriever, answer)
+    assert (answer.text == NO_ANSWER) == answer.abstained
 
 
 def always(probability: float) -> Reader:

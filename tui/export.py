@@ -46,7 +46,7 @@ def conversation_markdown(exchanges: Sequence[Exchange], corpus: str, saved: dat
             if answer.closest:
                 out += ["Closest passages:", ""]
         else:
-            quoted_text = " ".join(f"{_markdown(s.text)} [{s.number}]" for s in answer.sentences) or answer.text
+            quoted_text = answer.quoted_text(_markdown) or answer.text
             if answer.written:  # the server reader's own words, then the quotes they rest on
                 out += [answer.written_text(_markdown), "", "Quotes:", ""]
             out += [quoted_text, "", "**Sources**", ""]

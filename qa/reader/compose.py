@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..records import AnswerCitation, AnswerSentence, Citation, WrittenSentence
+from ..records import AnswerCitation, AnswerSentence, Citation, WrittenSentence, quoted_text
 from .candidates import Sentence
 from .features import POINTS_BACK
 
@@ -109,18 +109,50 @@ def _next_to(first: Sentence, second: Sentence) -> bool:
 
 def number(choices: Sequence[Choice]) -> tuple[str, tuple[AnswerSentence, ...], tuple[AnswerCitation, ...]]:
     """The answer text ("sentence [1] sentence [2]"), its sentences and their citations, numbered 1.. in
-    order of first use; a sentence quoted twice keeps its first number."""
+    order of first use; a sentence quoted twice keeps its first number. Sentences quoted one after the other
+    that follow each other in a passage ("The envoy visits five countries. They are Qatar, ...") are one
+    source: one citation spans them both, so the sources list the passage once, and the text puts its number
+    after the last ("sentence sentence [1]")."""
     numbers: dict[Citation, int] = {}
     sentences: list[AnswerSentence] = []
     citations: list[AnswerCitation] = []
-    for choice in choices:
-        cited = choice.sentence.citation
+    for run in _runs(choices):
+        first, last = run[0].sentence, run[-1].sentence
+        cited = first.citation.at(first.citation.start, last.citation.end)
         if cited not in numbers:
             numbers[cited] = len(numbers) + 1
-            citations.append(AnswerCitation(numbers[cited], cited, choice.sentence.passage, choice.also))
-        sentences.append(AnswerSentence(choice.sentence.text, numbers[cited]))
-    text = " ".join(f"{s.text} [{s.number}]" for s in sentences)
-    return text, tuple(sentences), tuple(citations)
+            citations.append(AnswerCitation(numbers[cited], cited, first.passage, _copies(run)))
+        sentences.extend(AnswerSentence(choice.sentence.text, numbers[cited]) for choice in run)
+    return quoted_text(sentences), tuple(sentences), tuple(citations)
+
+
+def _copies(run: Sequence[Choice]) -> tuple[Citation, ...]:
+    """A run's copies in other articles, one per article: one span over the copies of its sentences when they
+    follow each other there too (a wire copy of the story), else the copy of the run's first sentence found."""
+    spans: dict[str, list[Citation]] = {}
+    for choice in run:
+        for copy in choice.also:
+            spans.setdefault(copy.doc_id, []).append(copy)
+    copies = []
+    for found in spans.values():
+        start, end = min(c.start for c in found), max(c.end for c in found)
+        together = end - start <= sum(c.end - c.start for c in found) + _GAP * (len(found) - 1)
+        copies.append(found[0].at(start, end) if together else found[0])
+    return tuple(copies)
+
+
+_GAP = 8  # the most characters between two sentences that follow each other (spaces, a line break)
+
+
+def _runs(choices: Sequence[Choice]) -> list[list[Choice]]:
+    """The choices cut into runs of sentences that follow each other in one passage."""
+    runs: list[list[Choice]] = []
+    for choice in choices:
+        if runs and _next_to(runs[-1][-1].sentence, choice.sentence):
+            runs[-1].append(choice)
+        else:
+            runs.append([choice])
+    return runs
 
 
 def written(writer: Writer | None, question: str, sentences: Sequence[AnswerSentence]) -> tuple[WrittenSentence, ...]:
