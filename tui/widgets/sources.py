@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from qa import Article
 
 EMPTY = "Sources of the selected answer appear here."
+NOTHING_CLOSE = "No passage of the articles came close to this question."
+NOTHING_MATCHES = "No article matches the filters of this question."
 
 
 class SourcesPanel(Vertical):
@@ -55,10 +57,11 @@ class SourcesPanel(Vertical):
         options.set_options(self._option(source) for source in self.sources)
         if self.sources:
             options.highlighted = 0
-        title = "Sources"
-        if exchange is not None and exchange.answer.abstained:
-            title = "Closest passages (not an answer)" if self.sources else "No close passage"
-        self._title.update(Content.styled(title, "bold"))
+        abstained = exchange is not None and exchange.answer.abstained
+        self._title.update(Content.styled("Closest passages (not an answer)" if abstained and self.sources
+                                          else "Sources", "bold"))
+        empty = EMPTY if exchange is None else NOTHING_MATCHES if exchange.no_match else NOTHING_CLOSE
+        self._empty.update(Content.styled(empty, "$text-muted"))
         self._empty.display = not self.sources
         options.display = bool(self.sources)
 
