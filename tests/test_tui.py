@@ -7,6 +7,7 @@ import io
 import re
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -561,6 +562,8 @@ async def test_switching_corpus_loads_the_new_folder_and_clears_the_chat(tmp_pat
         await ask(pilot, COST)
         app.action_switch_corpus()
         await pilot.pause()
+        assert len(turns(app)) == 1  # kept until the new folder is open
+        await pilot.pause()
         assert isinstance(app.screen, CorpusScreen)
         path_box = app.screen.query_one(Input)
         path_box.value = str(tmp_path / "missing")
@@ -585,23 +588,33 @@ async def test_switching_corpus_loads_the_new_folder_and_clears_the_chat(tmp_pat
 
 async def test_a_corpus_that_fails_to_open_gives_the_chat_back_to_the_previous_one(tmp_path: Path) -> None:
     retriever = FakeRetriever()
+    asked = threading.Event()
 
     def load(corpus: Path, progress) -> object:
         if corpus == tmp_path:
+            asked.wait(10)  # fails after the question below is asked, as a real folder takes its time
             raise CorpusError(f"no readable article (.txt, .md, .html, .jsonl) in {corpus}: a.txt is empty")
         return retriever
 
     app = QAApp(load, ROOT / "seeds")
     async with app.run_test() as pilot:
         await settle(pilot)
+        await ask(pilot, "strike?")
         (tmp_path / "a.txt").write_text("")
         app._switch_corpus(tmp_path)
-        await ask(pilot, COST)  # asked while the new folder opens: answered from the one that stays
+        app.chat.query_one(QuestionInput).value = COST  # asked while the new folder opens: answered from
+        await pilot.press("enter")  # the one that stays
+        await pilot.pause()
+        asked.set()
         await settle(pilot)
         assert app.retriever is retriever and app.corpus == ROOT / "seeds" and app.sub_title == "seeds"
         assert f"still answering from {ROOT / 'seeds'}" in app.chat.status.text
-        [turn] = turns(app)
-        assert turn.has_class("-answered")
+        # the conversation stays, and goes on: the question asked meanwhile follows up the one before
+        assert [t.has_class("-answered") for t in turns(app)] == [True, True] and len(app.exchanges) == 2
+        assert [len(history) for _, history in retriever.calls] == [0, 1]
+        await ask(pilot, "cycle lanes?")
+        await settle(pilot)
+        assert app.chat.status.text.startswith("Ready")  # the failure was seen: the status line moves on
 
 
 # --- the real retriever ---------------------------------------------------------------------------------------

@@ -92,6 +92,7 @@ class QAApp(App[None]):
         self._cancelled: set[int] = set()  # turns cancelled with Escape: their late answers are dropped
         self._next_turn = 1
         self._first_live_turn = 1  # turns before it were cleared: their late answers are dropped
+        self._switched_at: int | None = None  # the first turn asked of a folder being switched to
         self._generation = 0  # bumped per load, so a superseded load's messages are ignored
         self._reindexing = 0  # the generation of a re-index asked for in the palette: its result is told
         self._load_threads = 0  # load threads still running: a cancelled one runs on until the model is loaded
@@ -187,6 +188,8 @@ class QAApp(App[None]):
             return
         self.retriever = message.retriever
         self.corpus = message.corpus
+        if self._switched_at is not None:
+            self._forget_turns_before(self._switched_at)
         self._previous = None
         self._opening = False
         self._load_note = None
@@ -209,6 +212,7 @@ class QAApp(App[None]):
         if message.generation != self._generation:
             return
         self._opening = False
+        self._switched_at = None
         self.notify(message.text, title=f"Could not open {message.corpus}", severity="error", timeout=10,
                     markup=False)
         if self.retriever is None and self._previous is not None:  # a switch failed: back to where it was
@@ -241,6 +245,7 @@ class QAApp(App[None]):
             return
         turn_id = self._next_turn
         self._next_turn += 1
+        self._load_note = None  # "Could not open …; still answering from …" was seen: the next is Answering, Ready
         if self.retriever is None:
             waiting = WAIT_FOR_LOAD
         elif self._queue or (self._asking is not None and self._asking not in self._cancelled):
@@ -388,6 +393,19 @@ class QAApp(App[None]):
             self._stop_asking("Cleared")
         self.chat.clear()
 
+    def _forget_turns_before(self, turn_id: int) -> None:
+        """Forget the turns asked of the folder the chat switched away from (those asked while the new one
+        opened stay): their transcript, their answers as history, and any of them waiting or being answered."""
+        self._switched_at = None
+        self.exchanges.clear()  # nothing is answered from a folder still opening: every answer is of the old one
+        self._queue = deque((turn, question) for turn, question in self._queue if turn >= turn_id)
+        self._first_live_turn = max(self._first_live_turn, turn_id)
+        if self._asking is not None and self._asking < turn_id and self._asking not in self._cancelled:
+            self._cancelled.add(self._asking)
+            if self._ask_worker is not None:
+                self._ask_worker.cancel()
+        self.chat.clear_before(turn_id)
+
     def action_copy_answer(self) -> None:
         if not self.exchanges:
             self.notify("There is no answer to copy yet.", severity="warning", markup=False)
@@ -476,9 +494,11 @@ class QAApp(App[None]):
     def _switch_corpus(self, folder: Path | None) -> None:
         if folder is None:
             return
-        self.action_clear_chat()
         if self.retriever is not None:
             self._previous = (self.retriever, self.corpus)
+        # The conversation is of the articles open now: it goes once the new folder is open, and stays (with the
+        # current folder) if that one cannot be opened.
+        self._switched_at = self._next_turn
         self.retriever = None  # questions asked now wait for the new folder
         self.corpus = folder
         self.sub_title = _corpus_label(folder)

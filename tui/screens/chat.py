@@ -103,6 +103,11 @@ class ChatScreen(Screen):
         self.transcript.clear()
         self.sources.show(None)
 
+    def clear_before(self, turn_id: int) -> None:
+        """Remove the turns before `turn_id` (those after it have no answer yet)."""
+        self.transcript.clear_before(turn_id)
+        self.sources.show(None)
+
     # --- user input ------------------------------------------------------------------------------------
 
     def route_to_question_box(self, event: events.Key | events.Paste) -> None:

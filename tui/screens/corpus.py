@@ -30,8 +30,8 @@ class CorpusScreen(ModalScreen[Path | None]):
                                         "bold"))
             yield Input(str(self.current), id="corpus-path")
             yield Static("", id="corpus-error")
-            yield Static(Content.styled("Enter to open it · Escape to cancel. The chat is cleared; if the folder "
-                                        "cannot be opened, the current one stays.",
+            yield Static(Content.styled("Enter to open it · Escape to cancel. The chat is cleared once it is open; if "
+                                        "it cannot be opened, the chat and the current folder stay.",
                                         "$text-muted"))
 
     @on(Input.Submitted, "#corpus-path")

@@ -49,6 +49,11 @@ class Transcript(VerticalScroll, can_focus=True):
         self.query_children(Turn).remove()
         self._welcome.display = True
 
+    def clear_before(self, turn_id: int) -> None:
+        old = [turn for turn in self.query_children(Turn) if turn.turn_id < turn_id]
+        self._welcome.display = len(old) == len(self.turns)
+        self.remove_children(old)
+
     @property
     def selected(self) -> Turn | None:
         return next((t for t in self.query_children(Turn) if t.selected), None)
