@@ -227,11 +227,15 @@ class Retriever:
         chosen = self._merged(since, until, outlets)
         if not chosen or any(chosen.admits(article) for article in self._articles.values()):
             return None
-        known = [name for name, _count in self.outlets()]
-        listed = ", ".join(known[:8]) + (f" and {len(known) - 8} more" if len(known) > 8 else "")
-        hint = "" if not chosen.outlets else f" (outlets here: {listed})" if known else \
-            " (no article here names its outlet)"
-        return f"no article matches {chosen.describe()}{hint}"
+        hints = []
+        if chosen.since or chosen.until:
+            dates = sorted(a.date[:10] for a in self._articles.values() if a.date)
+            hints.append(f"articles here are dated {dates[0]} to {dates[-1]}" if dates else "no article here has a date")
+        if chosen.outlets:
+            known = [name for name, _count in self.outlets()]
+            listed = ", ".join(known[:8]) + (f" and {len(known) - 8} more" if len(known) > 8 else "")
+            hints.append(f"outlets here: {listed}" if known else "no article here names its outlet")
+        return f"no article matches {chosen.describe()} ({'; '.join(hints)})"
 
     def _merged(self, since: str | None, until: str | None, outlets: Iterable[str] | str | None) -> Filters:
         if since is None and until is None and outlets is None:

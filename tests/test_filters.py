@@ -96,9 +96,18 @@ def test_cli_says_when_the_filters_leave_no_article(retriever: Retriever, capsys
     assert out.strip() == "No passages."
     assert err == "qa: warning: no article matches outlets bbc (outlets here: USA Today, cnn.com, theweek.co.uk)\n"
     assert cli.main(["ask", "Why did the bridge close?", "--since", "2030"]) == 0
-    assert capsys.readouterr().err == "qa: warning: no article matches since 2030\n"
+    assert capsys.readouterr().err == ("qa: warning: no article matches since 2030 "
+                                       "(articles here are dated 2023-01-02 to 2024-06-15)\n")
     assert cli.main(["search", "harbour bridge", "--outlet", "cnn"]) == 0
     assert capsys.readouterr().err == ""
+
+
+def test_a_date_filter_on_articles_without_dates_says_so(tmp_path: Path) -> None:
+    (tmp_path / "bridge.txt").write_text("Bridge closes\n\nThe harbour bridge closed on Monday for repairs.\n")
+    retriever = Retriever.from_folder(tmp_path, embedder=CountingEmbedder())
+    assert retriever.no_article_matches(since="2020", outlets="bbc") == (
+        "no article matches since 2020, outlets bbc (no article here has a date; no article here names its outlet)")
+    assert retriever.no_article_matches() is None
 
 
 def test_inline_filters_are_split_from_the_question() -> None:
