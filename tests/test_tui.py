@@ -16,7 +16,7 @@ from textual import events
 from textual.app import App
 from textual.message import Message
 from textual.notifications import Notify
-from textual.widgets import Input, Static
+from textual.widgets import Input, OptionList, Static
 
 from qa import CorpusError, QAError
 from tests.test_tui_support import ABSTENTION_TEXT, FakeRetriever, GatedLoader, ask, loader_for, settle
@@ -957,3 +957,27 @@ async def test_the_highlighted_quote_and_the_abstention_are_readable_in_every_th
         await pilot.pause()
         assert isinstance(app.screen, ArticleScreen)
         assert _contrast_on_screen(app, "Construction will begin") >= 4.5
+
+
+async def test_copies_of_a_source_say_where_and_when_they_were_published() -> None:
+    from dataclasses import replace
+
+    from qa import Citation
+
+    class Syndicated(FakeRetriever):
+        def ask(self, question, history=None, **kwargs):
+            answer = super().ask(question, history)
+            first = answer.citations[0]
+            span = replace(first.citation, outlet="Antiwar.com", date="2021-08-10")
+            copies = (Citation("b", "B", "b.md", 0, 9, "2021-08-11", "USA Today"),
+                      Citation("e", "E", "e.md", 0, 9, "2021-08-10", "Antiwar.com"),
+                      Citation("f", "F", "f.txt", 0, 9))
+            return replace(answer, citations=(replace(first, citation=span, also=copies), *answer.citations[1:]))
+
+    app = make_app(Syndicated())
+    async with app.run_test(size=(160, 40)) as pilot:
+        await settle(pilot)
+        await ask(pilot, COST)
+        option = app.chat.query_one("#source-list", OptionList).get_option_at_index(0)
+        assert str(option.prompt).endswith(
+            "\nalso in: USA Today · 2021-08-11; Antiwar.com · 2021-08-10 (another page); f.txt")

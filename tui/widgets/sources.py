@@ -17,7 +17,7 @@ from qa.display import printable
 from ..conversation import Exchange, Source, snippet, sources_of
 
 if TYPE_CHECKING:
-    from qa import Article
+    from qa import Article, Citation
 
 EMPTY = "Sources of the selected answer appear here."
 NOTHING_CLOSE = "No passage of the articles came close to this question."
@@ -86,10 +86,18 @@ class SourcesPanel(Vertical):
             snippet(self._article(source), source),
         ]
         if source.also:
-            parts += ["\n", (printable("also in: " + ", ".join(c.outlet or c.path for c in source.also)), "italic $text-muted")]
+            parts += ["\n", (printable("also in: " + "; ".join(_copy_label(source, c) for c in source.also)),
+                              "italic $text-muted")]
         return Option(Content.assemble(*parts), id=f"source-{source.number}")
 
     @on(OptionList.OptionSelected)
     def _open_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         self.open(self.sources[event.option_index].number)
+
+
+def _copy_label(source: Source, copy: Citation) -> str:
+    """Where a copy of the quoted text was published, "CNN · 2021-08-10", or its file when that is unknown; a
+    copy at the source's own outlet is another of its pages (another address), not the same one listed twice."""
+    label = copy.byline or copy.path
+    return f"{label} (another page)" if copy.outlet and copy.outlet == source.span.outlet else label
