@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from qa import Answer
 from tests.test_tui_support import FakeRetriever, ask, loader_for, settle
 from tui.app import QAApp
+from tui.commands import ChatCommands
 
 from .conftest import ROOT
 
@@ -38,3 +39,5 @@ async def test_the_palette_chooses_the_reader_of_the_next_questions() -> None:
         assert app.reader == "strict"
         await ask(pilot, "What will the bridge cost?")
         assert fake.readers == [None, "strict"]
+        helps = {name: help_text for name, _, help_text in ChatCommands(app.screen)._commands()}
+        assert helps["Reader: strict"].endswith("(in use)") and not helps["Reader: extractive"].endswith("(in use)")

@@ -377,10 +377,14 @@ class QAApp(App[None]):
         report = getattr(self.retriever, "report", None)
         if report is not None:
             parts += [plural(report.articles, "article"), plural(report.passages, "passage")]
-        reader = self.reader or getattr(getattr(self.retriever, "settings", None), "reader", None)
-        if reader:
-            parts.append(f"reader: {reader}")
+        if self.current_reader:
+            parts.append(f"reader: {self.current_reader}")
         return " · ".join(parts)
+
+    @property
+    def current_reader(self) -> str | None:
+        """The name of the reader that answers the next question (None before any folder says)."""
+        return self.reader or getattr(getattr(self.retriever, "settings", None), "reader", None)
 
     # --- actions (keys and command palette) -----------------------------------------------------------
 

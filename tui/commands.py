@@ -24,7 +24,8 @@ class ChatCommands(Provider):
             ("Re-index", app.action_reindex, "Reload the articles and update the index for changed files"),
             ("Switch corpus", app.action_switch_corpus, "Answer from another folder of articles"),
             ("Help", app.action_help, "Keys and how to read answers (F1)"),
-            *((f"Reader: {name}", partial(app.action_use_reader, name), about)
+            *((f"Reader: {name}", partial(app.action_use_reader, name),
+               f"{about} (in use)" if name == app.current_reader else about)
               for name, about in _readers().items()),
         ]
 
