@@ -69,6 +69,17 @@ def test_a_snippet_sets_a_headline_off_from_the_sentence_after_it() -> None:
     assert _flatten("Quoted: \"Yes.\"\nNext line") == "Quoted: \"Yes.\" Next line"
 
 
+def test_a_closest_passage_excerpt_keeps_its_subheading_apart_and_ends_on_a_whole_word() -> None:
+    from tui.conversation import excerpt
+
+    passage = ("Gains for a future government\nIn the face of major Taliban advances, a joint commission met in "
+               "Doha on Tuesday.")
+    assert excerpt(passage, 200) == ("Gains for a future government — In the face of major Taliban advances, a "
+                                     "joint commission met in Doha on Tuesday.")
+    assert excerpt(passage, 80) == "Gains for a future government — In the face of major Taliban advances, a joint…"
+    assert excerpt(passage, 76) == "Gains for a future government — In the face of major Taliban advances…"
+
+
 class FrontMatterRetriever(FakeRetriever):
     """The fake corpus plus a Markdown article whose metadata sits in a front-matter block."""
 

@@ -84,8 +84,9 @@ def snippet(article: Article | None, source: Source, context: int = SNIPPET_CONT
     text = article.text
     start, end = source.span.start, source.span.end
     if source.kind == "closest":  # a whole passage: show its beginning
-        before, focus, after = "", text[start : min(end, start + 2 * context)], ""
-        cut_after = end > start + 2 * context
+        stop = _word_boundary_right(text, start + 2 * context, start) if end > start + 2 * context else end
+        before, focus, after = "", text[start:stop].rstrip(), ""
+        cut_after = stop < end
         cut_before = False
     else:
         low = max(source.passage.start, start - context, 0)
@@ -118,6 +119,17 @@ def marked_answer(text: str) -> Content:
 
 def _markers(text: str) -> list[tuple[int, int]]:
     return [m.span() for m in _MARKER.finditer(text)]
+
+
+def excerpt(text: str, limit: int) -> str:
+    """`text` as one line (a dash after a line that ends without a sentence's closing mark, so a subheading
+    does not run into the paragraph after it), cut at a word boundary to at most `limit` characters with "…"."""
+    text = " ".join(_flatten(text).split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:—-") + "…"
 
 
 def _flatten(text: str) -> str:

@@ -11,7 +11,7 @@ from textual.widgets import Static
 
 from qa.display import printable
 
-from ..conversation import Exchange, abstention_note, marked_answer
+from ..conversation import Exchange, abstention_note, excerpt, marked_answer
 from ..export import ABSTAINED_HEADING
 
 CLOSEST_CHARS = 160  # how much of each closest passage an abstention shows
@@ -67,11 +67,11 @@ class Turn(Vertical):
         if answer.closest:
             parts += ["\n", ("Closest passages:", "italic")]
             for hit in answer.closest:
-                text = " ".join(hit.text.split())
+                text = excerpt(hit.text, len(hit.text) + 1)
                 title = " ".join(hit.citation.title.split())
                 if title and text.startswith(title) and len(text) > len(title):  # the article's first passage
                     text = text[len(title):].lstrip(" .:—-")  # begins with its headline, shown before it already
-                text = text if len(text) <= CLOSEST_CHARS else text[: CLOSEST_CHARS - 1].rstrip() + "…"
+                text = excerpt(text, CLOSEST_CHARS)
                 parts += ["\n", (f"{hit.rank}. ", "bold"), (printable(hit.citation.title), "italic"),
                           f" — {printable(text)}"]
         self._show(Content.assemble(*parts), "-abstained")
