@@ -22,6 +22,7 @@ from .settings import METHODS, Settings
 
 log = logging.getLogger("qa")
 PROGRESS_EVERY = 10.0  # seconds between progress lines when stderr is not a terminal
+FILES_LISTED = 10  # changed and removed files `qa index` names (all of them with -v)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -371,6 +372,11 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
     print(printable(f"Indexed {plural(report.articles, 'article')}, {plural(report.passages, 'passage')} in {where} "
                     f"({sync.embedded} embedded, {sync.reused} unchanged{resumed}{resplit}, {sync.removed} removed; "
                     f"{report.seconds:.1f} s)"))
+    for what, paths in (("Embedded", sync.changed_paths), ("Removed", sync.removed_paths)):
+        if paths:  # which files changed, so a user can check that an edit was picked up (-v: all of them)
+            shown = paths if args.verbose else paths[:FILES_LISTED]
+            more = f" and {len(paths) - len(shown)} more (qa index -v lists them)" if len(shown) < len(paths) else ""
+            print(one_line(f"{what}: {', '.join(shown)}{more}"))
     if report.skipped:  # each was warned about when it first appeared; -v lists them all again
         lines = sum(1 for s in report.skipped if " line " in s.path)  # bad lines of an export
         counted = " and ".join(plural(n, name) for n, name in ((len(report.skipped) - lines, "file"),

@@ -73,6 +73,8 @@ class SyncReport:
     rebuilt_because: str | None  # why a saved index was thrown away, if it was
     resumed: int = 0  # articles whose vectors came from an interrupted earlier run (not embedded again)
     resplit: int = 0  # articles split again by another splitter, their sentences' saved vectors kept
+    changed_paths: tuple[str, ...] = ()  # the files of the articles embedded anew, for people to read
+    removed_paths: tuple[str, ...] = ()  # the files of the articles dropped
 
     @property
     def changed(self) -> bool:
@@ -211,9 +213,10 @@ class IndexStore:
                 pending.append((number, article, fresh))
                 pieces.append(_piece(fresh, None))
             current = {a.path for a in articles}
-            removed = sum(1 for path, _ in (reusable or earlier) if path not in current)
+            removed = sorted({path for path, _ in (reusable or earlier) if path not in current})
             reused = len(articles) - len(pending) - resumed - resplit
-            report = SyncReport(reused, len(pending), removed, None if resplit else problem, resumed, resplit)
+            report = SyncReport(reused, len(pending), len(removed), None if resplit else problem, resumed, resplit,
+                                tuple(article.path for _, article, _ in pending), tuple(removed))
             if legacy:
                 log.warning("converting the index in %s to the current format (nothing is embedded again)",
                             self.folder)

@@ -79,8 +79,12 @@ def test_search_json(capsys, corpus: Path) -> None:
 def test_index_reports_then_reuses(capsys, corpus: Path) -> None:
     code, out, _ = run(capsys, "index", str(corpus))
     assert code == 0 and "Indexed 5 articles" in out and "5 embedded" in out
+    assert "\nEmbedded: 000_3508494580fc35c5.txt, 001_f1fe2993f030a849.txt, " in out
     code, out, _ = run(capsys, "index", str(corpus), "--quiet")
-    assert code == 0 and "0 embedded, 5 unchanged" in out
+    assert code == 0 and "0 embedded, 5 unchanged" in out and "Embedded:" not in out and "Removed:" not in out
+    (corpus / "002_8157d92ee579a465.txt").unlink()
+    code, out, _ = run(capsys, "index", str(corpus), "--quiet")
+    assert code == 0 and out.splitlines()[1:] == ["Removed: 002_8157d92ee579a465.txt"]
 
 
 @pytest.mark.parametrize(

@@ -54,6 +54,8 @@ def test_adding_and_deleting_articles(corpus: Path) -> None:
     embedder = CountingEmbedder()
     retriever = open_with(corpus, embedder)
     assert retriever.report.sync.removed == 1 and retriever.report.sync.embedded == 1
+    assert retriever.report.sync.removed_paths == ("002_8157d92ee579a465.txt",)
+    assert retriever.report.sync.changed_paths == ("new.md",)
     assert embedder.encoded == sentences(retriever, "new")
     assert {a.doc_id for a in retriever.articles} == {
         "000_3508494580fc35c5", "001_f1fe2993f030a849", "003_9623a98c6a797b2a", "004_52d8e2bfa1f724e8", "new"}

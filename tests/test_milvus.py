@@ -109,6 +109,8 @@ def test_changed_added_and_deleted_articles(milvus: str, corpus: Path, request) 
     retriever = Retriever.from_folder(corpus, embedder=embedder, store=url)
     sync = retriever.report.sync
     assert (sync.embedded, sync.removed, sync.reused) == (2, 1, 3)
+    assert set(sync.changed_paths) == {"001_f1fe2993f030a849.txt", "new.md"}
+    assert sync.removed_paths == ("002_8157d92ee579a465.txt",)
     assert embedder.encoded == sentence_count(retriever, "001_f1fe2993f030a849") + sentence_count(retriever, "new")
     assert retriever.store.count() == sentence_count(retriever)  # the old version's rows are gone
     assert retriever.search("envoy flew home Sunday", k=1, method="bm25")[0].citation.doc_id == "new"

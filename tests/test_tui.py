@@ -845,11 +845,18 @@ async def test_re_indexing_tells_what_changed_or_that_nothing_did() -> None:
         assert toasts.of("information") == []  # opening the folder is not a re-index
         app.action_reindex()
         await settle(pilot)
-        fake.report = replace(fake.report, sync=SyncReport(2, 1, 2, None))
+        fake.report = replace(fake.report, sync=SyncReport(2, 1, 2, None))  # a store that names no file
+        app.action_reindex()
+        await settle(pilot)
+        removed = ("a.txt", "b.txt", "c.txt", "d\x1b.txt")
+        fake.report = replace(fake.report, sync=SyncReport(2, 1, 4, None, changed_paths=("new.md",),
+                                                           removed_paths=removed))
         app.action_reindex()
         await settle(pilot)
     assert toasts.of("information") == ["Up to date: 4 articles, nothing changed",
-                                        "1 article added or changed, 2 articles removed · 4 articles, 4 passages"]
+                                        "1 article added or changed, 2 articles removed · 4 articles, 4 passages",
+                                        "1 article added or changed (new.md), 4 articles removed (a.txt, b.txt, "
+                                        "c.txt and 1 more) · 4 articles, 4 passages"]
 
 
 async def test_filters_that_leave_no_article_say_why_in_the_answer() -> None:

@@ -13,6 +13,7 @@ import signal
 import sys
 import threading
 from collections import deque
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -518,10 +519,18 @@ def _reindex_result(report: OpenReport | None) -> str:
     if not sync.changed:
         return f"Up to date: {plural(report.articles, 'article')}, nothing changed"
     changes = [f"rebuilt ({sync.rebuilt_because})"] if sync.rebuilt_because else []
-    changes += [f"{plural(count, 'article')} {what}" for count, what in (
-        (sync.embedded, "added or changed"), (sync.removed, "removed"),
-        (sync.resumed, "finished from an interrupted run"), (sync.resplit, "split again")) if count]
+    changes += [f"{plural(count, 'article')} {what}{_named(paths)}" for count, what, paths in (
+        (sync.embedded, "added or changed", sync.changed_paths), (sync.removed, "removed", sync.removed_paths),
+        (sync.resumed, "finished from an interrupted run", ()), (sync.resplit, "split again", ())) if count]
     return f"{', '.join(changes)} · {plural(report.articles, 'article')}, {plural(report.passages, 'passage')}"
+
+
+def _named(paths: Sequence[str], most: int = 3) -> str:
+    """" (a.txt, b.md and 2 more)": which files, for a notification; "" for none."""
+    if not paths:
+        return ""
+    shown = ", ".join(printable(path) for path in paths[:most])
+    return f" ({shown} and {len(paths) - most} more)" if len(paths) > most else f" ({shown})"
 
 
 def _waiting_for_reader(name: str) -> str:

@@ -120,7 +120,8 @@ class MilvusStore:
             for name in (self.collection, self.ledger):
                 self._call("flush", name)
             log.info("Milvus %s: %d articles embedded, %d removed", self.collection, len(pending), len(gone))
-        return SyncReport(len(mine) - len(pending), len(pending), len(gone), None)
+        return SyncReport(len(mine) - len(pending), len(pending), len(gone), None,
+                          changed_paths=tuple(a.path for a in pending), removed_paths=tuple(sorted(gone)))
 
     def _remember(self, articles: Sequence[Article], passages: Mapping[str, list[Passage]],
                   terms: list[list[str]]) -> None:
