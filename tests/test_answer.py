@@ -32,7 +32,7 @@ from qa.reader.features import (
     term_share,
     unmatched,
 )
-from qa.reader.followup import context_questions, history_questions
+from qa.reader.followup import about_last_answer, context_questions, history_questions
 from qa.reader.params import LinearModel, ReaderParams
 from qa.records import Citation
 
@@ -95,6 +95,27 @@ def test_a_question_of_one_key_term_leans_on_the_previous_one_and_one_of_two_sta
     history = ["Which countries did the envoy visit?"]
     assert context_questions("What about Pakistan?", history, bm25_terms) == history
     assert context_questions("Where was Khalilzad born?", history, bm25_terms) == []
+
+
+def test_a_question_that_points_at_the_last_answer_is_read_with_its_quote() -> None:
+    from qa.records import AnswerCitation, AnswerSentence
+
+    quote = "Last week, the US envoy said the Taliban wants the lion's share of the power."
+    last = Answer("What do the Taliban want?", f"{quote} [1]", (AnswerSentence(quote, 1),),
+                  (AnswerCitation(1, cite("a", 0, len(quote)), cite("a", 0, 500)),), False, 0.9)
+    assert about_last_answer("Who said that?", [last], terms) == f"Who said “{quote}”?"
+    assert about_last_answer("when was this", ["What do the Taliban want?", last], terms) == f"when was “{quote}”"
+    assert about_last_answer("Who said that?", [last.to_dict()], terms) == f"Who said “{quote}”?"  # as JSON
+    assert about_last_answer("Who said that?", [("What do the Taliban want?", last)], terms) is not None
+    # no quoted answer to point at: a question string, an abstention, no history
+    assert about_last_answer("Who said that?", ["What do the Taliban want?"], terms) is None
+    assert about_last_answer("Who said that?", [replace(last, abstained=True, sentences=())], terms) is None
+    assert about_last_answer("Who said that?", None, terms) is None
+    # "that" not at the end, a relative "that", or a question that names enough to stand alone
+    assert about_last_answer("Did he say that the talks failed?", [last], terms) is None
+    assert about_last_answer("Who chaired the delegation that?", [last], terms) is None
+    assert about_last_answer("Which Pakistani army general met the envoy in Rawalpindi after that?", [last],
+                             terms) is None
 
 
 def test_a_chain_of_follow_ups_reaches_back_to_the_question_that_stands_alone() -> None:

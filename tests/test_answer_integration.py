@@ -180,6 +180,15 @@ def test_follow_ups_resolve_through_history(seed_retriever: Retriever, earlier: 
         assert expected in answer.text, history
 
 
+def test_who_said_that_is_answered_from_the_quote_it_points_at(seed_retriever: Retriever) -> None:
+    first = seed_retriever.ask("What did Khalilzad say about the lion's share of power?")
+    assert "lion’s share" in first.sentences[0].text
+    answer = seed_retriever.ask("Who said that?", [first])  # it quoted "The embassy statement said ..."
+    check_quoting(seed_retriever, answer)
+    assert answer.question == "Who said that?" and not answer.abstained
+    assert answer.sentences[0].text == first.sentences[0].text  # "Last week, the US envoy said the Taliban ..."
+
+
 def test_word_vectors_follow_the_words_of_the_text(embedder: Embedder) -> None:
     text = "Khalilzad's co-founder was freed in 2018."
     first, empty = embedder.word_vectors([text, ""])

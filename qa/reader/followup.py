@@ -73,3 +73,47 @@ def context_questions(question: str, history: Sequence[str], terms: Callable[[st
         context.insert(0, previous)
         current = previous
     return context
+
+
+# "Who said that?", "Why did they say that?", "When was this?": a question that ends by pointing at what the
+# last answer quoted. Searched and read as it was ("Who said that?" against each sentence), it found whichever
+# sentence says someone said something; it is read with the quote in the place of its "that".
+_POINTS_AT_ANSWER = re.compile(r"\b(?:that|this)(?=\s*[?.!]*\s*$)", re.I)
+QUOTE_CHARS = 400  # the most of the last answer's quote put into the question
+
+
+def about_last_answer(question: str, history: Iterable[Any] | None, terms: Callable[[str], list[str]]) -> str | None:
+    """The question with its closing "that"/"this" replaced by the first sentence the last answer quoted
+    ("Who said “The Taliban want the lion's share …”?"), for a question that ends pointing at the last answer
+    and names little else; None when it does not, or the last turn has no quoted answer (a question string,
+    an abstention)."""
+    match = _POINTS_AT_ANSWER.search(question)
+    if match is None or _resolved_within(question, match) or len(terms(question[: match.start()])) > SHORT + 1:
+        return None
+    quote = _first_quote(_last_turn(history))
+    if not quote:
+        return None
+    quote = quote if len(quote) <= QUOTE_CHARS else quote[: QUOTE_CHARS - 1].rsplit(" ", 1)[0] + "…"
+    return f"{question[: match.start()]}“{quote.strip()}”{question[match.end():]}"
+
+
+def _last_turn(history: Iterable[Any] | None) -> Any:
+    if history is None or isinstance(history, str):
+        return None
+    if isinstance(history, (Answer, Mapping)):
+        return history
+    turns = list(history) if isinstance(history, Iterable) else []
+    last = turns[-1] if turns else None
+    return last[1] if isinstance(last, (tuple, list)) and len(last) == 2 else last
+
+
+def _first_quote(turn: Any) -> str:
+    """The first sentence an answer (an Answer, or its `to_dict()`) quoted; "" for anything else."""
+    if isinstance(turn, Answer):
+        return turn.sentences[0].text if turn.sentences and not turn.abstained else ""
+    if isinstance(turn, Mapping) and not turn.get("abstained"):
+        sentences = turn.get("sentences") or ()
+        first = sentences[0] if isinstance(sentences, (list, tuple)) and sentences else None
+        text = first.get("text") if isinstance(first, Mapping) else None
+        return text if isinstance(text, str) else ""
+    return ""

@@ -16,7 +16,7 @@ from .candidates import Pool, gather
 from .compose import Choice, Writer, answer_order, number, reading_order, select, written
 from .crossencoder import CrossEncoder, shared
 from .features import ASKS_FOR_LIST, holds_list, question_basics, question_features, sentence_features
-from .followup import context_questions, history_questions
+from .followup import about_last_answer, context_questions, history_questions
 from .params import ReaderParams, load_params
 from .reading import PassageWords, read
 
@@ -92,20 +92,24 @@ class Reader:
         `history` holds the earlier turns, oldest first: Answers, question strings or (question, answer) pairs."""
         question = check_question(question)
         scoring = self.score(retriever, question, history)
-        choices = self.choose(question, scoring)
-        confidence, answers = self.decide(question, scoring, choices)
+        read_as = scoring.pool.question  # "Who said that?" is read with the quote it points at
+        choices = self.choose(read_as, scoring)
+        confidence, answers = self.decide(read_as, scoring, choices)
         if not answers:
             return Answer(question, NO_ANSWER, (), (), True, confidence,
                           scoring.pool.hits[: self.params.closest], reader=self.name)
         text, sentences, citations = number(answer_order(choices))
         writer = self.writer if self.writer is None or not _addresses_a_model(s.text for s in sentences) else None
         return Answer(question, text, sentences, citations, False, confidence,
-                      written=written(writer, question, sentences), reader=self.name)
+                      written=written(writer, read_as, sentences), reader=self.name)
 
     def score(self, retriever: Retriever, question: str, history: Iterable[Any] | None = None) -> Scoring:
         """Follow-up resolution, candidates and scoring: the stages before any decision."""
-        context = context_questions(question, history_questions(history), retriever.terms)
-        pool = gather(retriever, question, context, self.params)
+        about = about_last_answer(question, history, retriever.terms)  # "Who said that?": that quote
+        if about is not None and _addresses_a_model([about]):  # article text that talks to a model stays out
+            about = None
+        context = [] if about is not None else context_questions(question, history_questions(history), retriever.terms)
+        pool = gather(retriever, about or question, context, self.params)
         if not pool.candidates:
             return Scoring(pool, {}, np.full(len(pool.sentences), -np.inf), {}, 0.0)
         reading = read(retriever, pool, self._words, self._cross_encoder(retriever))
