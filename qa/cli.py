@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 
 from .display import dumps, one_line, plural, printable
 from .errors import QAError
-from .records import Answer, Citation, Hit
+from .records import UNSURE_NOTE, Answer, Citation, Hit
 from .settings import METHODS, Settings
 
 log = logging.getLogger("qa")
@@ -342,6 +342,8 @@ def format_answer(answer: Answer) -> str:
     if answer.written:
         summary = answer.written_text()
         lines = [textwrap.fill(summary, width=100), "", "Quotes:", *lines]
+    if answer.unsure and not answer.abstained:
+        lines.insert(0, UNSURE_NOTE)
     if answer.abstained:
         if answer.closest:
             lines += ["", "Closest matches (not an answer):", format_hits(answer.closest)]

@@ -70,13 +70,18 @@ class WrittenSentence:
     numbers: tuple[int, ...]
 
 
+# Said before an answer marked `unsure`: the quotes are what the articles hold closest to an answer.
+UNSURE_NOTE = "Not sure the articles answer this; the closest they come:"
+
+
 @dataclass(frozen=True, slots=True)
 class Answer:
     """A short extractive answer: each sentence quoted from an article and tied to its citation.
 
     `confidence` is the estimated chance, in 0..1, that the articles answer the question.
     When `abstained` is true, the articles do not answer the question: `sentences` is empty, `text` says so,
-    and `closest` holds the nearest passages, which are shown apart from any answer.
+    and `closest` holds the nearest passages, which are shown apart from any answer. When `unsure` is true
+    it answered, but at a confidence where answers were often wrong: show UNSURE_NOTE before it.
     """
 
     question: str
@@ -88,6 +93,7 @@ class Answer:
     closest: tuple[Hit, ...] = ()
     written: tuple[WrittenSentence, ...] = ()  # a reader's own-words summary of the quotes; they always show
     reader: str = ""  # the name of the reader that answered
+    unsure: bool = False  # answered, but with a confidence at which answers were often wrong: say so
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -400,6 +400,16 @@ def test_answers_quote_their_cited_spans_exactly(fake_retriever: Retriever) -> N
     assert "Norway, Bulgaria" in answer.text
 
 
+def test_an_answer_below_the_unsure_level_is_marked_unsure(fake_retriever: Retriever) -> None:
+    question = "They are Qatar, Pakistan, Norway, Bulgaria and of course Afghanistan."
+    reader = always(0.0)
+    learned = reader.score(fake_retriever, question).probability
+    below = replace(reader, params=replace(reader.params, unsure=learned + 0.01))
+    answer = below.answer(fake_retriever, question)
+    assert answer.unsure and not answer.abstained and answer.to_dict()["unsure"] is True
+    assert not replace(reader, params=replace(reader.params, unsure=learned)).answer(fake_retriever, question).unsure
+
+
 def test_abstaining_lists_the_closest_passages(fake_retriever: Retriever) -> None:
     answer = always(1.01).answer(fake_retriever, "They are Qatar, Pakistan, Norway, Bulgaria.")
     assert answer.abstained and answer.sentences == () and answer.citations == () and answer.text == NO_ANSWER

@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -165,9 +166,24 @@ def test_ask_json_quotes_exact_spans(capsys, corpus: Path) -> None:
     code, out, _ = run(capsys, "ask", "Who freed Baradar from prison?", "--corpus", str(corpus), "--json")
     answer = json.loads(out)
     assert code == 0 and not answer["abstained"] and answer["citations"][0]["number"] == 1
-    for sentence in answer["sentences"]:
-        cited = answer["citations"][sentence["number"] - 1]["citation"]
-        assert (corpus / cited["path"]).read_text()[cited["start"] : cited["end"]] == sentence["text"]
+    for cited in answer["citations"]:  # sentences that follow each other in a passage share one citation
+        texts = [s["text"] for s in answer["sentences"] if s["number"] == cited["number"]]
+        span = cited["citation"]
+        quoted = (corpus / span["path"]).read_text()[span["start"] : span["end"]]
+        assert quoted.startswith(texts[0]) and quoted.endswith(texts[-1])
+    assert answer["unsure"] is (answer["confidence"] < 0.6)
+
+
+def test_an_unsure_answer_says_so_first() -> None:
+    from qa import Answer, AnswerCitation, AnswerSentence, Citation
+    from qa.cli import format_answer
+    from qa.records import UNSURE_NOTE
+
+    cited = Citation("a", "Bridge", "a.txt", 0, 20)
+    answer = Answer("What will it cost?", "It costs 40 million. [1]", (AnswerSentence("It costs 40 million.", 1),),
+                    (AnswerCitation(1, cited, cited),), False, 0.45, unsure=True)
+    assert format_answer(answer).startswith(f"{UNSURE_NOTE}\nIt costs 40 million. [1]\n")
+    assert format_answer(replace(answer, unsure=False)).startswith("It costs 40 million. [1]")
 
 
 def test_ask_abstains_on_an_unrelated_question(capsys, corpus: Path) -> None:

@@ -988,3 +988,25 @@ async def test_copies_of_a_source_say_where_and_when_they_were_published() -> No
         option = app.chat.query_one("#source-list", OptionList).get_option_at_index(0)
         assert str(option.prompt).endswith(
             "\nalso in: USA Today · 2021-08-11; Antiwar.com · 2021-08-10 (another page); f.txt")
+
+
+async def test_an_unsure_answer_says_so_before_its_quotes(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from qa.records import UNSURE_NOTE
+
+    class Unsure(FakeRetriever):
+        def ask(self, question, history=None, **kwargs):
+            return replace(super().ask(question, history), confidence=0.45, unsure=True)
+
+    app = make_app(Unsure(), save_dir=tmp_path)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await settle(pilot)
+        await ask(pilot, COST)
+        assert answer_text(turns(app)[0]).startswith(f"{UNSURE_NOTE}\n{COST_SENTENCE}")
+        await pilot.press("ctrl+y")
+        assert f"{UNSURE_NOTE}\n{COST_SENTENCE}" in app.clipboard
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        [saved] = tmp_path.glob("*.md")
+        assert f"*{UNSURE_NOTE}*" in saved.read_text()

@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from qa.display import printable
+from qa.records import UNSURE_NOTE
 
 from .conversation import Exchange, Source, abstention_note, quoted, sources_of
 
@@ -25,6 +26,7 @@ def answer_text(exchange: Exchange) -> str:
             lines.append("Closest passages:")
     else:
         summary = answer.written_text()
+        lines += [UNSURE_NOTE] if answer.unsure else []
         lines += ([summary, "", "Quotes:", answer.text, ""] if summary else [answer.text, ""])
     for source in sources_of(answer):
         lines.append(_source_line(exchange, source))
@@ -47,6 +49,8 @@ def conversation_markdown(exchanges: Sequence[Exchange], corpus: str, saved: dat
                 out += ["Closest passages:", ""]
         else:
             quoted_text = answer.quoted_text(_markdown) or answer.text
+            if answer.unsure:
+                out += [f"*{UNSURE_NOTE}*", ""]
             if answer.written:  # the server reader's own words, then the quotes they rest on
                 out += [answer.written_text(_markdown), "", "Quotes:", ""]
             out += [quoted_text, "", "**Sources**", ""]

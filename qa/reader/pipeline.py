@@ -101,7 +101,8 @@ class Reader:
         text, sentences, citations = number(answer_order(choices))
         writer = self.writer if self.writer is None or not _addresses_a_model(s.text for s in sentences) else None
         return Answer(question, text, sentences, citations, False, confidence,
-                      written=written(writer, read_as, sentences), reader=self.name)
+                      written=written(writer, read_as, sentences), reader=self.name,
+                      unsure=scoring.probability < self.params.unsure)
 
     def score(self, retriever: Retriever, question: str, history: Iterable[Any] | None = None) -> Scoring:
         """Follow-up resolution, candidates and scoring: the stages before any decision."""

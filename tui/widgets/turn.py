@@ -10,6 +10,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from qa.display import printable
+from qa.records import UNSURE_NOTE
 
 from ..conversation import Exchange, abstention_note, excerpt, marked_answer
 from ..export import ABSTAINED_HEADING
@@ -57,6 +58,8 @@ class Turn(Vertical):
             summary = answer.written_text()  # the server reader's own words first, then the quotes they rest on
             shown = marked_answer(answer.text) if not summary else Content.assemble(
                 marked_answer(summary), "\n", ("Quotes: ", "italic $text-muted"), marked_answer(answer.text))
+            if answer.unsure:
+                shown = Content.assemble((UNSURE_NOTE, "italic $text-warning"), "\n", shown)
             self._show(shown, "-answered")
             return
         parts: list[Content | str | tuple[str, str]] = [(ABSTAINED_HEADING, WARNING_STYLE)]
