@@ -1010,3 +1010,15 @@ async def test_an_unsure_answer_says_so_before_its_quotes(tmp_path: Path) -> Non
         await pilot.pause()
         [saved] = tmp_path.glob("*.md")
         assert f"*{UNSURE_NOTE}*" in saved.read_text()
+
+
+async def test_a_question_that_wraps_stays_indented_under_itself() -> None:
+    question = "How much will the new harbour bridge that the city council approved on Tuesday cost in the end?"
+    async with make_app().run_test(size=(80, 30)) as pilot:
+        await settle(pilot)
+        await ask(pilot, question)
+        lines = screen_text(pilot.app).splitlines()
+        first = next(i for i, line in enumerate(lines) if "›" in line)
+        column = lines[first].index("›") + 2  # where the question's text starts
+        following = lines[first + 1]  # its second line: under the text, not under the marker
+        assert following[:column].strip() in ("", "▌") and following[column] != " "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual import events
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import Static
@@ -45,7 +45,9 @@ class Turn(Vertical):
     def compose(self) -> ComposeResult:
         question = self.question if len(self.question) <= QUESTION_CHARS else \
             self.question[: QUESTION_CHARS - 1].rstrip() + "…"  # a pasted page would push its answer out of view
-        yield Static(Content.assemble(("› ", "bold $text-primary"), printable(question)), classes="question")
+        with Horizontal(classes="asked"):  # the marker apart, so a question that wraps stays indented under itself
+            yield Static(Content.styled("› ", "bold $text-primary"), classes="marker")
+            yield Static(printable(question), classes="question")
         yield self._answer
 
     def show_waiting(self, text: str) -> None:
