@@ -37,7 +37,9 @@ def answer_figures(retriever: Retriever, questions: Sequence[Any],
                    ) -> dict[str, float]:
     """Shares over eval questions (EvalQuestion records, or mappings with question/answers/history):
     unanswerable ones abstained on, answerable ones answered, answerable ones whose answer text holds a
-    gold answer (case-insensitive), and, when there are follow-ups, that share for them with and without
+    gold answer (case-insensitive); of the answers given, those marked unsure, and the share of the unsure
+    and of the other answers that are wrong (an unanswerable question answered, or no gold answer held);
+    and, when there are follow-ups, that share for them with and without
     their history; the median seconds per answer and, for readers with a reading model, its format errors.
     `progress(done, total)` after each question."""
     chosen = reader if reader is not None and not isinstance(reader, str) else retriever.reader(reader)
@@ -61,6 +63,16 @@ def answer_figures(retriever: Retriever, questions: Sequence[Any],
     if answerable:
         figures["answered_answerable"] = share([not a.abstained for _, a in answerable])
         figures["answer_holds_gold"] = share([holds_gold(q, a) for q, a in answerable])
+    given = [(q, a) for q, a in asked if not a.abstained]  # an answer is wrong when nothing answers, or it misses
+    wrong = {id(a): not _field(q, "answers") or not holds_gold(q, a) for q, a in given}
+    unsure = [a for _, a in given if a.unsure]
+    sure = [a for _, a in given if not a.unsure]
+    if given:
+        figures["unsure_answers"] = share([a.unsure for _, a in given])
+    if unsure:
+        figures["unsure_wrong"] = share([wrong[id(a)] for a in unsure])
+    if sure:
+        figures["sure_wrong"] = share([wrong[id(a)] for a in sure])
     if followups:
         figures["followup_holds_gold"] = share([holds_gold(q, a) for q, a in followups])
         figures["followup_holds_gold_without_history"] = share(

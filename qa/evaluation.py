@@ -279,7 +279,8 @@ def format_report(report: EvalReport) -> str:
 
 _READER_COLUMNS = (("abstained", "abstained_unanswerable"), ("answered", "answered_answerable"),
                    ("gold", "answer_holds_gold"), ("follow-up", "followup_holds_gold"),
-                   ("alone", "followup_holds_gold_without_history"), ("s/answer", "median_seconds"),
+                   ("alone", "followup_holds_gold_without_history"), ("unsure", "unsure_answers"),
+                   ("unsure bad", "unsure_wrong"), ("sure bad", "sure_wrong"), ("s/answer", "median_seconds"),
                    ("format err", "format_errors"))
 
 
@@ -301,7 +302,9 @@ def format_readers(readers: Mapping[str, Mapping[str, float] | str]) -> list[str
     lines.append(f"answers: abstained = unanswerable questions abstained on "
                  f"({counts.get('unanswerable_questions', 0)}), answered = answerable ones answered "
                  f"({counts.get('answerable_questions', 0)}), gold = answerable ones whose answer holds a gold "
-                 f"answer; follow-up / alone: the same for follow-ups with and without their history")
+                 f"answer; follow-up / alone: the same for follow-ups with and without their history; "
+                 f"unsure = answers marked unsure; unsure bad / sure bad = of the unsure / other answers, those "
+                 f"that answer an unanswerable question or hold no gold answer")
     return lines
 
 

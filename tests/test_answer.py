@@ -490,6 +490,12 @@ def test_answer_figures_per_reader_on_a_tiny_set(fake_retriever: Retriever) -> N
     assert {"followup_holds_gold", "followup_holds_gold_without_history", "median_seconds",
             "format_errors"} <= set(figures)
     assert (figures["answerable_questions"], figures["unanswerable_questions"]) == (2, 1) and done == [1, 2, 3]
+    # every answer given: the unanswerable question's is the wrong one, sure or unsure as the level puts it
+    reader = always(0.0)
+    all_unsure = answer_figures(fake_retriever, questions, reader=replace(reader, params=replace(reader.params, unsure=1.01)))
+    assert all_unsure["unsure_answers"] == 1.0 and all_unsure["unsure_wrong"] == 1 / 3 and "sure_wrong" not in all_unsure
+    all_sure = answer_figures(fake_retriever, questions, reader=replace(reader, params=replace(reader.params, unsure=0.0)))
+    assert all_sure["unsure_answers"] == 0.0 and all_sure["sure_wrong"] == 1 / 3 and "unsure_wrong" not in all_sure
     from qa.evaluation import format_readers
 
     answerable_only = answer_figures(fake_retriever, questions[:1], reader=always(0.0))

@@ -354,6 +354,7 @@ def test_prepare_eval_on_a_question_set(tmp_path: Path, embedder: Embedder) -> N
 
 def test_readers_are_reported_side_by_side_and_unavailable_ones_say_why() -> None:
     readers = {"extractive": {"abstained_unanswerable": 0.5, "answered_answerable": 0.9, "answer_holds_gold": 0.8,
+                              "unsure_answers": 0.2, "unsure_wrong": 0.5, "sure_wrong": 0.125,
                               "median_seconds": 0.25, "format_errors": 0, "answerable_questions": 10,
                               "unanswerable_questions": 4},
                "strict": "reader 'strict' needs xllamacpp: install it with pip install -e '.[strict]' in the newsqa folder"}
@@ -361,7 +362,8 @@ def test_readers_are_reported_side_by_side_and_unavailable_ones_say_why() -> Non
     lines = text.splitlines()
     header = next(i for i, line in enumerate(lines) if line.startswith("reader"))
     assert "abstained" in lines[header] and "format err" in lines[header]
-    assert lines[header + 1].split() == ["extractive", "0.500", "0.900", "0.800", "-", "-", "0.250", "0"]
+    assert lines[header + 1].split() == ["extractive", "0.500", "0.900", "0.800", "-", "-", "0.200", "0.500", "0.125",
+                                         "0.250", "0"]
     assert lines[header + 2].startswith("strict") and "not available: reader 'strict' needs xllamacpp" in text
     assert "(10)" in lines[header + 3] and "abstention: 0.250" not in text
     assert report_to_json(replace(small_report(), readers=readers))["readers"]["extractive"]["format_errors"] == 0
