@@ -29,7 +29,7 @@ def _field(item: Any, name: str) -> Any:
 
 def holds_gold(item: Any, answer: Answer) -> bool:
     """Whether the answer's text holds one of the item's gold answers (case-insensitive)."""
-    return any(gold.casefold() in answer.text.casefold() for gold in _field(item, "answers"))
+    return not answer.abstained and any(gold.casefold() in answer.text.casefold() for gold in _field(item, "answers"))
 
 
 def answer_figures(retriever: Retriever, questions: Sequence[Any],

@@ -5,7 +5,9 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import math
 import numbers
+import re
 import threading
 import time
 from collections import Counter
@@ -168,6 +170,17 @@ class Retriever:
     def idf(self, term: str) -> float:
         """The inverse document frequency of a BM25 term over the passages; rarer terms weigh more."""
         return self.store.idf(term)
+
+    def unknown_words(self, text: str) -> list[str]:
+        """The words of `text` that no passage holds (as BM25 terms: "visited" and "visit" are one), once each, in
+        order: a misspelt name, a word of another language. Stop words are never unknown."""
+        words = list(dict.fromkeys(re.findall(r"[^\W_]+", text)))
+        size = len(self.store.passages)
+        if not words or not size:
+            return []
+        nowhere = math.log((size + 1) / 0.5)  # the idf of a term in no passage (see LexicalIndex.idf)
+        return [word for word, terms in zip(words, self.terms_many(words))
+                if terms and all(self.idf(term) >= nowhere - 1e-9 for term in terms)]
 
     def search(self, question: str, k: int = 5, method: Method | None = None, *, since: str | None = None,
                until: str | None = None, outlets: Iterable[str] | str | None = None) -> list[Hit]:

@@ -385,7 +385,7 @@ def fake_retriever(tmp_path_factory: pytest.TempPathFactory) -> Retriever:
 
 def check_quotes(retriever: Retriever, answer: Answer) -> None:
     assert_quotes_exact(retriever, answer)
-    assert (answer.text == NO_ANSWER) == answer.abstained
+    assert answer.text.startswith(NO_ANSWER) == answer.abstained
 
 
 def always(probability: float) -> Reader:
@@ -398,6 +398,19 @@ def test_answers_quote_their_cited_spans_exactly(fake_retriever: Retriever) -> N
     assert not answer.abstained and 1 <= len(answer.sentences) <= 2 and answer.reader == "test"
     check_quotes(fake_retriever, answer)
     assert "Norway, Bulgaria" in answer.text
+
+
+def test_an_abstention_names_the_words_of_the_question_no_article_holds(fake_retriever: Retriever) -> None:
+    from qa.reader.pipeline import abstention_text
+
+    assert fake_retriever.unknown_words("Where was Khalilzd born, and what did the envoys visit?") == ["Khalilzd", "born"]
+    assert fake_retriever.unknown_words("¿Qué países visitó el enviado?") == ["Qué", "países", "visitó", "el", "enviado"]
+    assert fake_retriever.unknown_words("What did he say?") == []  # stop words are never unknown
+    answer = always(1.01).answer(fake_retriever, "Where was Khalilzd born?")
+    assert answer.abstained and answer.text == "The articles don't say. No article holds “Khalilzd” or “born”."
+    assert abstention_text([]) == NO_ANSWER
+    assert abstention_text(["a"]) == f"{NO_ANSWER} No article holds “a”."
+    assert abstention_text(list("abcdefg")) == f"{NO_ANSWER} No article holds “a”, “b”, “c”, “d”, “e” or 2 more."
 
 
 def test_an_answer_below_the_unsure_level_is_marked_unsure(fake_retriever: Retriever) -> None:

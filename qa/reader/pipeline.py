@@ -96,7 +96,7 @@ class Reader:
         choices = self.choose(read_as, scoring)
         confidence, answers = self.decide(read_as, scoring, choices)
         if not answers:
-            return Answer(question, NO_ANSWER, (), (), True, confidence,
+            return Answer(question, abstention_text(retriever.unknown_words(question)), (), (), True, confidence,
                           scoring.pool.hits[: self.params.closest], reader=self.name)
         text, sentences, citations = number(answer_order(choices))
         writer = self.writer if self.writer is None or not _addresses_a_model(s.text for s in sentences) else None
@@ -167,6 +167,16 @@ class Reader:
     def format_errors(self) -> int:
         """How many outputs of the reading models behind this reader could not be read (0 without any)."""
         return sum(int(getattr(part, "format_errors", 0)) for part in self.parts)
+
+
+def abstention_text(unknown: Sequence[str], most: int = 5) -> str:
+    """NO_ANSWER, and the question's words that no article holds, when there are any: a misspelt name or a
+    question in another language is then plain to see ("No article holds “Khalilzd”.")."""
+    if not unknown:
+        return NO_ANSWER
+    quoted = [f"“{word}”" for word in unknown[:most]] + ([f"{len(unknown) - most} more"] if len(unknown) > most else [])
+    listed = quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+    return f"{NO_ANSWER} No article holds {listed}."
 
 
 def evidence(pool: Pool, choices: Sequence[Choice]) -> list[str]:
