@@ -413,6 +413,23 @@ def test_an_abstention_names_the_words_of_the_question_no_article_holds(fake_ret
     assert abstention_text(list("abcdefg")) == f"{NO_ANSWER} No article holds “a”, “b”, “c”, “d”, “e” or 2 more."
 
 
+def test_a_follow_up_of_a_question_the_articles_do_not_answer_is_not_answered(fake_retriever: Retriever) -> None:
+    from qa.reader.followup import follows_an_abstention
+    from qa.reader.pipeline import FOLLOWS_AN_ABSTENTION
+
+    reader = always(0.0)  # answers anything it is asked
+    declined = always(1.01).answer(fake_retriever, "How many troops did Germany keep in Norway?")
+    answered = reader.answer(fake_retriever, "Which five countries did Zalmay Khalilzad visit?")
+    assert declined.abstained and not answered.abstained
+    answer = reader.answer(fake_retriever, "When did that happen?", [declined])
+    assert answer.abstained and answer.text == f"{NO_ANSWER} {FOLLOWS_AN_ABSTENTION}" and answer.confidence == 0.0
+    assert answer.closest  # the passages the widened question found, to look at
+    assert not reader.answer(fake_retriever, "When did that happen?", [declined, answered]).abstained
+    assert not reader.answer(fake_retriever, "Which five countries did Zalmay Khalilzad visit?", [declined]).abstained
+    assert follows_an_abstention("Why?", [declined.to_dict()], terms)  # history as JSON
+    assert not follows_an_abstention("Why?", ["How many troops did Germany keep in Norway?"], terms)  # questions only
+
+
 def test_an_answer_below_the_unsure_level_is_marked_unsure(fake_retriever: Retriever) -> None:
     question = "They are Qatar, Pakistan, Norway, Bulgaria and of course Afghanistan."
     reader = always(0.0)

@@ -16,7 +16,7 @@ from .candidates import Pool, gather
 from .compose import Choice, Writer, answer_order, number, reading_order, select, written
 from .crossencoder import CrossEncoder, shared
 from .features import ASKS_FOR_LIST, holds_list, question_basics, question_features, sentence_features
-from .followup import about_last_answer, context_questions, history_questions
+from .followup import about_last_answer, context_questions, follows_an_abstention, history_questions
 from .params import ReaderParams, load_params
 from .reading import PassageWords, read
 
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NO_ANSWER = "The articles don't say."
+FOLLOWS_AN_ABSTENTION = "The question it follows up is not answered by them either."
 
 # A judge tells how likely it is that the evidence answers the question, 0..1 (contract with qa/llm:
 # ReadingModel.judge); `Combine` merges the learned probability with the judge's, which is None where the
@@ -92,6 +93,9 @@ class Reader:
         `history` holds the earlier turns, oldest first: Answers, question strings or (question, answer) pairs."""
         question = check_question(question)
         scoring = self.score(retriever, question, history)
+        if follows_an_abstention(question, history, retriever.terms):
+            return Answer(question, f"{NO_ANSWER} {FOLLOWS_AN_ABSTENTION}", (), (), True, 0.0,
+                          scoring.pool.hits[: self.params.closest], reader=self.name)
         read_as = scoring.pool.question  # "Who said that?" is read with the quote it points at
         choices = self.choose(read_as, scoring)
         confidence, answers = self.decide(read_as, scoring, choices)
