@@ -1022,3 +1022,22 @@ async def test_a_question_that_wraps_stays_indented_under_itself() -> None:
         column = lines[first].index("›") + 2  # where the question's text starts
         following = lines[first + 1]  # its second line: under the text, not under the marker
         assert following[:column].strip() in ("", "▌") and following[column] != " "
+
+
+async def test_an_abstention_says_its_heading_once_and_then_why() -> None:
+    from dataclasses import replace
+
+    class Why(FakeRetriever):
+        def ask(self, question, history=None, **kwargs):
+            answer = super().ask(question, history)
+            return replace(answer, text="The articles don't say. No article holds “Khalilzd”.") if answer.abstained \
+                else answer
+
+    app = make_app(Why())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await ask(pilot, "Who won the football match?")
+        text = answer_text(turns(app)[0])
+        assert text.startswith("The articles don't say\nNo article holds “Khalilzd”.\n") and text.count("don't say") == 1
+        await pilot.press("ctrl+y")
+        assert "The articles don't say. No article holds “Khalilzd”.\n" in app.clipboard

@@ -56,9 +56,13 @@ def sources_of(answer: Answer) -> list[Source]:
 
 
 def abstention_note(answer: Answer, heading: str) -> str:
-    """What an abstention says beyond its heading ("" when its text only repeats the heading)."""
+    """What an abstention says beyond its heading: "No article holds “Khalilzd”." of "The articles don't say.
+    No article holds “Khalilzd”." ("" when its text only repeats the heading)."""
     text = answer.text.strip()
-    return "" if text.rstrip(".!").casefold() == heading.rstrip(".!").casefold() else text
+    stem = heading.rstrip(".!")
+    if text.casefold().startswith(stem.casefold()):
+        return text[len(stem):].lstrip(".! ")
+    return text
 
 
 def cited_doc_ids(answer: Answer) -> list[str]:
