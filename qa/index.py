@@ -50,7 +50,7 @@ FORMAT_VERSION = 2
 # boxes dropped; 6: the writer's contact lines dropped; 7: affiliate, consent and subscription notices dropped;
 # 8: page furniture taken out after the trailing labels; 9: glued credits and clock times kept, a deals promotion
 # dropped). An index of another splitter keeps its sentence vectors.
-SPLITTER_VERSION = 13
+SPLITTER_VERSION = 14
 MANIFEST, LOCK, PARTIAL = "manifest.json", "lock", "partial"
 PASSAGES, SENTENCES, VECTORS, BM25 = "passages.npy", "sentences.npy", "vectors.npy", "bm25"
 APPROXIMATE = "dense.usearch"  # the approximate dense index, only for large indexes (qa/ann.py)

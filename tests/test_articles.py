@@ -226,6 +226,115 @@ def test_links_to_other_stories_are_dropped_but_local_roundups_and_the_headline_
         "Contributing: Maeve McDermott"]
 
 
+def test_links_glued_to_a_shouted_or_asking_label_and_live_blog_links_are_dropped() -> None:
+    body = [
+        "Winter storm sweeps the East",
+        "The storm killed at least 28 people, officials said on Saturday.",
+        "PICKERING:I saw Frank a couple of times at the field and different functions. He would invite the whole team "
+        "to his house for parties. He was a good guy.",  # an interview's speaker: longer than a linked headline
+        '"THE TIGERS ARE SAFE!" the post said.',
+        "P!NK will bring her tour to Chase Field on Monday, Oct. 9.",
+        "CORRECTION:An earlier version of this story misidentified who appointed her to the board.",
+        "Live updates on Election Day snags can be found here.",
+        "Continue to check back. Live updates are below, with the latest at the top.",
+    ]
+    links = [
+        "GLOBAL WARMING:Tempted to joke about global warming amid the freezing cold? Here's what experts say about "
+        "that.",
+        "WHAT IS A NOR'EASTER?Storms can batter East Coast with snow, impact millions of people",
+        "Spoilers!What those 'Guardians of the Galaxy 3' end-credit scenes mean for Marvel future",
+        "'Fast X' spoilers!How that cliffhanger sets up the final film",
+        "Traveling this summer?5 ways to save money and nab last-minute flight deals",
+        "Live updates: Texans mourn the dead as search for flood victims continues",
+        "Live updates on Russia-Ukraine: Russian coup leader Prigozhin says he did not want to depose Putin",
+        "Jimmy Kimmel suspended after Charlie Kirk comments: Live updates and reactions",
+        "Savannah Guthrie breaks her silence about her mother's case – Live updates",
+        "➤ Live updates for Lee County: Get the latest for the Fort Myers area.",
+    ]
+    assert kept("\n\n".join(body[:2] + links + body[2:])) == body
+
+
+def test_promotions_of_the_outlets_own_pages_and_funding_notices_are_dropped() -> None:
+    body = [
+        "Bronny James held to four points in debut",
+        "All things considered, the debut went well, the coach said.",
+        "Car owners can check USA TODAY's recall database or search NHTSA's database for new recalls.",
+        "The museum's renovation was made possible by a grant from the state, officials said.",
+        "His work exemplifies the importance of journalism and is made possible through his commitment to reporting.",
+    ]
+    promotions = [
+        "All things Lakers: Latest Los Angeles Lakers news, schedule, roster, stats, injury updates and more.",
+        "Prep for the polls: See who is running for president and compare where they stand on key issues in our "
+        "Voter Guide",
+        "RECALL DATABASE: Check USA TODAY's recall resource for the latest updates",
+        "What else is under recall? Check out USA TODAY's searchable recall database",
+        "Health and patient safety coverage at USA TODAY is made possible in part by a grant from the Masimo "
+        "Foundation for Ethics, Innovation and Competition in Healthcare. The Masimo Foundation does not provide "
+        "editorial input.",
+        "Our fact-check work is supported in part by a grant from Facebook.",
+        "The series is made possible in part by a grant from Stand Together, which does not provide editorial input.",
+    ]
+    assert kept("\n\n".join(body[:1] + promotions[:3] + body[1:] + promotions[3:])) == body
+
+
+def test_a_label_glued_to_its_sentence_goes_and_the_sentence_stays() -> None:
+    text = ("Coach hired\n\nAI-assisted summary Iisalo, who was hired in May, will coach the team.\n\n"
+            "AI-assisted summary\n\nThe team finished last season with a losing record.")
+    spans = keep_article_lines(text, titled=True)
+    assert [text[s:e] for s, e in spans] == ["Iisalo, who was hired in May, will coach the team.",
+                                             "The team finished last season with a losing record."]
+
+
+def test_the_whole_consent_block_of_a_sign_up_form_is_dropped_even_at_the_top() -> None:
+    consent = [
+        "We will use the details you have shared to manage your registration. You agree to the processing, storage, "
+        "sharing and use of this information for the purpose of managing your registration as described in our "
+        "Privacy Policy.",
+        "Would you like to receive The WeekDay newsletter ?",
+        "The WeekDay newsletter provides you with a daily digest of news and analysis.",
+        "We will use the information you have shared for carefully considered and specific purposes, where we believe "
+        "we have a legitimate case to do so, for example to send you communications about similar products and "
+        "services we offer. You can find out more about our legitimate interest activity in our Privacy Policy.",
+        "If you wish to object to the use of your data in this way, please tick here.",
+        "'We' includes The Week and other Future Publishing Limited brands as detailed here.",
+    ]
+    body = ["The ambassador was dismissed on Friday after criticising the president in an interview.",
+            "The Week Escape your echo chamber. Get the facts behind the news, plus analysis from multiple "
+            "perspectives. SUBSCRIBE & SAVE Sign up for The Week's Free Newsletters From our morning news briefing "
+            "to a weekly Good News Newsletter, get the best of The Week delivered directly to your inbox.",
+            "He had served in London since 2020."]
+    text = "\n\n".join(consent + body)
+    assert [text[s:e] for s, e in keep_article_lines(text, titled=True)] == [body[0], body[2]]
+
+
+def test_writers_contact_lines_that_only_give_an_address_are_dropped() -> None:
+    body = [
+        "Floods close the river road",
+        "The road along the river closed on Tuesday.",
+        "The National Domestic Violence Hotline can be reached at (800) 799-7233 or by texting LOVEIS to 22522.",
+        "Dave Acosta may be reached at 546-6138.",  # no e-mail or handle: a phone number may be for readers
+        "Natalie Alund is a senior reporter for USA TODAY. Reach her at nalund@usatoday.com.",  # a bio
+    ]
+    contacts = [
+        "Adrian Hedden can be reached at 575-628-5516, achedden@currentargus.com or @AdrianHedden on Twitter.",
+        "Reporter Emma Dill can be reached at 910-343-2096 or edill@gannett.com.",
+        "Send story tips or ideas to Hannah Edelman at hedelman@delawareonline.com.",
+        "Got a tip? Contact Amanda Fries at afries@delawareonline.com. Follow her on X at @mandy_fries.",
+        "Have an idea for a local sports story? Contact Kevin Tresolini at ktresolini@delawareonline.com.",
+        "Email reporter Brian Passey at brian@thespectrum.com or call him at 435-674-6296.",
+    ]
+    assert kept("\n\n".join(body + contacts)) == body
+
+
+def test_a_short_head_ending_in_a_colon_after_the_last_paragraph_is_dropped() -> None:
+    body = ["Dow drops 112 as stocks swing", "Stocks swung on Tuesday as oil prices fell again.",
+            "At $1.55 billion, the jackpot equals the largest in the lottery's history. Here's where the other "
+            "record-holders stand:",  # a sentence of the story, however its list was lost
+            "Contributing: The Associated Press"]
+    assert kept("\n\n".join(body + ["USA TODAY's Investment Roundtable 2015:"])) == body
+    assert kept("\n\n".join(body[:3] + ["More on the Met Gala:", "Dig deeper:"])) == body[:3]
+
+
 def test_repeated_caption_line_is_dropped_once() -> None:
     text = "Headline about the envoy visit\nThe envoy visits Pakistan.\nThe envoy visits Pakistan.\nMore news follows."
     assert kept(text) == ["Headline about the envoy visit", "The envoy visits Pakistan.", "More news follows."]
@@ -331,6 +440,30 @@ def test_chrome_before_a_question_headline_is_dropped() -> None:
 def test_known_title_drops_labels_before_the_first_paragraph() -> None:
     text = "Brian Truitt\n\nUSA TODAY\n\nIn the hands of the right creative types, a king can be more."
     assert [text[s:e] for s, e in keep_article_lines(text, titled=True)] == [text.rsplit("\n", 1)[1]]
+
+
+def test_known_title_drops_the_byline_block_however_long_the_byline() -> None:
+    paragraph = "SYDNEY - The Australian government will legislate for a ban on social media for children under 16."
+    for byline in ("Alasdair Pal and Byron Kaye", "Kim Hjelmgaard, USA TODAY", "Special to the Detroit Free Press",
+                   "Marco della Cava, and Jon Swartz"):
+        text = f"{byline}\n\nReuters\n\n{paragraph}"
+        assert [text[s:e] for s, e in keep_article_lines(text, titled=True)] == [paragraph], byline
+    # a heading in capitals or title case is no byline: it is the first line of the story
+    text = f"Knoxville News Sentinel\n\nHIKE SEVEN ISLANDS STATE BIRDING PARK\n\n{paragraph}"
+    first = keep_article_lines(text, titled=True)[0]
+    assert text[first[0] : first[1]] == "HIKE SEVEN ISLANDS STATE BIRDING PARK"
+
+
+def test_time_stamps_are_dropped_and_close_the_byline_block() -> None:
+    paragraph = "I have been a homeowner in Farmington Hills for over 45 years, and I attend every council meeting."
+    for stamp in ("Updated Sept. 21, 2020, 5:52 p.m. ET", "June 26, 2023, 2:11 p.m. ET",
+                  "Jan. 12, 2022 Updated Jan. 13, 2022, 5:53 p.m. ET"):
+        text = f"Adam Shell, and Kim Hjelmgaard, USA TODAY\n\n{stamp}\n\nHills council lauded\n\n{paragraph}"
+        # the byline block above the stamp goes; the letter's own headline below it stays
+        assert [text[s:e] for s, e in keep_article_lines(text, titled=True)] == ["Hills council lauded", paragraph]
+    timeline = ["Outbreak timeline", "March 5, 2020", "A man tests positive for COVID-19 in Camarillo.",
+                "Thursday, March 12, 3:53 p.m.", "The county declares a local emergency."]
+    assert kept("\n\n".join(timeline)) == timeline  # a date alone, or without a year, is the story's
 
 
 @pytest.mark.skipif(not SQUAD.is_file(), reason="the shared SQuAD data is not here")
