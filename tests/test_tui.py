@@ -1041,3 +1041,27 @@ async def test_an_abstention_says_its_heading_once_and_then_why() -> None:
         assert text.startswith("The articles don't say\nNo article holds “Khalilzd”.\n") and text.count("don't say") == 1
         await pilot.press("ctrl+y")
         assert "The articles don't say. No article holds “Khalilzd”.\n" in app.clipboard
+
+
+async def test_the_article_view_dims_page_chrome_but_not_a_sentence_whose_label_was_cut_off() -> None:
+    from qa.articles import make_article
+    from qa.records import Citation
+    from tui.conversation import Source
+    from tui.screens.article import ArticleScreen
+
+    text = ("Coach wins award\nAI-assisted summary Iisalo, who was the EuroCup Coach of the Year, won again.\n"
+            "Sign up for our newsletter to get it in your inbox, sign up here.\nThe club said he would stay.\n")
+    article = make_article("coach", "coach.txt", text, "h", title="Coach wins award")
+    kept = [text[a:b] for a, b in article.lines]
+    assert "Iisalo, who was the EuroCup Coach of the Year, won again." in kept  # the label cut off, the rest kept
+    start = text.index("The club")
+    span = Citation("coach", article.title, "coach.txt", start, start + 28)
+    whole = Citation("coach", article.title, "coach.txt", 0, len(text))
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await app.push_screen(ArticleScreen(article, Source(1, "cited", span, whole)))
+        await pilot.pause()
+        shown = {str(p.render()).strip(): p.has_class("-debris") for p in app.screen.query(".paragraph")}
+        assert shown["AI-assisted summary Iisalo, who was the EuroCup Coach of the Year, won again."] is False
+        assert shown["Sign up for our newsletter to get it in your inbox, sign up here."] is True

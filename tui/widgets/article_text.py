@@ -47,7 +47,9 @@ class ArticleText(VerticalScroll, can_focus=True):
 
     def compose(self):
         text = self.article.text
-        kept = set(self.article.lines)
+        # A kept line may start after a label the cleaner cut off ("AI-assisted summary Iisalo, who ..."): its
+        # sentence is the article's, so the line is not page chrome.
+        kept_from = {end: start for start, end in self.article.lines}
         passage, span = self.source.passage, self.source.span
         # A front-matter block is the file's metadata, shown in the header above (outlet, date, address).
         body = read_front_matter(text).end
@@ -63,7 +65,7 @@ class ArticleText(VerticalScroll, can_focus=True):
             content = _highlight(content, start, end, passage.start, passage.end, PASSAGE_STYLE)
             content = _highlight(content, start, end, span.start, span.end, SENTENCE_STYLE)
             classes = "-cited" if start < span.end and span.start < end else ""
-            if (start, end) not in kept:
+            if kept_from.get(end, -1) < start:
                 classes += " -debris"
             yield Paragraph(content, start, classes)
 
