@@ -63,16 +63,16 @@ def answer_figures(retriever: Retriever, questions: Sequence[Any],
     if answerable:
         figures["answered_answerable"] = share([not a.abstained for _, a in answerable])
         figures["answer_holds_gold"] = share([holds_gold(q, a) for q, a in answerable])
-    given = [(q, a) for q, a in asked if not a.abstained]  # an answer is wrong when nothing answers, or it misses
-    wrong = {id(a): not _field(q, "answers") or not holds_gold(q, a) for q, a in given}
-    unsure = [a for _, a in given if a.unsure]
-    sure = [a for _, a in given if not a.unsure]
+    # Each answer given, unsure or not, and whether it is wrong (no gold answer held, or none to hold).
+    given = [(a.unsure, not holds_gold(q, a)) for q, a in asked if not a.abstained]
+    unsure_wrong = [wrong for unsure, wrong in given if unsure]
+    sure_wrong = [wrong for unsure, wrong in given if not unsure]
     if given:
-        figures["unsure_answers"] = share([a.unsure for _, a in given])
-    if unsure:
-        figures["unsure_wrong"] = share([wrong[id(a)] for a in unsure])
-    if sure:
-        figures["sure_wrong"] = share([wrong[id(a)] for a in sure])
+        figures["unsure_answers"] = share([unsure for unsure, _ in given])
+    if unsure_wrong:
+        figures["unsure_wrong"] = share(unsure_wrong)
+    if sure_wrong:
+        figures["sure_wrong"] = share(sure_wrong)
     if followups:
         figures["followup_holds_gold"] = share([holds_gold(q, a) for q, a in followups])
         figures["followup_holds_gold_without_history"] = share(

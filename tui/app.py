@@ -323,13 +323,14 @@ class QAApp(App[None]):
         self.chat.set_waiting(self._asking, CANCELLED)
         self._stop_asking("Cancelled")
 
-    def _stop_asking(self, done: str) -> None:
+    def _stop_asking(self, done: str | None) -> None:
         """Drop the question being answered; its worker runs on to the end of the model's step, which the status
-        line says ("Cancelled; …") until then."""
+        line says ("Cancelled; …", when `done` is given) until then."""
         self._cancelled.add(self._asking)
         if self._ask_worker is not None:
             self._ask_worker.cancel()
-        self.chat.say(f"{done}; the next question waits for the model to finish its current step", "ready")
+        if done is not None:
+            self.chat.say(f"{done}; the next question waits for the model to finish its current step", "ready")
 
     @on(AnswerReady)
     def _answer_ready(self, message: AnswerReady) -> None:
@@ -391,24 +392,18 @@ class QAApp(App[None]):
 
     def action_clear_chat(self) -> None:
         """Forget the conversation: transcript, queued questions and the history of follow-ups."""
-        self.exchanges.clear()
-        self._queue.clear()
-        self._first_live_turn = self._next_turn
-        if self._asking is not None and self._asking not in self._cancelled:  # its answer would be dropped anyway
-            self._stop_asking("Cleared")
-        self.chat.clear()
+        self._forget_turns_before(self._next_turn, "Cleared")
 
-    def _forget_turns_before(self, turn_id: int) -> None:
-        """Forget the turns asked of the folder the chat switched away from (those asked while the new one
-        opened stay): their transcript, their answers as history, and any of them waiting or being answered."""
+    def _forget_turns_before(self, turn_id: int, done: str | None = None) -> None:
+        """Forget the turns before `turn_id` (Ctrl+L: all of them; a switch of folder: those asked of the old
+        one, not those asked while the new one opened): their transcript, their answers as history, and any of
+        them waiting or being answered (the status line says `done` about that one, when given)."""
         self._switched_at = None
-        self.exchanges.clear()  # nothing is answered from a folder still opening: every answer is of the old one
+        self.exchanges.clear()  # every answer is of a turn before: none comes from a folder still opening
         self._queue = deque((turn, question) for turn, question in self._queue if turn >= turn_id)
         self._first_live_turn = max(self._first_live_turn, turn_id)
         if self._asking is not None and self._asking < turn_id and self._asking not in self._cancelled:
-            self._cancelled.add(self._asking)
-            if self._ask_worker is not None:
-                self._ask_worker.cancel()
+            self._stop_asking(done)  # its answer would be dropped anyway
         self.chat.clear_before(turn_id)
 
     def action_copy_answer(self) -> None:

@@ -12,7 +12,7 @@ import numpy as np
 
 from ..question import check_question
 from ..records import Answer
-from .candidates import Pool, gather
+from .candidates import Pool, gather, search_query
 from .compose import Choice, Writer, answer_order, number, reading_order, select, written
 from .crossencoder import CrossEncoder, shared
 from .features import ASKS_FOR_LIST, holds_list, question_basics, question_features, sentence_features
@@ -92,10 +92,12 @@ class Reader:
         """A 1-2 sentence answer quoted from the articles with numbered citations, or an abstention.
         `history` holds the earlier turns, oldest first: Answers, question strings or (question, answer) pairs."""
         question = check_question(question)
-        scoring = self.score(retriever, question, history)
-        if follows_an_abstention(question, history, retriever.terms):
+        if follows_an_abstention(question, history, retriever.terms):  # nothing to read: show what search found
+            context = context_questions(question, history_questions(history), retriever.terms)
             return Answer(question, f"{NO_ANSWER} {FOLLOWS_AN_ABSTENTION}", (), (), True, 0.0,
-                          scoring.pool.hits[: self.params.closest], reader=self.name)
+                          tuple(retriever.search(search_query(question, context), k=self.params.closest)),
+                          reader=self.name)
+        scoring = self.score(retriever, question, history)
         read_as = scoring.pool.question  # "Who said that?" is read with the quote it points at
         choices = self.choose(read_as, scoring)
         confidence, answers = self.decide(read_as, scoring, choices)

@@ -99,10 +99,6 @@ class ChatScreen(Screen):
         if turn is not None:
             turn.show_error(text)
 
-    def clear(self) -> None:
-        self.transcript.clear()
-        self.sources.show(None)
-
     def clear_before(self, turn_id: int) -> None:
         """Remove the turns before `turn_id` (those after it have no answer yet)."""
         self.transcript.clear_before(turn_id)

@@ -45,10 +45,6 @@ class Transcript(VerticalScroll, can_focus=True):
                 return turn
         return None
 
-    def clear(self) -> None:
-        self.query_children(Turn).remove()
-        self._welcome.display = True
-
     def clear_before(self, turn_id: int) -> None:
         old = [turn for turn in self.query_children(Turn) if turn.turn_id < turn_id]
         self._welcome.display = len(old) == len(self.turns)
