@@ -14,11 +14,13 @@ import pytest
 from rich.console import Console
 from textual import events
 from textual.app import App
+from textual.geometry import Region
 from textual.message import Message
 from textual.notifications import Notify
 from textual.widgets import Input, OptionList, Static
 
 from qa import CorpusError, QAError
+from qa.articles import parse_article
 from tests.test_tui_support import ABSTENTION_TEXT, FakeRetriever, GatedLoader, ask, loader_for, settle
 from tui.app import WAIT_FOR_LOAD, QAApp
 from tui.screens.article import ArticleScreen
@@ -73,6 +75,12 @@ def screen_text(app: App) -> str:
     # The same render that App.export_screenshot draws; the compositor is Textual's internal, read-only here.
     console.print(app.screen._compositor.render_update(full=True))
     return console.export_text()
+
+
+def region_text(app: App, region: Region) -> str:
+    """The characters on screen inside `region` (one pane), line by line."""
+    lines = screen_text(app).splitlines()[region.y : region.bottom]
+    return "\n".join(line[region.x : region.right] for line in lines)
 
 
 # --- asking ------------------------------------------------------------------------------------------------
@@ -374,6 +382,42 @@ async def test_selecting_an_earlier_answer_lists_its_sources() -> None:
         await pilot.press("down")
         await pilot.pause()
         assert turns(app)[1].selected
+
+
+class LongQuote(FakeRetriever):
+    """Answers with one sentence taller than the sources pane, in a wide terminal too."""
+
+    SENTENCE = "The report lists " + ", ".join(f"item {n}" for n in range(1, 300)) + " and finally Zanzibar."
+
+    def __init__(self) -> None:
+        super().__init__()
+        article = parse_article("report.txt", f"The council report\n{self.SENTENCE}\n".encode())
+        self._articles[article.doc_id] = article
+
+    def ask(self, question, history=None, **kwargs):
+        return self._answer(question, [("report", self.SENTENCE)])
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 40)])
+async def test_the_end_of_a_source_taller_than_its_pane_is_reached_with_the_keys(size) -> None:
+    app = make_app(LongQuote())
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        await ask(pilot, COST)
+        await pilot.press("tab", "tab")  # from the question box, past the transcript
+        sources = app.chat.query_one("#source-list")
+        assert app.focused is sources
+        assert "pgdn Scroll" in screen_text(app).splitlines()[-1]  # the footer says how
+        assert "Zanzibar" not in region_text(app, sources.scrollable_content_region)
+        await pilot.press(*["pagedown"] * 8)
+        assert "Zanzibar" in region_text(app, sources.scrollable_content_region)
+        await pilot.press(*["pageup"] * 8)
+        assert "The report lists item 1," in region_text(app, sources.scrollable_content_region)
+        shown = region_text(app, sources.scrollable_content_region).splitlines()
+        await pilot.press("down")  # one row further into the same source
+        assert region_text(app, sources.scrollable_content_region).splitlines()[:-1] == shown[1:]
+        await pilot.press("up")
+        assert region_text(app, sources.scrollable_content_region).splitlines() == shown
 
 
 async def test_markup_in_an_article_is_shown_literally() -> None:

@@ -11,7 +11,9 @@ from textual.widgets import Static
 
 KEYS: list[tuple[str, str]] = [
     ("Enter", "ask the question typed in the box"),
-    ("Up / Down", "in the box: earlier questions; in the chat: previous / next answer"),
+    ("Up / Down", "in the box: earlier questions; in the chat: previous / next answer; in the sources: "
+                  "scroll through a long source, then go to the next"),
+    ("PgUp / PgDn", "in the sources or an article: scroll a page"),
     ("Tab / Shift+Tab", "move between the chat, the sources and the question box"),
     ("1 … 9", "open source [n] of the selected answer (outside the question box)"),
     ("a letter", "outside the question box: starts the next question there"),

@@ -15,6 +15,7 @@ from textual.widgets.option_list import Option
 from qa.display import printable
 
 from ..conversation import Exchange, Source, snippet, sources_of
+from .source_list import SourceList
 
 if TYPE_CHECKING:
     from qa import Article, Citation
@@ -40,7 +41,7 @@ class SourcesPanel(Vertical):
         self.exchange: Exchange | None = None
         self.sources: list[Source] = []
         self._title = Static(Content.styled("Sources", "bold"), id="sources-title")
-        self._list = OptionList(id="source-list")
+        self._list = SourceList(id="source-list")
         self._list.display = False
         self._empty = Static(Content.styled(EMPTY, "$text-muted"), id="sources-empty")
 
