@@ -261,6 +261,33 @@ async def test_opening_a_citation_shows_the_article_with_the_sentence_highlighte
         assert isinstance(app.screen, ChatScreen)
 
 
+async def test_typing_in_an_article_goes_back_to_the_chat_and_starts_the_next_question() -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await ask(pilot, "How much goes to cycle lanes?")
+        app.chat.query_one("#transcript").focus()
+        await pilot.press("1")
+        await pilot.pause()
+        assert isinstance(app.screen, ArticleScreen)
+        assert "esc/q Back" in screen_text(app).splitlines()[-1]  # q is taken here, and the footer says so
+        await pilot.press("down", "2", "space")  # the view's own keys, and keys that start no question
+        assert isinstance(app.screen, ArticleScreen)
+        await pilot.press("q")
+        assert isinstance(app.screen, ChatScreen) and app.chat.query_one(QuestionInput).value == ""
+
+        await pilot.press("1")
+        await pilot.pause()
+        assert isinstance(app.screen, ArticleScreen)
+        for character in "Who voted 2 times?":  # one burst, as a fast typist sends it
+            app.post_message(typed(character))
+            await asyncio.sleep(0)
+        await settle(pilot)
+        box = app.chat.query_one(QuestionInput)
+        assert isinstance(app.screen, ChatScreen)
+        assert box.has_focus and box.value == "Who voted 2 times?"
+
+
 async def test_number_keys_open_sources_of_the_selected_answer() -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:

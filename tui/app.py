@@ -42,6 +42,7 @@ from .messages import (
     ReaderUnavailable,
     RetrieverReady,
 )
+from .screens.article import ArticleScreen
 from .screens.chat import ChatScreen
 from .screens.corpus import CorpusScreen
 from .screens.help import HelpScreen
@@ -124,8 +125,11 @@ class QAApp(App[None]):
         return self._chat
 
     async def on_event(self, event: events.Event) -> None:
-        if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded and self.screen is self.chat:
-            self.chat.route_to_question_box(event)  # before the key is handed to the focused widget
+        if isinstance(event, (events.Key, events.Paste)) and not event.is_forwarded:
+            if isinstance(self.screen, ArticleScreen) and self.screen.hands_over(event):
+                self.pop_screen()  # the chat is the screen at once: the key goes on to its question box
+            if self.screen is self.chat:
+                self.chat.route_to_question_box(event)  # before the key is handed to the focused widget
         await super().on_event(event)
 
     def on_ready(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
@@ -13,6 +14,7 @@ from textual.widgets import Footer, Header, Static
 from qa.display import printable
 
 from ..widgets.article_text import ArticleText
+from ..widgets.question_input import starts_question
 
 if TYPE_CHECKING:
     from qa import Article
@@ -21,10 +23,11 @@ if TYPE_CHECKING:
 
 
 class ArticleScreen(Screen):
-    """Read a source in context. Escape goes back to the chat."""
+    """Read a source in context. Escape (or q) goes back to the chat; typing a question goes back to ask it."""
 
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back"),
+        # One footer entry for both keys: the footer shows one key per action.
+        Binding("escape", "app.pop_screen", "Back", key_display="esc/q"),
         Binding("q", "app.pop_screen", "Back", show=False),
     ]
 
@@ -44,7 +47,8 @@ class ArticleScreen(Screen):
                 "\n",
                 (printable(" · ".join(part for part in (self.article.outlet, self.article.date[:10], self.article.path)
                                      if part))
-                 + f" · the {kind} is highlighted · Escape to go back", "$text-muted"),
+                 + f" · the {kind} is highlighted · Escape: back, or type a question",
+                 "$text-muted"),
                 *(("\n", (printable(self.article.url), "$text-muted")) if self.article.url else ()),
             ),
             id="article-title",
@@ -54,3 +58,11 @@ class ArticleScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one(ArticleText).focus()
+
+    def hands_over(self, event: events.Key | events.Paste) -> bool:
+        """Whether `event` belongs to the next question rather than to this view: the app then closes the view
+        and the chat's question box gets it, as a letter typed in the chat's lists does. A key bound here (q:
+        Back) keeps its meaning."""
+        if isinstance(event, events.Key) and event.key in self.active_bindings:
+            return False
+        return starts_question(event)

@@ -11,7 +11,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Input
 
 from ..conversation import Exchange
-from ..widgets.question_input import QuestionInput
+from ..widgets.question_input import QuestionInput, starts_question
 from ..widgets.sources import SourcesPanel
 from ..widgets.status import State, StatusLine
 from ..widgets.transcript import Transcript
@@ -113,15 +113,8 @@ class ChatScreen(Screen):
         their meaning in the lists until then). The focus moves at once: moved later, as Widget.focus does,
         keys of the same burst would land in two widgets' queues and arrive out of order, or be lost."""
         box = self.query_one(QuestionInput)
-        if box.has_focus:
-            return
-        if isinstance(event, events.Key):
-            character = event.character
-            if not event.is_printable or not character or character.isdigit() or character == " ":
-                return
-        elif not event.text:
-            return
-        self.set_focus(box, scroll_visible=False)
+        if not box.has_focus and starts_question(event):
+            self.set_focus(box, scroll_visible=False)
 
     @on(Input.Submitted, "#question")
     def _submitted(self, event: Input.Submitted) -> None:

@@ -8,6 +8,15 @@ from textual.widgets import Input
 from qa.question import without_controls
 
 
+def starts_question(event: events.Key | events.Paste) -> bool:
+    """Whether a key or a paste outside the question box starts a question there, as in any chat: a printable
+    character does, except a digit or a space (they open a source, or act in a list), and pasted text does."""
+    if isinstance(event, events.Paste):
+        return bool(event.text)
+    character = event.character
+    return event.is_printable and bool(character) and not character.isdigit() and character != " "
+
+
 class QuestionInput(Input):
     """Type a question, Enter to ask; Up and Down walk through the questions asked before."""
 
