@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -12,6 +15,8 @@ from qa.llm.model import ChatReadingModel
 from tests.test_tui import COST, COST_SENTENCE, answer_text, make_app, turns
 from tests.test_tui_support import FakeRetriever, settle
 from tui.app import CANCELLED, WAIT_FOR_STEP
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 class GatedBackend:
@@ -109,6 +114,76 @@ async def test_clearing_the_chat_stops_the_question_being_answered() -> None:
         backend.gate.set()
         await settle(pilot)
         assert COST_SENTENCE in answer_text(turn) and len(app.exchanges) == 1
+
+
+class JudgedTwice(JudgedRetriever):
+    """Asks its model twice per answer, as a reader that judges and then writes does; says when it is done."""
+
+    def __init__(self, backend: GatedBackend) -> None:
+        super().__init__(backend)
+        self.done = threading.Event()
+
+    def ask(self, question, history=None):
+        try:
+            answer = super().ask(question, history)
+            self.model.judge(question, [s.text for s in answer.sentences])
+            return answer
+        finally:
+            self.done.set()
+
+
+async def test_quitting_while_the_model_judges_asks_it_nothing_more() -> None:
+    backend = GatedBackend()
+    retriever = JudgedTwice(backend)
+    app = make_app(retriever)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await _type(pilot, COST)
+        await _wait(pilot, backend.started)
+        await pilot.press("ctrl+q")
+    backend.gate.set()  # the model's request under way ends; the worker, cancelled, starts no other
+    assert await asyncio.to_thread(retriever.done.wait, 5)
+    assert retriever.model.calls == 1
+
+
+# A chat whose answer is stuck in a model call that cannot be interrupted (llama.cpp's), quit with Ctrl+Q: the
+# process, started as `qa` starts it (run_chat), prints when Ctrl+Q is pressed.
+STUCK_CHAT = """
+import threading, time
+import tui.app as chat
+from tests.test_tui_support import FakeRetriever, loader_for
+
+asked = threading.Event()
+
+class Stuck(FakeRetriever):
+    def ask(self, question, history=None):
+        asked.set()
+        time.sleep(20)
+        return super().ask(question, history)
+
+async def quit_while_answering(pilot):
+    while pilot.app.retriever is None:
+        await pilot.pause(0.01)
+    pilot.app.chat.query_one("#question").value = "How much will the bridge cost?"
+    await pilot.press("enter")
+    while not asked.is_set():
+        await pilot.pause(0.01)
+    print(time.monotonic(), flush=True)
+    await pilot.press("ctrl+q")
+
+run = chat.QAApp.run
+chat.QAApp.run = lambda self, **kwargs: run(self, headless=True, auto_pilot=quit_while_answering, **kwargs)
+chat.folder_loader = lambda settings: loader_for(Stuck())
+chat.run_chat()
+"""
+
+
+def test_quitting_does_not_wait_for_a_model_call_under_way() -> None:
+    result = subprocess.run([sys.executable, "-c", STUCK_CHAT], cwd=ROOT, capture_output=True, text=True,
+                            timeout=15)  # the stuck call alone takes 20 s
+    ended = time.monotonic()
+    assert result.returncode == 0, result.stderr
+    assert ended - float(result.stdout.split()[0]) < 2
 
 
 # --- the real folder loader, with a fake embedding model ------------------------------------------------------

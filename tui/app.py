@@ -9,13 +9,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
 import threading
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from textual import events, on, work
 from textual.app import App
@@ -97,8 +98,10 @@ class QAApp(App[None]):
         self._switched_at: int | None = None  # the first turn asked of a folder being switched to
         self._generation = 0  # bumped per load, so a superseded load's messages are ignored
         self._reindexing = 0  # the generation of a re-index asked for in the palette: its result is told
-        self._load_threads = 0  # load threads still running: a cancelled one runs on until the model is loaded
-        self._load_threads_lock = threading.Lock()
+        # Threads loading an index or a model, which may be writing files: quitting waits for them (a cancelled
+        # one stops at its next step, or runs on until its model is loaded).
+        self._load_threads = 0
+        self._loads_done = threading.Condition()
         self.reader: str | None = None  # chosen in the palette; None: the `reader` setting (QA_READER)
         self._preparing: str | None = None  # the reader being built after it was chosen in the palette
         self._opening = False  # a folder is being opened: the status line shows its steps
@@ -148,10 +151,9 @@ class QAApp(App[None]):
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def _load(self, corpus: Path, generation: int) -> None:
         worker = get_current_worker()
-        with self._load_threads_lock:
-            self._load_threads += 1
         try:
-            retriever = self._load_retriever(corpus, LoadReporter(self, worker, generation))
+            with self._counted_as_loading():
+                retriever = self._load_retriever(corpus, LoadReporter(self, worker, generation))
         except LoadCancelled:
             return
         except Exception as error:  # every failure becomes a toast, never a traceback
@@ -159,17 +161,30 @@ class QAApp(App[None]):
             if not worker.is_cancelled:
                 self.post_message(LoadFailed(generation, corpus, describe_error(error)))
             return
-        finally:
-            with self._load_threads_lock:
-                self._load_threads -= 1
         if not worker.is_cancelled:
             self.post_message(RetrieverReady(generation, retriever, corpus))
 
+    @contextlib.contextmanager
+    def _counted_as_loading(self) -> Iterator[None]:
+        with self._loads_done:
+            self._load_threads += 1
+        try:
+            yield
+        finally:
+            with self._loads_done:
+                self._load_threads -= 1
+                self._loads_done.notify_all()
+
     @property
     def loading(self) -> bool:
-        """Whether a load thread is still running (cancelled or not)."""
-        with self._load_threads_lock:
+        """Whether a thread is still loading an index or a model (cancelled or not)."""
+        with self._loads_done:
             return self._load_threads > 0
+
+    def wait_for_loads(self) -> None:
+        """Block until no thread loads an index or a model: one may be writing the index or a model file."""
+        with self._loads_done:
+            self._loads_done.wait_for(lambda: self._load_threads == 0)
 
     @on(LoadWarning)
     def _load_warning(self, message: LoadWarning) -> None:
@@ -452,7 +467,8 @@ class QAApp(App[None]):
         from qa import QAError
 
         try:
-            retriever.reader(name)
+            with self._counted_as_loading():  # a local model's file may be assembled into the cache
+                retriever.reader(name)
         except QAError as error:
             self.post_message(ReaderUnavailable(name, previous, describe_error(error)))
             return
@@ -544,8 +560,9 @@ def _corpus_label(corpus: Path) -> str:
     return printable(corpus.name or str(corpus.resolve().name or corpus))
 
 
-def run_chat(settings: Settings | None = None) -> int:
-    """Run the chat on `settings.corpus` (default: Settings.from_env()) until the user quits; returns 0."""
+def run_chat(settings: Settings | None = None) -> NoReturn:
+    """Run the chat on `settings.corpus` (default: Settings.from_env()) until the user quits, then end the process
+    with the app's exit status (130 when interrupted)."""
     if settings is None:
         from qa import Settings
 
@@ -556,7 +573,7 @@ def run_chat(settings: Settings | None = None) -> int:
     root = logging.getLogger()
     handlers = root.handlers[:]
     root.handlers[:] = [TextualHandler()]
-    # Our own loop rather than asyncio.run: that would wait, silently, for a load thread still in the model.
+    # Our own loop rather than asyncio.run: that would wait, silently, for every worker thread to end.
     loop = asyncio.new_event_loop()
     interrupted = False
 
@@ -577,10 +594,21 @@ def run_chat(settings: Settings | None = None) -> int:
         if app.loading:  # a thread cannot be stopped while it loads the model
             print("newsqa: closing once the model load or indexing step in progress stops…", file=sys.stderr,
                   flush=True)
+        app.wait_for_loads()
         loop.run_until_complete(loop.shutdown_asyncgens())
-        loop.run_until_complete(loop.shutdown_default_executor())
-        loop.close()
+        loop.close()  # does not join the worker threads: an answer's may be inside the reading model
     if interrupted:
         print("qa: interrupted", file=sys.stderr)
-        return 130
-    return app.return_code or 0
+        _end_process(130)
+    _end_process(app.return_code or 0)
+
+
+def _end_process(code: int) -> NoReturn:
+    """Exit now, without the interpreter's shutdown: it joins every worker thread, and a question's may be inside
+    llama.cpp for seconds more (a strict answer's judge cannot be interrupted, and has nothing to save), and the
+    native libraries' teardown (torch) adds two seconds more. The loads, which may be writing files, are over."""
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)
