@@ -5,13 +5,19 @@ Layout of an index folder::
 
     manifest.json     identity (format, model, splitter), the live generation, its files' sizes and hashes, articles
     gen-XXXX/         passages.npy (article, ordinal, start, end, first sentence), sentences.npy (start, end),
-                      vectors.npy (float16, one unit vector per sentence), bm25/ (bm25s arrays, memory-mapped),
-                      dense.usearch (an approximate dense index, for large indexes only)
+                      vectors.npy (float16, one unit vector per sentence), digests.npy (a 64-bit hash of each
+                      sentence's text), bm25/ (bm25s arrays, memory-mapped), dense.usearch (an approximate dense
+                      index, for large indexes only)
     partial/          segments embedded by a run that has not finished: seg-N.npy + seg-N.json (written last)
     lock              held (flock) by the process that syncs the folder
 
 A new generation is written beside the live one and becomes live when the manifest is replaced (an atomic
 rename), so a crash or a full disk at any moment leaves the previous index whole.
+
+A sentence's vector depends on its text alone (no title, no neighbouring sentences), so an article that changed
+keeps the saved vector of every sentence whose text it still holds, wherever the sentence now sits: an edit of
+its front matter or title embeds nothing, an edit of one paragraph embeds that paragraph's sentences. The saved
+article's text is gone by then, hence the digests: they tell which saved vector is which sentence's.
 """
 
 from __future__ import annotations
@@ -53,6 +59,7 @@ FORMAT_VERSION = 2
 SPLITTER_VERSION = 14
 MANIFEST, LOCK, PARTIAL = "manifest.json", "lock", "partial"
 PASSAGES, SENTENCES, VECTORS, BM25 = "passages.npy", "sentences.npy", "vectors.npy", "bm25"
+DIGESTS = "digests.npy"  # uint64 per sentence; absent from generations written before it was kept
 APPROXIMATE = "dense.usearch"  # the approximate dense index, only for large indexes (qa/ann.py)
 LEGACY_FILES = ("passages.jsonl", "vectors.npy")  # format 1, converted on first open
 VECTOR_DTYPE = np.float16  # rankings match float32's on the seed and SQuAD sets (see README)
@@ -65,20 +72,27 @@ Progress = Callable[[int, int], None]
 
 @dataclass(frozen=True, slots=True)
 class SyncReport:
-    """What opening the index did: how many articles were reused, embedded anew or dropped."""
+    """What opening the index did: how many articles were reused, embedded (wholly or in part), updated without
+    embedding or dropped, and how many sentences went through the model: a changed article is embedded only
+    where its text changed, so the article counts alone would overstate the work."""
 
-    reused: int
-    embedded: int
+    reused: int  # unchanged articles (the same content hash)
+    embedded: int  # new articles, and changed ones with at least one new sentence (only those are embedded)
     removed: int
     rebuilt_because: str | None  # why a saved index was thrown away, if it was
     resumed: int = 0  # articles whose vectors came from an interrupted earlier run (not embedded again)
-    resplit: int = 0  # articles split again by another splitter, their sentences' saved vectors kept
-    changed_paths: tuple[str, ...] = ()  # the files of the articles embedded anew, for people to read
+    resplit: int = 0  # unchanged articles split again by another splitter, their sentences' saved vectors kept
+    changed_paths: tuple[str, ...] = ()  # the files of the articles embedded, for people to read
     removed_paths: tuple[str, ...] = ()  # the files of the articles dropped
+    updated: int = 0  # changed articles whose every sentence kept its saved vector (a front-matter edit): none embedded
+    updated_paths: tuple[str, ...] = ()  # their files
+    sentences_embedded: int = 0  # sentences the model encoded in this sync
+    sentences_kept: int = 0  # sentences of changed or re-split articles whose saved vectors were kept
 
     @property
     def changed(self) -> bool:
-        return bool(self.embedded or self.removed or self.rebuilt_because or self.resumed or self.resplit)
+        return bool(self.embedded or self.removed or self.rebuilt_because or self.resumed or self.resplit
+                    or self.updated)
 
 
 class PassageTable(Sequence[Passage]):
@@ -146,6 +160,28 @@ class _Piece:
     counts: np.ndarray  # sentences per passage
     sentences: np.ndarray  # (sentences x 2)
     vectors: np.ndarray | None  # (sentences x dimension); None until embedded
+    digests: np.ndarray | None = None  # a hash of each sentence's text; None: made from the text when written
+
+
+@dataclass(slots=True)
+class _Pending:
+    """An article to embed: its new passages, and the saved vectors of the sentences its saved version held too
+    (rows `missing` of `kept` are the sentences to embed; `kept` is None when every one is)."""
+
+    number: int  # its place among the articles
+    article: Article
+    passages: list[Passage]
+    kept: np.ndarray | None  # (sentences x dimension)
+    missing: np.ndarray  # int64 sentence numbers, in order
+    digests: np.ndarray  # of every sentence
+
+    @property
+    def passages_to_embed(self) -> int:
+        """Passages with a sentence to embed: what progress counts."""
+        if self.kept is None:
+            return len(self.passages)
+        ends = np.cumsum([len(p.sentences) for p in self.passages])
+        return len(np.unique(np.searchsorted(ends, self.missing, side="right")))
 
 
 class IndexStore:
@@ -168,9 +204,10 @@ class IndexStore:
 
     def sync(self, articles: Sequence[Article], embedder: Embedder, batch_size: int = 32,
              progress: Progress | None = None, *, seed: Path | None = None) -> tuple[IndexContents, SyncReport]:
-        """Bring the saved index in line with `articles`: reuse unchanged ones, embed new and changed ones
-        (committing them in segments as it goes), drop deleted ones, and write a new generation if anything
-        changed. A broken or foreign index is rebuilt; an older format is converted without re-embedding.
+        """Bring the saved index in line with `articles`: reuse unchanged ones, embed new ones and the new
+        sentences of changed ones (committing them in segments as it goes), drop deleted ones, and write a new
+        generation if anything changed. A broken or foreign index is rebuilt; an older format is converted
+        without re-embedding.
         `seed` is another index folder (one that cannot be written) whose saved articles are reused too."""
         articles = list(articles)
         with self._lock(progress):
@@ -183,15 +220,19 @@ class IndexStore:
             elif problem:
                 log.warning("rebuilding the index in %s: %s", self.folder, problem)
             if live is not None and live.keys == [(a.path, a.content_hash) for a in articles]:
+                self._add_digests(live)
                 self._remove_stale(keep=live.generation.name)  # what a run killed after going live left behind
                 return live.contents, SyncReport(len(articles), 0, 0, None)  # the usual open: nothing to do
             seeded = self._seed(seed, articles) if seed is not None else {}
             reusable = {**seeded, **(live.reusable if live else {})}
             legacy = self._load_legacy() if live is None else {}
             partial = self._load_partial()
+            # An edited article's saved version: the vectors of the sentences it still holds are good.
+            previous = {path: (content_hash, piece) for (path, content_hash), piece in {**reusable, **earlier}.items()}
             pieces: list[_Piece | None] = []
-            pending: list[tuple[int, Article, list[Passage]]] = []
-            resumed = resplit = 0
+            pending: list[_Pending] = []
+            updated: list[str] = []
+            resumed = resplit = kept_sentences = 0
             # A file renamed or moved keeps its text, so its saved passages and vectors are good under the new path.
             by_content = {content_hash: piece for (_, content_hash), piece in reusable.items()}
             for number, article in enumerate(articles):
@@ -205,27 +246,36 @@ class IndexStore:
                     pieces.append(legacy[key] if key in legacy else partial[key])
                     continue
                 fresh = split_passages(article, self.min_words, self.max_words)
-                kept = _saved_vectors(earlier.get(key), fresh)
-                if kept is not None:
-                    resplit += 1
-                    pieces.append(_piece(fresh, kept))
+                item = _pending(number, article, fresh, previous.get(article.path))
+                kept_sentences += len(item.digests) - len(item.missing) if item.kept is not None else 0
+                if item.kept is not None and not len(item.missing):
+                    if previous[article.path][0] == article.content_hash:
+                        resplit += 1
+                    else:
+                        updated.append(article.path)
+                    pieces.append(_piece(fresh, item.kept, item.digests))
                     continue
-                pending.append((number, article, fresh))
-                pieces.append(_piece(fresh, None))
+                pending.append(item)
+                pieces.append(None)
             current = {a.path for a in articles}
             removed = sorted({path for path, _ in (reusable or earlier) if path not in current})
-            reused = len(articles) - len(pending) - resumed - resplit
-            report = SyncReport(reused, len(pending), len(removed), None if resplit else problem, resumed, resplit,
-                                tuple(article.path for _, article, _ in pending), tuple(removed))
+            reused = len(articles) - len(pending) - resumed - resplit - len(updated)
+            report = SyncReport(reused, len(pending), len(removed), None if earlier else problem, resumed, resplit,
+                                tuple(item.article.path for item in pending), tuple(removed), len(updated),
+                                tuple(updated), sum(len(item.missing) for item in pending), kept_sentences)
             if legacy:
                 log.warning("converting the index in %s to the current format (nothing is embedded again)",
                             self.folder)
             if live is not None and not report.changed and not legacy:
+                self._add_digests(live)
                 self._remove_stale(keep=live.generation.name)
                 return live.contents, report
             self._check_writable()
             if resumed:
                 log.info("resuming an interrupted run: %d articles already embedded", resumed)
+            if kept_sentences:
+                log.info("%d sentences of changed or re-split articles keep their saved vectors; %d are embedded",
+                         kept_sentences, report.sentences_embedded)
             self._embed(pending, pieces, embedder, batch_size, progress)
             contents = self._write_generation(articles, pieces, embedder)
             return contents, report
@@ -337,7 +387,12 @@ class IndexStore:
             lexical = LexicalIndex.load(generation / BM25)
             if len(lexical) != len(table):
                 return None, "its BM25 index and passages disagree"
-            live = _Live(manifest, generation, table, sentences, vectors, lexical, articles, resplit=bool(other))
+            digests = np.load(generation / DIGESTS, allow_pickle=False, mmap_mode="r") \
+                if DIGESTS in manifest["files"] else None
+            if digests is not None and (digests.shape != (len(sentences),) or digests.dtype != np.uint64):
+                digests = None  # only an edit's savings depend on them: made again, not a reason to rebuild
+            live = _Live(manifest, generation, table, sentences, vectors, lexical, articles, resplit=bool(other),
+                         digests=digests)
         # A manifest edited by hand or half-written by another tool can hold anything ("files": "x").
         except (OSError, EOFError, ValueError, KeyError, TypeError, AttributeError) as error:
             return None, f"it cannot be read ({type(error).__name__}: {error})"
@@ -398,26 +453,26 @@ class IndexStore:
 
     # --- embedding --------------------------------------------------------------------------------------
 
-    def _embed(self, pending: list[tuple[int, Article, list[Passage]]], pieces: list[_Piece | None],
-               embedder: Embedder, batch_size: int, progress: Progress | None) -> None:
-        """Embed the pending articles' sentences, committing a segment every `commit_every` sentences."""
-        total = sum(len(fresh) for _, _, fresh in pending)
+    def _embed(self, pending: list[_Pending], pieces: list[_Piece | None], embedder: Embedder, batch_size: int,
+               progress: Progress | None) -> None:
+        """Embed the pending articles' missing sentences, committing a segment every `commit_every` of them."""
+        total = sum(item.passages_to_embed for item in pending)
         done = 0
         if progress and total:
             progress(0, total)
-        chunk: list[tuple[int, Article, list[Passage]]] = []
+        chunk: list[_Pending] = []
         size = 0
         for item in pending:
             chunk.append(item)
-            size += sum(len(p.sentences) for p in item[2])
+            size += len(item.missing)
             if size >= self.commit_every or item is pending[-1]:
                 done = self._embed_chunk(chunk, pieces, embedder, batch_size, progress, done, total)
                 chunk, size = [], 0
 
-    def _embed_chunk(self, chunk: list[tuple[int, Article, list[Passage]]], pieces: list[_Piece | None],
-                     embedder: Embedder, batch_size: int, progress: Progress | None, done: int, total: int) -> int:
-        texts = [article.text[s.start : s.end] for _, article, fresh in chunk for p in fresh for s in p.sentences]
-        passages = sum(len(fresh) for _, _, fresh in chunk)
+    def _embed_chunk(self, chunk: list[_Pending], pieces: list[_Piece | None], embedder: Embedder, batch_size: int,
+                     progress: Progress | None, done: int, total: int) -> int:
+        texts = [item.article.text[s.start : s.end] for item in chunk for s in _sentences(item.passages, item.missing)]
+        passages = sum(item.passages_to_embed for item in chunk)
 
         def report(sentences_done: int, sentences_total: int) -> None:
             if progress:
@@ -426,17 +481,18 @@ class IndexStore:
         vectors = embedder.encode(texts, batch_size=batch_size, progress=report if progress else None)
         vectors = np.asarray(vectors).astype(VECTOR_DTYPE)
         taken = 0
-        entries = []
-        for number, article, fresh in chunk:
-            piece = _piece(fresh, None)
-            count = len(piece.sentences)
-            piece.vectors = vectors[taken : taken + count]
-            pieces[number] = piece
-            taken += count
-            entries.append({"path": article.path, "hash": article.content_hash, "sentences": count,
-                            "spans": piece.spans.tolist(), "counts": piece.counts.tolist(),
-                            "spans_sentences": piece.sentences.tolist()})
-        self._commit_segment(vectors, entries)
+        entries, whole = [], []
+        for item in chunk:
+            piece = _piece(item.passages, None, item.digests)
+            fresh = vectors[taken : taken + len(item.missing)]
+            piece.vectors = fresh if item.kept is None else _filled(item.kept, item.missing, fresh)
+            pieces[item.number] = piece
+            taken += len(item.missing)
+            whole.append(piece.vectors)
+            entries.append({"path": item.article.path, "hash": item.article.content_hash,
+                            "sentences": len(piece.sentences), "spans": piece.spans.tolist(),
+                            "counts": piece.counts.tolist(), "spans_sentences": piece.sentences.tolist()})
+        self._commit_segment(np.concatenate(whole), entries)
         if progress:
             progress(done + passages, total)
         return done + passages
@@ -467,7 +523,7 @@ class IndexStore:
             generation.mkdir(parents=True)
             vectors = np.lib.format.open_memmap(generation / VECTORS, mode="w+", dtype=VECTOR_DTYPE,
                                                 shape=(sentence_total, dimension))
-            tables, spans, texts = [], [], []
+            tables, spans, texts, digests = [], [], [], []
             first = 0
             for number, (article, piece) in enumerate(zip(articles, pieces)):
                 assert piece is not None and piece.vectors is not None
@@ -478,6 +534,7 @@ class IndexStore:
                 tables.append(np.column_stack([np.full(len(piece.spans), number, dtype=np.int64), piece.spans,
                                                starts]).reshape(-1, 5))
                 spans.append(piece.sentences.reshape(-1, 2))
+                digests.append(piece.digests if piece.digests is not None else _digests(article.text, piece.sentences))
                 texts.extend(lexical_text(article.text[int(s):int(e)], article.title)
                              for _, s, e in piece.spans)
                 first += count
@@ -487,6 +544,8 @@ class IndexStore:
             sentences = np.concatenate(spans).astype(np.int64) if spans else np.zeros((0, 2), dtype=np.int64)
             np.save(generation / PASSAGES, table, allow_pickle=False)
             np.save(generation / SENTENCES, sentences, allow_pickle=False)
+            np.save(generation / DIGESTS, np.concatenate(digests).astype(np.uint64) if digests else
+                    np.zeros(0, dtype=np.uint64), allow_pickle=False)
             LexicalIndex(texts).save(generation / BM25)
             if sentence_total >= ann.ANN_MIN_SENTENCES:
                 ann.build(np.load(generation / VECTORS, allow_pickle=False, mmap_mode="r"), generation / APPROXIMATE)
@@ -501,13 +560,44 @@ class IndexStore:
                                      "hash": a.content_hash} for a in articles]
             if (self.folder / MANIFEST).is_dir() and not (self.folder / MANIFEST).is_symlink():
                 shutil.rmtree(self.folder / MANIFEST)  # a folder in the manifest's place (_load said it cannot be read)
-            write_atomically(self.folder / MANIFEST, json.dumps(manifest, indent=1, ensure_ascii=False)
-                              .encode("utf-8"))
+            self._write_manifest(manifest)
         self._remove_stale(keep=name)
         live = _Live(manifest, generation, table, sentences,
                      np.load(generation / VECTORS, allow_pickle=False, mmap_mode="r"),
                      LexicalIndex.load(generation / BM25), articles)
         return live.contents
+
+    def _write_manifest(self, manifest: dict) -> None:
+        write_atomically(self.folder / MANIFEST, json.dumps(manifest, indent=1, ensure_ascii=False).encode("utf-8"))
+
+    def _add_digests(self, live: _Live) -> None:
+        """Give a generation written before sentence digests were kept its digests (from the articles' texts,
+        which are the saved ones: the same content hashes), so that the next edit of an article embeds only
+        its changed sentences. Nothing is embedded; a folder that cannot be written is left as it is."""
+        if live.digests is not None:
+            return
+        numbers = {(a.path, a.content_hash): a for a in live.articles}
+        pieces = live.reusable
+        if any(key not in numbers for key in pieces):
+            return
+        digests = np.concatenate([_digests(numbers[key].text, piece.sentences) for key, piece in pieces.items()]
+                                 or [np.zeros(0, dtype=np.uint64)]).astype(np.uint64)
+        if len(digests) != len(live.sentences):
+            return
+        buffer = io.BytesIO()
+        np.save(buffer, digests, allow_pickle=False)
+        try:
+            _probe_write(self.folder)
+            write_atomically(live.generation / DIGESTS, buffer.getvalue())  # not read until the manifest names it
+            files = {**live.manifest["files"], DIGESTS: _describe(live.generation / DIGESTS)}
+            manifest = {**live.manifest, "files": files}
+            self._write_manifest(manifest)
+        except OSError as error:
+            log.info("could not add sentence digests to the index in %s (%s); an edited article is embedded whole "
+                     "until the index is next written", self.folder, _reason(error))
+            return
+        live.manifest, live.digests = manifest, digests
+        log.info("added sentence digests to the index in %s (nothing embedded)", self.folder)
 
     def _remove_stale(self, keep: str) -> None:
         """Older generations, the finished run's segments and format-1 files: no longer needed."""
@@ -541,6 +631,7 @@ class _Live:
     lexical: LexicalIndex
     articles: Sequence[Article]
     resplit: bool = False  # cut by another splitter: only its sentence vectors can be used
+    digests: np.ndarray | None = None  # per sentence; None in a generation written before they were kept
 
     @property
     def keys(self) -> list[tuple[str, str]]:
@@ -557,8 +648,9 @@ class _Live:
             low, high = int(bounds[number]), int(bounds[number + 1])
             rows = self.table[low:high]
             first, last = (int(offsets[low]), int(offsets[high])) if high > low else (0, 0)
-            found[(entry["path"], entry["hash"])] = _Piece(rows[:, 1:4], np.diff(offsets[low : high + 1]),
-                                                           self.sentences[first:last], self.vectors[first:last])
+            found[(entry["path"], entry["hash"])] = _Piece(
+                rows[:, 1:4], np.diff(offsets[low : high + 1]), self.sentences[first:last], self.vectors[first:last],
+                self.digests[first:last] if self.digests is not None else None)
         return found
 
     @property
@@ -575,11 +667,67 @@ def _missing(entry: dict) -> Article:
                    lines=(), content_hash=str(entry["hash"]))
 
 
-def _piece(passages: Sequence[Passage], vectors: np.ndarray | None) -> _Piece:
+def _piece(passages: Sequence[Passage], vectors: np.ndarray | None, digests: np.ndarray | None = None) -> _Piece:
     spans = np.array([[p.ordinal, p.start, p.end] for p in passages], dtype=np.int64).reshape(-1, 3)
     counts = np.array([len(p.sentences) for p in passages], dtype=np.int64)
     sentences = np.array([[s.start, s.end] for p in passages for s in p.sentences], dtype=np.int64).reshape(-1, 2)
-    return _Piece(spans, counts, sentences, vectors)
+    return _Piece(spans, counts, sentences, vectors, digests)
+
+
+def _pending(number: int, article: Article, passages: list[Passage],
+             saved: tuple[str, _Piece] | None) -> _Pending:
+    """`article`, split into `passages`, with the vectors its saved version (content hash, piece) holds for the
+    same sentence texts. A saved version without digests (written by an older newsqa) lends its vectors only
+    when its text is the article's (the same content hash: another splitter cut it)."""
+    spans = np.array([[s.start, s.end] for p in passages for s in p.sentences], dtype=np.int64).reshape(-1, 2)
+    digests = _digests(article.text, spans)
+    everything = np.arange(len(spans), dtype=np.int64)
+    if saved is None or saved[1].vectors is None:
+        return _Pending(number, article, passages, None, everything, digests)
+    content_hash, piece = saved
+    known = piece.digests
+    if known is None and content_hash == article.content_hash:
+        known = _digests(article.text, piece.sentences)
+    if known is None:
+        return _Pending(number, article, passages, None, everything, digests)
+    rows = _rows_of(np.asarray(known), digests)
+    found = rows >= 0
+    kept = np.zeros((len(spans), piece.vectors.shape[1] if piece.vectors.ndim == 2 else 0), dtype=VECTOR_DTYPE)
+    if found.any():
+        kept[found] = piece.vectors[rows[found]]
+    return _Pending(number, article, passages, kept, everything[~found], digests)
+
+
+def text_digest(text: str) -> int:
+    """A 64-bit hash of a sentence's text: its saved vector is good for any sentence of the same text (a vector
+    depends on the text alone). Collisions only matter between the sentences of one article's two versions."""
+    # surrogatepass: an export's JSON may hold a lone surrogate ("\ud83d"), which strict UTF-8 refuses
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest(), "little")
+
+
+def _digests(text: str, spans: np.ndarray) -> np.ndarray:
+    """The digest of each span's text."""
+    return np.array([text_digest(text[start:end]) for start, end in spans.tolist()], dtype=np.uint64)
+
+
+def _rows_of(saved: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """For each wanted digest, the row of a saved sentence with that digest, or -1."""
+    rows = {int(digest): row for row, digest in enumerate(saved.tolist())}
+    return np.array([rows.get(int(digest), -1) for digest in wanted.tolist()], dtype=np.int64)
+
+
+def _sentences(passages: Sequence[Passage], numbers: np.ndarray) -> list[Span]:
+    """The sentences of `passages` with the given numbers (counted over all of them, in order)."""
+    every = [s for p in passages for s in p.sentences]
+    return [every[number] for number in numbers.tolist()]
+
+
+def _filled(kept: np.ndarray, missing: np.ndarray, fresh: np.ndarray) -> np.ndarray:
+    """The kept vectors with the missing rows filled in from `fresh`, in order."""
+    if kept.shape[1] != fresh.shape[1]:  # nothing was kept (a saved article without sentences)
+        kept = np.zeros((len(kept), fresh.shape[1]), dtype=VECTOR_DTYPE)
+    kept[missing] = fresh
+    return kept
 
 
 def _splitter_change(saved: object, current: dict) -> str:
@@ -595,20 +743,6 @@ def _splitter_change(saved: object, current: dict) -> str:
         reasons.append(f"its passages are of {saved.get('min_words')}-{saved.get('max_words')} words "
                        f"(now {current['min_words']}-{current['max_words']})")
     return "; ".join(reasons) or "it was built with another splitter"
-
-
-def _saved_vectors(saved: _Piece | None, passages: Sequence[Passage]) -> np.ndarray | None:
-    """The saved vectors of `passages`' sentences, when the article was saved with every one of those sentences
-    (the same characters: a sentence's vector depends on its text alone); else None."""
-    if saved is None or saved.vectors is None:
-        return None
-    rows = {(int(start), int(end)): row for row, (start, end) in enumerate(saved.sentences)}
-    wanted = [rows.get((s.start, s.end)) for p in passages for s in p.sentences]
-    if any(row is None for row in wanted):
-        return None
-    if wanted == list(range(len(saved.sentences))):
-        return saved.vectors  # the same sentences in the same order: the saved rows as they are
-    return np.asarray(saved.vectors[np.array(wanted, dtype=np.int64)]).reshape(len(wanted), -1)
 
 
 def _dimension(embedder: Embedder) -> int:

@@ -37,14 +37,17 @@ def test_reopening_an_unchanged_folder_embeds_nothing(corpus: Path) -> None:
         [h.citation for h in built.search("envoy Qatar", method="bm25")]
 
 
-def test_changing_one_article_re_embeds_only_that_article(corpus: Path) -> None:
+def test_changing_one_article_embeds_only_its_new_sentences(corpus: Path) -> None:
     open_with(corpus, CountingEmbedder())
     changed = corpus / "001_f1fe2993f030a849.txt"
     changed.write_text(changed.read_text() + "\n\nA new closing paragraph about the envoy in Doha.\n")
     embedder = CountingEmbedder()
     retriever = open_with(corpus, embedder)
-    assert embedder.encoded == sentences(retriever, "001_f1fe2993f030a849")
-    assert retriever.report.sync.embedded == 1 and retriever.report.sync.reused == 4
+    sync = retriever.report.sync
+    assert embedder.encoded == sync.sentences_embedded == 1  # the added sentence; the others keep their vectors
+    assert sync.sentences_kept == sentences(retriever, "001_f1fe2993f030a849") - 1
+    assert (sync.embedded, sync.reused, sync.updated) == (1, 4, 0)
+    assert sync.changed_paths == ("001_f1fe2993f030a849.txt",)
 
 
 def test_adding_and_deleting_articles(corpus: Path) -> None:
@@ -160,14 +163,16 @@ def test_another_splitter_splits_again_and_keeps_the_sentence_vectors(corpus: Pa
     fresh = open_with(corpus, CountingEmbedder(), max_words=120, index_dir=tmp_path / "fresh")
     assert dense_ranking(regrouped, "envoy Qatar talks") == dense_ranking(fresh, "envoy Qatar talks")
 
-    # An article whose sentences the new splitter cuts differently is embedded again, and only that one.
+    # An article changed meanwhile has only its new sentence embedded, the others split again.
     changed = corpus / "001_f1fe2993f030a849.txt"
     changed.write_text(changed.read_text() + "\n\nA new closing paragraph about the envoy in Doha.\n")
     monkeypatch.setattr(index_module, "SPLITTER_VERSION", index_module.SPLITTER_VERSION + 1)
     partly = CountingEmbedder()
     updated = open_with(corpus, partly, max_words=120)
     assert updated.report.sync.resplit == 4 and updated.report.sync.embedded == 1
-    assert partly.encoded == sentences(updated, "001_f1fe2993f030a849")
+    assert partly.encoded == 1 and updated.report.sync.rebuilt_because is None
+    fresh = open_with(corpus, CountingEmbedder(), max_words=120, index_dir=tmp_path / "fresh-edited")
+    assert dense_ranking(updated, "envoy Doha closing") == dense_ranking(fresh, "envoy Doha closing")
 
 
 def test_interrupted_write_keeps_the_previous_index_and_what_was_embedded(corpus: Path, monkeypatch) -> None:

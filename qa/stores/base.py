@@ -46,9 +46,11 @@ class PassageStore(Protocol):
 
     def sync(self, articles: Sequence[Article], embedder: Embedder, *, batch_size: int = 32,
              progress: Progress | None = None) -> SyncReport:
-        """Bring the store in line with `articles`: keep unchanged ones (same `content_hash`), split and embed
-        new or changed ones (one unit vector per passage sentence), drop the others. `progress(done, total)`
-        counts passages. Must leave the previous contents readable if it fails or is interrupted."""
+        """Bring the store in line with `articles`: keep unchanged ones (same `content_hash`), split new or
+        changed ones and embed their sentences (one unit vector per passage sentence; a changed article keeps
+        the saved vector of each sentence whose text it still holds: a vector depends on the text alone), drop
+        the others. `progress(done, total)` counts passages. Must leave the previous contents readable if it
+        fails or is interrupted."""
         ...
 
     @property
