@@ -15,7 +15,7 @@ import numpy as np
 from ..articles import Article
 from ..embedding import Embedder, ModelSource
 from ..errors import QAError, StoreError
-from ..index import FORMAT_VERSION, SPLITTER_VERSION, SyncReport
+from ..index import FORMAT_VERSION, SPLITTER_VERSION, SyncReport, text_digest
 from ..lexical import LexicalIndex
 from ..passages import Passage, split_passages
 from ..storeurl import MilvusAddress, Part
@@ -79,8 +79,10 @@ class MilvusStore:
     def sync(self, articles: Sequence[Article], embedder: Embedder, *, batch_size: int = 32,
              progress: Progress | None = None) -> SyncReport:
         """Embed new and changed articles (of this machine's part, if it has one) and delete the rows of
-        deleted ones; unchanged articles (same content hash) are left alone. An article's ledger row is
-        written after its sentence rows, so an interrupted run redoes at most the articles it was writing."""
+        deleted ones; unchanged articles (same content hash) are left alone. A changed article's rows are
+        written again, but only sentences whose text its saved rows lack are embedded (each row's id carries
+        a digest of its sentence's text): an edit of the front matter embeds nothing. An article's ledger row
+        is written after its sentence rows, so an interrupted run redoes at most the articles it was writing."""
         passages = {a.doc_id: split_passages(a, self.min_words, self.max_words) for a in articles}
         terms = self._tokenizer.terms_many([lexical_text(p.text, a.title) for a in articles for p in passages[a.doc_id]])
         self._remember(articles, passages, terms)
@@ -95,17 +97,17 @@ class MilvusStore:
         # Progress counts passages, as the embedded store's does (the chat says "Indexing… 120/400 passages").
         total = sum(len(passages[a.doc_id]) for a in pending)
         done = 0
+        embedded: set[str] = set()  # articles with a sentence embedded; the other pending ones kept every vector
+        counts: Counter[str] = Counter()
         for batch in _article_batches(pending, passages, INSERT_ROWS):
             rows, texts = _sentence_rows(batch, passages, terms_of)
             base, size = done, sum(len(passages[a.doc_id]) for a in batch)
-            vectors = embedder.encode(texts, batch_size=batch_size,
-                                      progress=(lambda n, t: progress(base + size * n // max(t, 1), total))
-                                      if progress else None)
-            if not self._ready:  # the first vectors tell the collection's dimension
-                self._create_collections(int(vectors.shape[1]))
-            for row, vector in zip(rows, vectors):
-                row["dense"] = np.asarray(vector, dtype=np.float32).tolist()
             replaced = [a.path for a in batch if a.path in saved]
+            fresh = self._fill_vectors(rows, texts, replaced, embedder, batch_size,
+                                       (lambda n, t: progress(base + size * n // max(t, 1), total))
+                                       if progress else None)
+            embedded.update(rows[i]["article"] for i in fresh)
+            counts.update(embedded=len(fresh), kept=len(rows) - len(fresh))
             if replaced:
                 self._delete_articles(replaced, ledger=False)
             for start in range(0, len(rows), INSERT_ROWS):
@@ -119,9 +121,15 @@ class MilvusStore:
             # (milvus-lite rebuilds the unsealed part's BM25 index at every search: 100 ms vs 30 ms here).
             for name in (self.collection, self.ledger):
                 self._call("flush", name)
-            log.info("Milvus %s: %d articles embedded, %d removed", self.collection, len(pending), len(gone))
-        return SyncReport(len(mine) - len(pending), len(pending), len(gone), None,
-                          changed_paths=tuple(a.path for a in pending), removed_paths=tuple(sorted(gone)))
+            log.info("Milvus %s: %d articles written (%d sentences embedded, %d kept their vectors), %d removed",
+                     self.collection, len(pending), counts["embedded"], counts["kept"], len(gone))
+        # An article without sentences has none to keep either: it counts as embedded, as a new one always did.
+        changed = [a.path for a in pending if article_key(a.path) in embedded or not _sentences(passages[a.doc_id])]
+        updated = [a.path for a in pending if a.path not in set(changed)]
+        return SyncReport(len(mine) - len(pending), len(changed), len(gone), None,
+                          changed_paths=tuple(changed), removed_paths=tuple(sorted(gone)), updated=len(updated),
+                          updated_paths=tuple(updated), sentences_embedded=counts["embedded"],
+                          sentences_kept=counts["kept"])
 
     def _remember(self, articles: Sequence[Article], passages: Mapping[str, list[Passage]],
                   terms: list[list[str]]) -> None:
@@ -156,6 +164,35 @@ class MilvusStore:
         """The collection and its server, for people to read."""
         return f"{self.address.shown.rsplit('/', 1)[0]}/{self.collection}"
 
+    def _fill_vectors(self, rows: list[dict], texts: list[str], saved: Sequence[str], embedder: Embedder,
+                      batch_size: int, progress: Progress | None) -> list[int]:
+        """Give each sentence row its vector: the one saved for the same text of the same article (`saved`: the
+        paths of the batch's articles that the collection holds), else embedded now; returns the rows embedded."""
+        kept = self._saved_vectors(saved) if saved else {}
+        missing = [i for i, row in enumerate(rows) if _reuse_key(row["id"]) not in kept]
+        if missing or not self._ready:
+            vectors = embedder.encode([texts[i] for i in missing], batch_size=batch_size, progress=progress)
+            if not self._ready:  # the first vectors tell the collection's dimension
+                self._create_collections(int(vectors.shape[1]))
+            for i, vector in zip(missing, vectors):
+                rows[i]["dense"] = np.asarray(vector, dtype=np.float32).tolist()
+        for row in rows:
+            row.setdefault("dense", kept.get(_reuse_key(row["id"])))
+        return missing
+
+    def _saved_vectors(self, paths: Sequence[str]) -> dict[tuple[str, str], list[float]]:
+        """The saved sentence vectors of these articles by (article key, digest of the sentence's text); rows
+        written before their ids carried a digest are left out (those sentences are embedded again)."""
+        found: dict[tuple[str, str], list[float]] = {}
+        keys = [article_key(path) for path in paths]
+        for start in range(0, len(keys), 500):
+            where = f"article in {json.dumps(keys[start : start + 500])}"
+            for row in self._scan(self.collection, ["id", "dense"], where):
+                key = _reuse_key(row["id"])
+                if key is not None:
+                    found[key] = [float(x) for x in row["dense"]]
+        return found
+
     def saved_hashes(self) -> dict[str, str]:
         """Content hash of every article the collection holds, by path."""
         return {row["path"]: row["hash"] for row in self._scan(self.ledger, ["path", "hash"])}
@@ -169,7 +206,7 @@ class MilvusStore:
         pid = self._pids[row]
         found = self._call("query", self.collection, filter=f"pid == {json.dumps(pid)}",
                            output_fields=["id", "dense"])
-        ordered = sorted((int(r["id"].rsplit(":", 1)[1]), r["dense"]) for r in found)
+        ordered = sorted((int(r["id"].split(":")[2]), r["dense"]) for r in found)
         return np.asarray([v for _, v in ordered], dtype=np.float32).reshape(-1, self._dimension)
 
     def dense_search(self, question_vectors: np.ndarray, k: int,
@@ -355,8 +392,8 @@ class MilvusStore:
         self._load()
         self._ready = True
 
-    def _scan(self, collection: str, fields: list[str]) -> Iterator[dict]:
-        iterator = self._call("query_iterator", collection, batch_size=1000, filter="", output_fields=fields)
+    def _scan(self, collection: str, fields: list[str], where: str = "") -> Iterator[dict]:
+        iterator = self._call("query_iterator", collection, batch_size=1000, filter=where, output_fields=fields)
         try:
             while True:
                 rows = _guard(self.address, "read", iterator.next)
@@ -432,9 +469,22 @@ def _sentence_rows(batch: Sequence[Article], passages: Mapping[str, list[Passage
             # A passage of stop words only still needs a term: Milvus refuses an empty BM25 input.
             terms = " ".join(terms_of[pid]) or "-"
             for number, span in enumerate(passage.sentences):
-                rows.append({"id": f"{pid}:{number}", "pid": pid, "article": key, "terms": terms})
-                texts.append(article.text[span.start : span.end])
+                text = article.text[span.start : span.end]
+                rows.append({"id": f"{pid}:{number}:{text_digest(text):016x}", "pid": pid, "article": key,
+                             "terms": terms})
+                texts.append(text)
     return rows, texts
+
+
+def _reuse_key(row_id: str) -> tuple[str, str] | None:
+    """(article key, text digest) of a sentence row's id "ARTICLE:START:NUMBER:DIGEST"; None for an id written
+    before ids carried the digest ("ARTICLE:START:NUMBER")."""
+    parts = row_id.split(":")
+    return (parts[0], parts[3]) if len(parts) == 4 else None
+
+
+def _sentences(passages: Sequence[Passage]) -> int:
+    return sum(len(p.sentences) for p in passages)
 
 
 def _score(hit: dict, bm25: bool) -> float:
