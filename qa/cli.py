@@ -13,12 +13,15 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from .display import dumps, one_line, plural, printable
 from .errors import QAError
 from .records import UNSURE_NOTE, Answer, Citation, Hit
 from .settings import METHODS, Settings
+
+if TYPE_CHECKING:
+    from .index import SyncReport
 
 log = logging.getLogger("qa")
 PROGRESS_EVERY = 10.0  # seconds between progress lines when stderr is not a terminal
@@ -372,9 +375,10 @@ def _index(args: argparse.Namespace, settings: Settings) -> int:
     resumed = f", {sync.resumed} from an interrupted run" if sync.resumed else ""
     resplit = f", {sync.resplit} split again with their saved vectors" if sync.resplit else ""
     print(printable(f"Indexed {plural(report.articles, 'article')}, {plural(report.passages, 'passage')} in {where} "
-                    f"({sync.embedded} embedded, {sync.reused} unchanged{resumed}{resplit}, {sync.removed} removed; "
-                    f"{report.seconds:.1f} s)"))
-    for what, paths in (("Embedded", sync.changed_paths), ("Removed", sync.removed_paths)):
+                    f"({sync.embedded} embedded, {sync.reused} unchanged{_updated(sync)}{resumed}{resplit}, "
+                    f"{sync.removed} removed{_sentences(sync)}; {report.seconds:.1f} s)"))
+    for what, paths in (("Embedded", sync.changed_paths), ("Updated without embedding", sync.updated_paths),
+                        ("Removed", sync.removed_paths)):
         if paths:  # which files changed, so a user can check that an edit was picked up (-v: all of them)
             shown = paths if args.verbose else paths[:FILES_LISTED]
             more = f" and {len(paths) - len(shown)} more (qa index -v lists them)" if len(shown) < len(paths) else ""
@@ -395,9 +399,19 @@ def _index_part(args: argparse.Namespace, settings: Settings) -> int:
     with _progress(args.quiet, f"Embedding passages (part {part})") as progress:
         report = index_part(settings, part, progress=progress)
     print(printable(f"Indexed part {part}: {report.articles} of {report.total} articles in {report.store} "
-                    f"({report.sync.embedded} embedded, {report.sync.reused} unchanged, "
-                    f"{report.sync.removed} removed; {report.seconds:.1f} s)"))
+                    f"({report.sync.embedded} embedded, {report.sync.reused} unchanged{_updated(report.sync)}, "
+                    f"{report.sync.removed} removed{_sentences(report.sync)}; {report.seconds:.1f} s)"))
     return 0
+
+
+def _updated(sync: SyncReport) -> str:
+    """Edited articles whose sentences all kept their vectors (a date fixed in the front matter)."""
+    return f", {sync.updated} updated without embedding" if sync.updated else ""
+
+
+def _sentences(sync: SyncReport) -> str:
+    """How many sentences went through the model: an edited article embeds only its changed sentences."""
+    return f"; {plural(sync.sentences_embedded, 'sentence')} embedded" if sync.embedded else ""
 
 
 def _add(args: argparse.Namespace, settings: Settings) -> int:

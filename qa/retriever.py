@@ -122,9 +122,10 @@ class Retriever:
             _remember_skips(folder, skipped, told)
         report = OpenReport(len(articles), len(store.passages), tuple(skipped), sync, time.perf_counter() - began,
                             sum(len(group) - 1 for group in copies), tuple(s for s in skipped if s not in told))
-        log.info("opened %s: %d articles, %d passages (%d reused, %d embedded, %d split again, %d removed%s), "
-                 "%d copies of another story, in %.1f s", getattr(store, "where", settings.index_path),
-                 report.articles, report.passages, sync.reused, sync.embedded, sync.resplit, sync.removed,
+        log.info("opened %s: %d articles, %d passages (%d reused, %d embedded, %d updated without embedding, "
+                 "%d split again, %d removed%s), %d copies of another story, in %.1f s",
+                 getattr(store, "where", settings.index_path), report.articles, report.passages, sync.reused,
+                 sync.embedded, sync.updated, sync.resplit, sync.removed,
                  f"; rebuilt: {sync.rebuilt_because}" if sync.rebuilt_because else "", report.copies, report.seconds)
         return cls(settings, articles, store, embedder, report, copies)
 

@@ -86,6 +86,15 @@ def test_index_reports_then_reuses(capsys, corpus: Path) -> None:
     (corpus / "002_8157d92ee579a465.txt").unlink()
     code, out, _ = run(capsys, "index", str(corpus), "--quiet")
     assert code == 0 and out.splitlines()[1:] == ["Removed: 002_8157d92ee579a465.txt"]
+    # a date added above the text changes no sentence: the article is updated, nothing is embedded
+    edited = corpus / "003_9623a98c6a797b2a.txt"
+    edited.write_text("---\ndate: 2021-02-03\n---\n" + edited.read_text())
+    code, out, _ = run(capsys, "index", str(corpus), "--quiet")
+    assert code == 0 and "0 embedded, 3 unchanged, 1 updated without embedding, 0 removed;" in out
+    assert out.splitlines()[1:] == [f"Updated without embedding: {edited.name}"]
+    (corpus / "new.txt").write_text("Harbour bridge\n\nThe harbour bridge stays closed for repairs.\n")
+    code, out, _ = run(capsys, "index", str(corpus), "--quiet")
+    assert code == 0 and "(1 embedded, 4 unchanged, 0 removed; 2 sentences embedded;" in out
 
 
 @pytest.mark.parametrize(

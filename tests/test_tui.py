@@ -924,10 +924,14 @@ async def test_re_indexing_tells_what_changed_or_that_nothing_did() -> None:
                                                            removed_paths=removed))
         app.action_reindex()
         await settle(pilot)
+        fake.report = replace(fake.report, sync=SyncReport(3, 0, 0, None, updated=1, updated_paths=("dated.md",)))
+        app.action_reindex()
+        await settle(pilot)
     assert toasts.of("information") == ["Up to date: 4 articles, nothing changed",
                                         "1 article added or changed, 2 articles removed · 4 articles, 4 passages",
                                         "1 article added or changed (new.md), 4 articles removed (a.txt, b.txt, "
-                                        "c.txt and 1 more) · 4 articles, 4 passages"]
+                                        "c.txt and 1 more) · 4 articles, 4 passages",
+                                        "1 article updated without embedding (dated.md) · 4 articles, 4 passages"]
 
 
 async def test_filters_that_leave_no_article_say_why_in_the_answer() -> None:

@@ -535,7 +535,8 @@ def _reindex_result(report: OpenReport | None) -> str:
         return f"Up to date: {plural(report.articles, 'article')}, nothing changed"
     changes = [f"rebuilt ({sync.rebuilt_because})"] if sync.rebuilt_because else []
     changes += [f"{plural(count, 'article')} {what}{_named(paths)}" for count, what, paths in (
-        (sync.embedded, "added or changed", sync.changed_paths), (sync.removed, "removed", sync.removed_paths),
+        (sync.embedded, "added or changed", sync.changed_paths),
+        (sync.updated, "updated without embedding", sync.updated_paths), (sync.removed, "removed", sync.removed_paths),
         (sync.resumed, "finished from an interrupted run", ()), (sync.resplit, "split again", ())) if count]
     return f"{', '.join(changes)} · {plural(report.articles, 'article')}, {plural(report.passages, 'passage')}"
 
