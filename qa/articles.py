@@ -15,6 +15,7 @@ from .folders import iter_files, list_files, read_limited
 from .frontmatter import read_front_matter
 from .htmltext import decode_html, extract_page
 from .metadata import date_in_url, host_of, normalize_date, title_without_outlet
+from .records import byline
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,12 @@ class Article:
     outlet: str = ""  # who published it: a name ("USA Today") or a host name ("usatoday.com")
     url: str = ""  # where it was published (canonical URL when the page names one)
     author: str = ""
+    date_kind: str = ""  # records.FETCHED when `date` is only the day it was fetched (an export's `retrieved`)
+
+    @property
+    def byline(self) -> str:
+        """Outlet and date for people to read, as a citation of it shows them ("The Week · fetched 2023-01-28")."""
+        return byline(self.outlet, self.date, self.date_kind)
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +199,8 @@ def parse_article(path: str, data: bytes) -> Article | None:
 
 
 def make_article(doc_id: str, path: str, text: str, content_hash: str, *, title: str = "", date: str = "",
-                 outlet: str = "", url: str = "", author: str = "", body_start: int = 0) -> Article | None:
+                 outlet: str = "", url: str = "", author: str = "", body_start: int = 0,
+                 date_kind: str = "") -> Article | None:
     """An Article from text and metadata, its debris found; None when no line of it is article text.
 
     Without a `title`, the first kept line is the title; with one (from metadata), short labels and bylines before
@@ -206,7 +214,7 @@ def make_article(doc_id: str, path: str, text: str, content_hash: str, *, title:
     first_start, first_end = lines[0]
     title = " ".join(title.split()) or _clean_title(text[first_start:first_end])
     title = title_without_outlet(title, outlet, url)
-    return Article(doc_id, path, title, text, tuple(lines), content_hash, date, outlet, url, author)
+    return Article(doc_id, path, title, text, tuple(lines), content_hash, date, outlet, url, author, date_kind)
 
 
 def _clean_title(line: str) -> str:

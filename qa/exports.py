@@ -13,6 +13,7 @@ from typing import Any
 
 from .articles import EXPORT_SUFFIXES, Article, SkippedFile, make_article
 from .metadata import date_in_url, host_of, normalize_date, written_date
+from .records import FETCHED
 
 log = logging.getLogger(__name__)
 # NewsAPI cuts "content" at about 200 characters and says so: "… [+1523 chars]" is not article text.
@@ -109,10 +110,12 @@ def _article(record: dict[str, Any], article_id: str, stem: str, relative: str, 
         return None
     url, title = _first(record, "url"), _first(record, "title")
     fetched = normalize_date(_first(record, "fetched"))
+    date = normalize_date(_first(record, "date")) or date_in_url(url) or written_date(title, fetched) \
+        or written_date(url, fetched)
+    # Only the fetch date known: it is still the article's date (the publication was then or before), marked as such.
     return make_article(f"{stem}#{article_id}", f"{relative}#{article_id}", text,
-                        hashlib.sha256(line.strip()).hexdigest(), title=title,
-                        date=normalize_date(_first(record, "date")) or date_in_url(url)
-                        or written_date(title, fetched) or written_date(url, fetched) or fetched,
+                        hashlib.sha256(line.strip()).hexdigest(), title=title, date=date or fetched,
+                        date_kind="" if date or not fetched else FETCHED,
                         outlet=_first(record, "outlet") or host_of(url), url=url, author=_first(record, "author"))
 
 

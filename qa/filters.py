@@ -14,7 +14,10 @@ from .metadata import check_date_bound, host_of, outlet_key
 @dataclass(frozen=True, slots=True)
 class Filters:
     """Bounds are ISO prefixes: since "2024-05" admits 2024-05-01 on, until "2024-05" admits up to 2024-05-31.
-    An article without a date is left out by a date bound; one without an outlet by an outlet list."""
+    An article without a date is left out by a date bound; one without an outlet by an outlet list. An article
+    dated only by the day it was fetched (`date_kind` "fetched") is filtered on that day, the latest it can have
+    run: `until` never admits one that ran after its bound (it leaves out one that ran before and was fetched after),
+    and `since` may admit one that ran before its bound."""
 
     since: str = ""
     until: str = ""

@@ -6,6 +6,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+# The `date_kind` of a date that is only the day the article was fetched (an export's `retrieved`, `crawled`, ...):
+# its publication was that day or before, months before at times, so it is shown as "fetched 2023-01-28", never as
+# if the article had run that day. "" is a date of the article's own (its metadata, address or title) or no date.
+FETCHED = "fetched"
+
+
+def byline(outlet: str, date: str, date_kind: str = "") -> str:
+    """Outlet and date for people to read, "USA Today · 2024-05-31", "The Week · fetched 2023-01-28"; "" when
+    neither is known."""
+    day = f"{date_kind} {date[:10]}" if date and date_kind else date[:10]
+    return " · ".join(part for part in (outlet, day) if part)
+
 
 @dataclass(frozen=True, slots=True)
 class Citation:
@@ -19,6 +31,7 @@ class Citation:
     date: str = ""  # the article's date, ISO "YYYY-MM-DD" (or with a time); "" when unknown
     outlet: str = ""  # who published it ("USA Today", "usatoday.com"); "" when unknown
     url: str = ""  # where it was published; "" when unknown
+    date_kind: str = ""  # FETCHED when `date` is only the day the article was fetched; "" for its own date
 
     def at(self, start: int, end: int) -> Citation:
         """The same article and metadata, another span of its text (e.g. one sentence of this passage)."""
@@ -26,8 +39,9 @@ class Citation:
 
     @property
     def byline(self) -> str:
-        """Outlet and date for people to read, "USA Today · 2024-05-31"; "" when neither is known."""
-        return " · ".join(part for part in (self.outlet, self.date[:10]) if part)
+        """Outlet and date for people to read, "USA Today · 2024-05-31" ("The Week · fetched 2023-01-28" for a fetch
+        date); "" when neither is known."""
+        return byline(self.outlet, self.date, self.date_kind)
 
 
 @dataclass(frozen=True, slots=True)

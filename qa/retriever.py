@@ -329,7 +329,7 @@ class Retriever:
         passage = self.store.passages[row]
         article = self._articles[passage.doc_id]
         return Citation(article.doc_id, article.title, article.path, passage.start, passage.end,
-                        article.date, article.outlet, article.url)
+                        article.date, article.outlet, article.url, article.date_kind)
 
     def ask(self, question: str, history: Sequence[Any] | None = None, reader: str | None = None, *,
             since: str | None = None, until: str | None = None,

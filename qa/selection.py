@@ -63,5 +63,6 @@ class Selection:
                 continue
             start = other.text.find(text) if text else -1
             span = (start, start + len(text)) if start >= 0 else (other.lines[0][0], other.lines[-1][1])
-            found.append(Citation(other.doc_id, other.title, other.path, *span, other.date, other.outlet, other.url))
+            found.append(Citation(other.doc_id, other.title, other.path, *span, other.date, other.outlet, other.url,
+                                  other.date_kind))
         return tuple(found)

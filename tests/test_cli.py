@@ -183,6 +183,47 @@ def test_ask_json_quotes_exact_spans(capsys, corpus: Path) -> None:
     assert answer["unsure"] is (answer["confidence"] < 0.6)
 
 
+@pytest.fixture
+def fetched_export(tmp_path: Path) -> Path:
+    """Two articles of an export: one dated only by the day it was fetched, one by its own date field."""
+    rows = [{"id": "a", "title": "Envoy arrives in Doha for talks", "outlet": "The Week", "retrieved": "2023-01-28",
+             "url": "https://www.theweek.co.uk/news/959000/envoy",
+             "text": "The envoy arrived in Doha on Monday for talks with the Taliban. Officials said the talks "
+                     "would last a week."},
+            {"id": "b", "title": "Dock workers return", "outlet": "USA Today", "date": "2023-01-02",
+             "retrieved": "2023-01-28", "url": "https://www.usatoday.com/story/news/2023/01/02/dock/",
+             "text": "Dock workers returned to the port on Tuesday after the union accepted a pay deal."}]
+    path = tmp_path / "export.jsonl"
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+def test_a_date_known_only_from_the_fetch_is_marked_in_text_and_json(capsys, fetched_export: Path) -> None:
+    argv = ("search", "envoy Doha dock workers", "--corpus", str(fetched_export), "--method", "bm25", "-k", "2")
+    code, out, err = run(capsys, *argv)
+    assert code == 0, err
+    assert "The Week · fetched 2023-01-28 · export.jsonl#a, characters" in out
+    assert "USA Today · 2023-01-02 · export.jsonl#b, characters" in out and "fetched 2023-01-02" not in out
+    code, out, err = run(capsys, *argv, "--json")
+    kinds = {hit["citation"]["path"]: (hit["citation"]["date"], hit["citation"]["date_kind"]) for hit in json.loads(out)}
+    assert kinds == {"export.jsonl#a": ("2023-01-28", "fetched"), "export.jsonl#b": ("2023-01-02", "")}
+    code, out, err = run(capsys, "ask", "Where did the envoy arrive on Monday?", "--corpus", str(fetched_export))
+    assert code == 0, err
+    assert "[1] Envoy arrives in Doha for talks (The Week · fetched 2023-01-28 · export.jsonl#a, characters" in out
+
+
+def test_an_also_in_line_marks_a_copy_dated_by_its_fetch() -> None:
+    from qa import Answer, AnswerCitation, AnswerSentence, Citation
+    from qa.cli import format_answer
+
+    cited = Citation("a", "Bridge", "a.txt", 0, 20, "2023-01-02", "USA Today")
+    copy = Citation("b", "Bridge", "b.txt", 5, 25, "2023-01-28", "The Week", date_kind="fetched")
+    answer = Answer("What will it cost?", "It costs 40 million. [1]", (AnswerSentence("It costs 40 million.", 1),),
+                    (AnswerCitation(1, cited, cited, (copy,)),), False, 0.9)
+    assert "[1] Bridge (USA Today · 2023-01-02 · a.txt, characters 0-20)\n" \
+           "    also in Bridge (The Week · fetched 2023-01-28 · b.txt, characters 5-25)" in format_answer(answer)
+
+
 def test_an_unsure_answer_says_so_first() -> None:
     from qa import Answer, AnswerCitation, AnswerSentence, Citation
     from qa.cli import format_answer

@@ -154,3 +154,33 @@ def test_an_export_without_a_date_takes_the_day_its_title_writes_before_the_fetc
     [article] = scan_folder(tmp_path).articles
     assert article.date == "2021-03-19"  # it was dated by the fetch, 2025-06-28
 
+
+
+def test_a_date_known_only_from_the_fetch_is_marked_as_fetched(tmp_path: Path) -> None:
+    week = "https://www.theweek.co.uk/news/959000/why-the-talks-failed"
+    write_jsonl(tmp_path / "export.jsonl", [
+        {"id": "fetched", "text": BODY, "retrieved": "2023-01-28", "url": week},
+        {"id": "stated", "text": BODY, "date": "2023-01-02", "retrieved": "2023-01-28", "url": week},
+        {"id": "in-url", "text": BODY, "retrieved": "2026-07-03", "url": "https://example.com/2025/01/28/envoy"},
+        {"id": "in-title", "title": "Ten Things You Need to Know Today: 19 March 2021", "text": BODY,
+         "retrieved": "2021-03-20", "url": week},
+        {"id": "undated", "text": BODY},
+    ])
+    articles = scan_folder(tmp_path / "export.jsonl").articles
+    assert [(a.date, a.date_kind) for a in articles] == [
+        ("2023-01-28", "fetched"), ("2023-01-02", ""), ("2025-01-28", ""), ("2021-03-19", ""), ("", "")]
+    assert [a.byline for a in articles[:2]] == ["theweek.co.uk · fetched 2023-01-28", "theweek.co.uk · 2023-01-02"]
+
+
+def test_a_copy_dated_by_its_fetch_goes_after_a_copy_that_ran_the_same_day(tmp_path: Path) -> None:
+    from qa.duplicates import find_copies
+
+    story = " ".join([BODY] * 4) + " The envoy will report to the foreign ministry when the week is over."
+    write_jsonl(tmp_path / "export.jsonl", [
+        {"id": "a-week", "text": story, "retrieved": "2023-01-28", "outlet": "The Week"},
+        {"id": "b-wire", "text": story, "date": "2023-01-28", "outlet": "Reuters"},
+        {"id": "c-earlier", "text": story, "retrieved": "2023-01-27", "outlet": "CNN"},
+    ])
+    articles = scan_folder(tmp_path / "export.jsonl").articles
+    # fetched on the 27th, it ran by then: before the wire; fetched on the 28th, it may have run that day or earlier
+    assert find_copies(articles) == [["export#c-earlier", "export#b-wire", "export#a-week"]]

@@ -210,3 +210,21 @@ def test_a_corpus_without_searchable_words_is_indexed_and_searched(tmp_path: Pat
     reopened = open_with(tmp_path, again)
     assert again.encoded == 0 and reopened.report.sync.reused == 1
     assert reopened.search("was it", method="bm25")[0].score == 0.0
+
+
+def test_an_index_written_before_fetch_dates_were_marked_reopens_without_embedding(tmp_path: Path,
+                                                                                     monkeypatch) -> None:
+    export = tmp_path / "news" / "export.jsonl"
+    export.parent.mkdir()
+    export.write_text(json.dumps({"id": "a", "outlet": "The Week", "retrieved": "2023-01-28",
+                                  "text": "The envoy arrived in Doha on Monday for talks."}) + "\n")
+    with monkeypatch.context() as before:  # as written before: the fetch date unmarked, like a publication date
+        before.setattr("qa.exports.FETCHED", "")
+        built = open_with(export.parent, CountingEmbedder())
+        assert built.search("envoy Doha", k=1, method="bm25")[0].citation.byline == "The Week · 2023-01-28"
+    again = CountingEmbedder()
+    reopened = open_with(export.parent, again)
+    assert again.encoded == 0 and reopened.report.sync.reused == 1 and not reopened.report.sync.changed
+    [hit] = reopened.search("envoy Doha", k=1, method="bm25")
+    assert (hit.citation.date, hit.citation.date_kind) == ("2023-01-28", "fetched")
+    assert hit.citation.byline == "The Week · fetched 2023-01-28"

@@ -9,10 +9,11 @@ from datetime import datetime
 
 from qa import Answer
 from qa.articles import parse_article
+from qa.records import FETCHED
 from tests.test_tui import ROOT, screen_text
 from tests.test_tui_support import FakeRetriever, ask, loader_for, settle
 from tui.app import QAApp
-from tui.export import conversation_markdown
+from tui.export import answer_text, conversation_markdown
 from tui.widgets.sources import SourcesPanel
 
 URL = "https://www.usatoday.com/story/news/harbour-bridge"
@@ -59,6 +60,42 @@ async def test_questions_without_filters_ask_as_before() -> None:
         await settle(pilot)
         await ask(pilot, "How much will the bridge cost?")
         assert fake.filters[-1] == {}
+
+
+class FetchedRetriever(FakeRetriever):
+    """The fake corpus dated only by the day each article was fetched (an export's `retrieved`), each source also
+    found in a copy at another outlet, fetched too."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._articles = {doc: replace(a, date="2023-01-28", date_kind=FETCHED, outlet="The Week")
+                          for doc, a in self._articles.items()}
+
+    def ask(self, question: str, history: Sequence[Answer] | None = None, **filters) -> Answer:
+        answer = super().ask(question, history)
+        fetched = dict(date="2023-01-28", date_kind=FETCHED, outlet="The Week")
+        sources = [replace(c, citation=replace(c.citation, **fetched), passage=replace(c.passage, **fetched),
+                           also=(replace(c.citation, doc_id="ferry-strike", path="ferry-strike.txt", outlet="CNN", date="2023-01-30",
+                                         date_kind=FETCHED),))
+                   for c in answer.citations]
+        return replace(answer, citations=tuple(sources))
+
+
+async def test_a_date_known_only_from_the_fetch_is_marked_wherever_it_is_shown() -> None:
+    app = QAApp(loader_for(FetchedRetriever()), ROOT / "seeds")
+    async with app.run_test(size=(120, 34)) as pilot:
+        await settle(pilot)
+        await ask(pilot, "How much will the bridge cost?")
+        shown = screen_text(app)
+        assert "The Week · fetched 2023-01-28 ·" in shown  # the file name wraps to the next line
+        assert "also in: CNN · fetched 2023-01-30" in shown
+        [exchange] = app.exchanges
+        assert "(The Week · fetched 2023-01-28 · harbour-bridge.txt)" in answer_text(exchange)
+        saved = conversation_markdown(app.exchanges, "corpus", datetime(2024, 6, 1))
+        assert "The Week · fetched 2023-01-28 · `harbour-bridge.txt`" in saved
+        app.screen.query_one(SourcesPanel).open(1)
+        await settle(pilot)
+        assert "The Week · fetched 2023-01-28 · harbour-bridge.txt · the quoted sentence" in screen_text(app)
 
 
 def test_a_snippet_sets_a_headline_off_from_the_sentence_after_it() -> None:

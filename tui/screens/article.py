@@ -45,8 +45,7 @@ class ArticleScreen(Screen):
                 (f"[{self.source.number}] ", "bold $text-accent"),
                 (printable(self.article.title or self.article.path), "bold"),
                 "\n",
-                (printable(" · ".join(part for part in (self.article.outlet, self.article.date[:10], self.article.path)
-                                     if part))
+                (printable(" · ".join(part for part in (self.article.byline, self.article.path) if part))
                  + f" · the {kind} is highlighted · Escape: back, or type a question",
                  "$text-muted"),
                 *(("\n", (printable(self.article.url), "$text-muted")) if self.article.url else ()),
