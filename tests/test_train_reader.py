@@ -85,3 +85,16 @@ def test_fit_on_takes_as_many_of_each_kind_spread_over_all_of_them() -> None:
     numbers = [int(i.id[1:]) for i in chosen if not i.answerable]
     assert numbers[0] == 0 and numbers[-1] >= 290  # the whole range, not the first 50
     assert len(evenly(items, 500)) == 300  # fewer than asked: all of them
+
+
+def test_the_archive_set_splits_by_slice_of_the_archive_so_no_test_article_is_trained_on() -> None:
+    from qa.evalsets import load_question_set
+    from qa.reader.params import archive_split
+
+    questions = load_question_set(Path(__file__).resolve().parents[1] / "eval" / "archive_questions.jsonl")
+    halves = {split: [q for q in questions if archive_split(q.id) == split] for split in ("train", "test")}
+    assert sum(map(len, halves.values())) == len(questions)
+    for half in halves.values():  # each half has answerable questions and near misses
+        assert any(q.answerable for q in half) and any(not q.answerable for q in half)
+    articles = {split: {doc for q in half for doc in q.docs} for split, half in halves.items()}
+    assert articles["train"] and not articles["train"] & articles["test"]

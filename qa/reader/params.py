@@ -136,6 +136,12 @@ def untrained(names: Sequence[str], question_names: Sequence[str]) -> ReaderPara
 SEED_TRAIN_ARTICLES = frozenset({"002_8157d92ee579a465.txt", "004_52d8e2bfa1f724e8.txt"})
 
 
+def archive_split(question_id: str) -> str:
+    """The split of an archive-set question (eval/archive_questions.jsonl): those on archive lines 5001-5200
+    (ids "a-A..") "train", those on lines 9001-9200 ("a-B..") "test", so no test article is seen in training."""
+    return "train" if question_id.startswith("a-A") else "test"
+
+
 def seed_split(question_id: str, docs: Sequence[str]) -> str:
     """The split of a seed eval-set question that the shipped parameters were fitted with: questions about
     articles 002 and 004 only, and unanswerable ones with an even number, "train"; the rest "test"."""
