@@ -298,7 +298,15 @@ async def test_number_keys_open_sources_of_the_selected_answer() -> None:
         await pilot.pause()
         assert isinstance(app.screen, ArticleScreen)
         assert app.screen.source.number == 2
-        await pilot.press("escape")
+        await pilot.press("1")  # from the article view, another source of the same answer takes its place
+        await pilot.pause()
+        assert isinstance(app.screen, ArticleScreen) and app.screen.source.number == 1
+        await pilot.press("7")  # there is no source 7: the view stays
+        await pilot.pause()
+        assert isinstance(app.screen, ArticleScreen) and app.screen.source.number == 1
+        await pilot.press("escape")  # one step back reaches the chat: the views did not pile up
+        await pilot.pause()
+        assert isinstance(app.screen, ChatScreen)
         await pilot.press("7")  # there is no source 7: a warning, nothing opens
         await pilot.pause()
         assert isinstance(app.screen, ChatScreen)

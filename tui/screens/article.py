@@ -23,12 +23,14 @@ if TYPE_CHECKING:
 
 
 class ArticleScreen(Screen):
-    """Read a source in context. Escape (or q) goes back to the chat; typing a question goes back to ask it."""
+    """Read a source in context. Escape (or q) goes back to the chat; typing a question goes back to ask it;
+    a digit opens that source of the same answer instead, as it does in the chat."""
 
     BINDINGS = [
         # One footer entry for both keys: the footer shows one key per action.
         Binding("escape", "app.pop_screen", "Back", key_display="esc/q"),
         Binding("q", "app.pop_screen", "Back", show=False),
+        *(Binding(str(n), f"open_source({n})", f"Open source {n}", show=False) for n in range(1, 10)),
     ]
 
     def __init__(self, article: Article, source: Source) -> None:
@@ -46,7 +48,7 @@ class ArticleScreen(Screen):
                 (printable(self.article.title or self.article.path), "bold"),
                 "\n",
                 (printable(" · ".join(part for part in (self.article.byline, self.article.path) if part))
-                 + f" · the {kind} is highlighted · Escape: back, or type a question",
+                 + f" · the {kind} is highlighted · Escape: back, 1-9: another source, or type a question",
                  "$text-muted"),
                 *(("\n", (printable(self.article.url), "$text-muted")) if self.article.url else ()),
             ),
@@ -57,6 +59,19 @@ class ArticleScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one(ArticleText).focus()
+
+    def action_open_source(self, number: int) -> None:
+        """Source [n] of the same answer, in this view's place; a number the answer has no source for stays here."""
+        from .chat import ChatScreen
+
+        chat = next((screen for screen in reversed(self.app.screen_stack) if isinstance(screen, ChatScreen)), None)
+        if number == self.source.number:
+            return
+        if chat is None or not any(source.number == number for source in chat.sources.sources):
+            self.notify(f"This answer has no source [{number}].", severity="warning", markup=False)
+            return
+        self.app.pop_screen()
+        chat.sources.open(number)
 
     def hands_over(self, event: events.Key | events.Paste) -> bool:
         """Whether `event` belongs to the next question rather than to this view: the app then closes the view
