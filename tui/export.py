@@ -67,8 +67,8 @@ def conversation_markdown(exchanges: Sequence[Exchange], corpus: str, saved: dat
             if text:
                 out.append(f"   > {_markdown(text)}")
             if source.also:
-                out.append("   also in: " + ", ".join(f"{_markdown(c.outlet)} {_code(c.path)}".strip()
-                                                       for c in source.also))
+                out.append("   also in: " + "; ".join(" · ".join(part for part in (_markdown(c.byline), _code(c.path))
+                                                                     if part) for c in source.also))
         out.append("")
     return printable("\n".join(out).rstrip() + "\n")
 
