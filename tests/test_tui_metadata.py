@@ -91,6 +91,7 @@ async def test_a_date_known_only_from_the_fetch_is_marked_wherever_it_is_shown()
         assert "also in: CNN · fetched 2023-01-30" in shown
         [exchange] = app.exchanges
         assert "(The Week · fetched 2023-01-28 · harbour-bridge.txt)" in answer_text(exchange)
+        assert "\n    also in: CNN · fetched 2023-01-30 · ferry-strike.txt" in answer_text(exchange)
         saved = conversation_markdown(app.exchanges, "corpus", datetime(2024, 6, 1))
         assert "The Week · fetched 2023-01-28 · `harbour-bridge.txt`" in saved
         assert "also in: CNN · fetched 2023-01-30 · `ferry-strike.txt`" in saved  # with its date, as in the chat

@@ -95,7 +95,9 @@ def _source_line(exchange: Exchange, source: Source) -> str:
     text = _one_line(quoted(article, source.span))
     where = " · ".join(part for part in (source.span.byline, source.span.path) if part)
     head = f"[{source.number}] {source.span.title} ({where})"
-    return f"{head}: \"{text}\"" if source.kind == "cited" and text else head
+    line = f"{head}: \"{text}\"" if source.kind == "cited" and text else head
+    copies = "; ".join(" · ".join(part for part in (c.byline, c.path) if part) for c in source.also)
+    return f"{line}\n    also in: {copies}" if copies else line
 
 
 def _one_line(text: str) -> str:
