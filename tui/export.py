@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 
 from qa.display import printable
-from qa.records import UNSURE_NOTE
+from qa.records import UNSURE_NOTE, Citation
 
 from .conversation import Exchange, Source, abstention_note, quoted, sources_of
 
@@ -93,11 +93,15 @@ def save_conversation(exchanges: Sequence[Exchange], corpus: str, folder: Path,
 def _source_line(exchange: Exchange, source: Source) -> str:
     article = exchange.articles.get(source.span.doc_id)
     text = _one_line(quoted(article, source.span))
-    where = " · ".join(part for part in (source.span.byline, source.span.path) if part)
-    head = f"[{source.number}] {source.span.title} ({where})"
+    head = f"[{source.number}] {source.span.title} ({_where(source.span)})"
     line = f"{head}: \"{text}\"" if source.kind == "cited" and text else head
-    copies = "; ".join(" · ".join(part for part in (c.byline, c.path) if part) for c in source.also)
+    copies = "; ".join(_where(copy) for copy in source.also)
     return f"{line}\n    also in: {copies}" if copies else line
+
+
+def _where(citation: Citation) -> str:
+    """Outlet, date and file of a source or a copy: "The Week · fetched 2023-01-28 · f.txt"."""
+    return " · ".join(part for part in (citation.byline, citation.path) if part)
 
 
 def _one_line(text: str) -> str:

@@ -124,8 +124,9 @@ class MilvusStore:
             log.info("Milvus %s: %d articles written (%d sentences embedded, %d kept their vectors), %d removed",
                      self.collection, len(pending), counts["embedded"], counts["kept"], len(gone))
         # An article without sentences has none to keep either: it counts as embedded, as a new one always did.
-        changed = [a.path for a in pending if article_key(a.path) in embedded or not _sentences(passages[a.doc_id])]
-        updated = [a.path for a in pending if a.path not in set(changed)]
+        changed = [a.path for a in pending if article_key(a.path) in embedded or not _sentence_count(passages[a.doc_id])]
+        written = set(changed)
+        updated = [a.path for a in pending if a.path not in written]
         return SyncReport(len(mine) - len(pending), len(changed), len(gone), None,
                           changed_paths=tuple(changed), removed_paths=tuple(sorted(gone)), updated=len(updated),
                           updated_paths=tuple(updated), sentences_embedded=counts["embedded"],
@@ -483,7 +484,7 @@ def _reuse_key(row_id: str) -> tuple[str, str] | None:
     return (parts[0], parts[3]) if len(parts) == 4 else None
 
 
-def _sentences(passages: Sequence[Passage]) -> int:
+def _sentence_count(passages: Sequence[Passage]) -> int:
     return sum(len(p.sentences) for p in passages)
 
 
